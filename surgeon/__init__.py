@@ -1,0 +1,3 @@
+"""surgeon: a minimal-diff code editing agent."""
+
+__version__ = "0.1.0"

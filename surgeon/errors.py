@@ -1,0 +1,33 @@
+"""Typed errors that carry the message a user sees and the exit code the CLI returns."""
+
+from __future__ import annotations
+
+
+class SurgeonError(Exception):
+    """Base error. `str(error)` is the one-line message shown to the user."""
+
+    exit_code = 1
+
+
+class UsageError(SurgeonError):
+    """The command cannot run as asked (not a git repo, bad option, missing model ...)."""
+
+    exit_code = 2
+
+
+class RepoError(UsageError):
+    """The folder is not a usable git repository."""
+
+
+class ConfigError(UsageError):
+    """A configuration file or value is invalid."""
+
+
+class ModelNotConfigured(UsageError):
+    """No model can be reached: no key and no configured provider."""
+
+
+class Refused(SurgeonError):
+    """A diff or an action was refused; the message says why."""
+
+    exit_code = 1

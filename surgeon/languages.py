@@ -1,0 +1,87 @@
+"""Which tree-sitter grammar reads which file. Grammars come from the per-language wheels and are
+loaded once, on first use."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from pathlib import PurePosixPath
+
+# language name -> (module, function returning the grammar pointer)
+GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+    "bash": ("tree_sitter_bash", "language"),
+    "yaml": ("tree_sitter_yaml", "language"),
+    "json": ("tree_sitter_json", "language"),
+    "toml": ("tree_sitter_toml", "language"),
+}
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "python", ".pyi": "python",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
+    ".go": "go", ".rs": "rust", ".java": "java",
+    ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".sh": "bash", ".bash": "bash",
+    ".yaml": "yaml", ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+}
+
+# Config formats without a grammar here; read by surgeon's own block parsers.
+CONFIG_KINDS: dict[str, str] = {
+    ".conf": "nginx", ".nginx": "nginx",
+    ".service": "systemd", ".socket": "systemd", ".timer": "systemd", ".mount": "systemd", ".target": "systemd",
+    ".ini": "ini", ".cfg": "ini",
+    ".env": "dotenv",
+}
+FILENAMES: dict[str, str] = {
+    "Dockerfile": "dockerfile", "Containerfile": "dockerfile",
+    "nginx.conf": "nginx", ".env": "dotenv", "setup.cfg": "ini", "tox.ini": "ini",
+    "Makefile": "make",
+}
+
+# Languages where indentation carries meaning (the diff engine must not re-indent these).
+INDENT_SENSITIVE = {"python", "yaml", "make"}
+
+
+def language_for(path: str) -> str | None:
+    """The language or config kind of `path`, or None when surgeon has no reader for it."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    if name in FILENAMES:
+        return FILENAMES[name]
+    if name.startswith("Dockerfile.") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name.startswith(".env."):
+        return "dotenv"
+    suffix = pure.suffix.lower()
+    return EXTENSIONS.get(suffix) or CONFIG_KINDS.get(suffix)
+
+
+def has_grammar(language: str | None) -> bool:
+    return language in GRAMMARS
+
+
+@cache
+def grammar(language: str):
+    """The tree_sitter.Language for `language` (a key of GRAMMARS)."""
+    from tree_sitter import Language
+
+    module, func = GRAMMARS[language]
+    return Language(getattr(importlib.import_module(module), func)())
+
+
+def parser(language: str):
+    from tree_sitter import Parser
+
+    return Parser(grammar(language))
