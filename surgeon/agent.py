@@ -1,0 +1,288 @@
+"""The edit loop: locate -> prompt -> model -> diff engine -> validators -> stage -> gate.
+
+A refused diff or a failed gate goes back to the model with the reason, up to max_attempts.
+Nothing is staged unless a diff passes every validator (and the gate, when one is set).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from surgeon import prompts
+from surgeon.config import Config
+from surgeon.diff import ApplyOptions, PatchResult, Refusal, apply_patch, extract_diff
+from surgeon.errors import Refused, UsageError
+from surgeon.locate import LocateResult, Region, estimate_tokens, locate
+from surgeon.model import Completion, Redactor, make_provider, never_send, record_usage, resolve_model
+from surgeon.repo import RepoInfo
+from surgeon.validate.scope import check_scope
+from surgeon.validate.secrets import check_changes
+
+CONTEXT_PAD = 3  # lines shown around each region so the model can copy matching context
+
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    instruction: str
+    files: tuple[str, ...] = ()
+    budget: int | None = None
+    model: str | None = None
+    check: str | None = None
+    max_attempts: int | None = None
+    dry_run: bool = False
+    allow_any_file: bool = False
+    base: str = "head"
+    # Earlier turns of a pair session: [{"role": "user"|"assistant", "content": str}, ...]
+    history: tuple[dict[str, str], ...] = ()
+    task: str = "edit"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    model: str
+    status: str  # "refused" | "valid" | "gate_failed" | "staged"
+    errors: tuple[Refusal, ...] = ()
+    gate: Any = None  # GateResult when a gate ran
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost: float | None = None
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    status: str  # "staged" | "proposed" | "refused"
+    instruction: str
+    model: str
+    located: LocateResult
+    shown_files: tuple[str, ...]
+    attempts: tuple[Attempt, ...]
+    result: PatchResult | None = None
+    staged: Any = None  # StagedChange
+    gate: Any = None  # GateResult
+    timings: dict[str, float] = field(default_factory=dict)
+    context_tokens: int = 0
+    whole_file_tokens: int = 0
+
+    @property
+    def errors(self) -> tuple[Refusal, ...]:
+        return self.attempts[-1].errors if self.attempts and self.status == "refused" else ()
+
+    @property
+    def cost(self) -> float | None:
+        costs = [a.cost for a in self.attempts]
+        return None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6)
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(a, attribute) for a in self.attempts)
+
+
+def _read_worktree(root: Path) -> Callable[[str], bytes | None]:
+    resolved_root = root.resolve()
+
+    def read(path: str) -> bytes | None:
+        target = (resolved_root / path).resolve()
+        if resolved_root not in target.parents or not target.is_file():
+            return None
+        return target.read_bytes()
+
+    return read
+
+
+def _merge_spans(regions: Sequence[Region], line_count: int) -> list[tuple[int, int, list[Region]]]:
+    spans: list[tuple[int, int, list[Region]]] = []
+    for region in sorted(regions, key=lambda r: r.start_line):
+        start = max(1, region.start_line - CONTEXT_PAD)
+        end = min(line_count, region.end_line + CONTEXT_PAD)
+        if spans and start <= spans[-1][1] + 1:
+            first, last, members = spans[-1]
+            spans[-1] = (first, max(last, end), [*members, region])
+        else:
+            spans.append((start, end, [region]))
+    return spans
+
+
+def render_context(root: Path, regions: Sequence[Region]) -> tuple[str, list[str]]:
+    """The located regions as numbered excerpts, grouped by file in rank order of each file's
+    best region. Returns the text and the list of files shown."""
+    by_file: dict[str, list[Region]] = {}
+    for region in regions:
+        by_file.setdefault(region.path, []).append(region)
+    sections: list[str] = []
+    for path, file_regions in by_file.items():
+        data = (root / path).read_bytes()
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        parts = [f"=== {path} ({len(lines)} lines) ==="]
+        for start, end, members in _merge_spans(file_regions, len(lines)):
+            symbols = ", ".join(sorted({r.symbol for r in members if r.symbol}))
+            parts.append(f"--- lines {start}-{end}" + (f" ({symbols})" if symbols else ""))
+            parts.extend(f"{n:4d}|{lines[n - 1]}" for n in range(start, end + 1))
+        sections.append("\n".join(parts))
+    return "\n\n".join(sections), list(by_file)
+
+
+def _refusal_text(refusals: Sequence[Refusal]) -> str:
+    return "\n".join(f"- {r}" for r in refusals)
+
+
+class EditLoop:
+    """One instruction, run to a staged (or proposed) diff or to a refusal with reasons."""
+
+    def __init__(self, repo: RepoInfo, config: Config, on_event: EventSink | None = None,
+                 on_progress: Callable[[Any], None] | None = None) -> None:
+        self.repo = repo
+        self.config = config
+        self.emit = on_event or (lambda _name, _payload: None)
+        self.on_progress = on_progress
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _locate(self, request: EditRequest) -> LocateResult:
+        for path in request.files:
+            if not (self.repo.root / path).is_file():
+                raise UsageError(f"--files {path}: no such file in {self.repo.root}")
+        budget = request.budget or int(self.config.get("budget"))
+        located = locate(self.repo.root, request.instruction, budget=budget, pinned=request.files,
+                         cache_dir=self.repo.surgeon_dir / "index")
+        kept = tuple(r for r in located.regions if not never_send(r.path, self.repo.root))
+        if len(kept) != len(located.regions):
+            self.emit("withheld", {"paths": sorted({r.path for r in located.regions} - {r.path for r in kept})})
+            located = LocateResult(kept, sum(r.tokens for r in kept), located.files_indexed, located.seconds,
+                                   located.skipped)
+        return located
+
+    def _options(self) -> ApplyOptions:
+        return ApplyOptions(
+            rewrite_share=float(self.config.get("rewrite_share")),
+            max_changed_lines=self.config.get("max_changed_lines"),
+        )
+
+    def _validate(self, reply: str, request: EditRequest, shown: Sequence[str]) -> tuple[PatchResult | None, list[Refusal], dict[str, str]]:
+        verdicts: dict[str, str] = {}
+        diff_text = extract_diff(reply)
+        if not diff_text.strip():
+            reason = "the reply contains no unified diff; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
+            return None, [Refusal(None, None, None, reason)], {"diff": "refused: no diff in the reply"}
+        result = apply_patch(diff_text, _read_worktree(self.repo.root), self._options())
+        verdicts["diff"] = "ok" if result.ok else f"refused ({len(result.refusals)})"
+        refusals = list(result.refusals)
+        if result.ok:
+            scope = check_scope(result.changes, shown, request.instruction, allow_any_file=request.allow_any_file)
+            secrets = check_changes(result.changes)
+            verdicts["scope"] = "ok" if not scope else "refused"
+            verdicts["secrets"] = "ok" if not secrets else "refused"
+            refusals += scope + secrets
+        return result, refusals, verdicts
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self, request: EditRequest) -> EditOutcome:
+        if not request.instruction.strip():
+            raise UsageError("the instruction is empty: say what to change, e.g. surgeon edit \"add a /healthz route\"")
+        started = time.perf_counter()
+        timings: dict[str, float] = {"locate": 0.0, "model": 0.0, "validate": 0.0, "stage": 0.0, "gate": 0.0}
+        spec = resolve_model(request.task, self.config, request.model)
+        provider = make_provider(spec, self.config)
+
+        t0 = time.perf_counter()
+        located = self._locate(request)
+        timings["locate"] = time.perf_counter() - t0
+        self.emit("located", {"located": located})
+        if not located.regions:
+            raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
+
+        redactor = Redactor()
+        context_text, shown = render_context(self.repo.root, located.regions)
+        context_block = redactor.redact(prompts.render("edit_context", regions=context_text))
+        system = [prompts.template("edit_system"), context_block]
+        messages: list[dict[str, str]] = [dict(m) for m in request.history]
+        messages.append({"role": "user", "content": redactor.redact(prompts.render("edit_request", instruction=request.instruction))})
+        whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
+
+        max_attempts = request.max_attempts or int(self.config.get("max_attempts"))
+        check = request.check if request.check is not None else self.config.get("check")
+        attempts: list[Attempt] = []
+        result: PatchResult | None = None
+        staged = gate = None
+        status = "refused"
+        for number in range(1, max_attempts + 1):
+            if number > 1 and not request.model:
+                retry_spec = resolve_model("retry", self.config, None) if self.config.get("models.retry") else spec
+                if retry_spec != spec:
+                    spec, provider = retry_spec, make_provider(retry_spec, self.config)
+            self.emit("model_start", {"attempt": number, "model": provider.label})
+            t0 = time.perf_counter()
+            completion: Completion = provider.complete(system, messages, task=request.task if number == 1 else "retry",
+                                                       on_progress=self.on_progress)
+            timings["model"] += time.perf_counter() - t0
+            record_usage(self.repo, request.task if number == 1 else "retry", completion)
+            usage = completion.usage
+            reply = redactor.restore(completion.text)
+            messages.append({"role": "assistant", "content": completion.text})
+
+            t0 = time.perf_counter()
+            result, refusals, verdicts = self._validate(reply, request, shown)
+            timings["validate"] += time.perf_counter() - t0
+            base = dict(model=provider.label, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                        cache_read_tokens=usage.cache_read_tokens, cost=completion.cost)
+            if refusals:
+                attempts.append(Attempt(number, status="refused", errors=tuple(refusals), **base))
+                self.emit("refused", {"attempt": number, "errors": refusals, "verdicts": verdicts, "result": result})
+                messages.append({"role": "user", "content": redactor.redact(
+                    prompts.render("edit_retry", reasons=_refusal_text(refusals)))})
+                continue
+            assert result is not None
+            self.emit("validated", {"attempt": number, "result": result, "verdicts": verdicts})
+            if request.dry_run:
+                attempts.append(Attempt(number, status="valid", **base))
+                status = "proposed"
+                break
+
+            from surgeon.stage import run_gate, stage_diff
+
+            t0 = time.perf_counter()
+            staged = stage_diff(self.repo, result, instruction=request.instruction, base=request.base,
+                                model=provider.label, cost=_cost_text(completion.cost))
+            timings["stage"] += time.perf_counter() - t0
+            self.emit("staged", {"staged": staged})
+            if not check:
+                attempts.append(Attempt(number, status="staged", **base))
+                status = "staged"
+                break
+            t0 = time.perf_counter()
+            self.emit("gate_start", {"command": check})
+            gate = run_gate(self.repo, staged, check, float(self.config.get("check_timeout")))
+            timings["gate"] += time.perf_counter() - t0
+            self.emit("gate", {"gate": gate})
+            if gate.passed:
+                attempts.append(Attempt(number, status="staged", gate=gate, **base))
+                status = "staged"
+                break
+            attempts.append(Attempt(number, status="gate_failed", gate=gate, errors=(
+                Refusal(None, None, None, f"check `{check}` failed (exit {gate.exit_code})"),), **base))
+            from surgeon.branches import discard_branch
+
+            discard_branch(self.repo, staged.branch)
+            self.emit("discarded", {"staged": staged})
+            staged = None
+            messages.append({"role": "user", "content": redactor.redact(prompts.render(
+                "edit_gate_failed", command=check, exit_code=gate.exit_code,
+                timed_out=" (timed out)" if gate.timed_out else "", output_tail=gate.output_tail))})
+
+        timings["total"] = time.perf_counter() - started
+        return EditOutcome(
+            status=status, instruction=request.instruction, model=provider.label, located=located,
+            shown_files=tuple(shown), attempts=tuple(attempts),
+            result=result if status != "refused" else None, staged=staged, gate=gate, timings=timings,
+            context_tokens=estimate_tokens("\n".join([*system, *(m["content"] for m in messages[:len(request.history) + 1])])),
+            whole_file_tokens=whole,
+        )
+
+
+def _cost_text(cost: float | None) -> str:
+    return "cost unknown" if cost is None else f"${cost:.4f}"

@@ -1,0 +1,176 @@
+"""`surgeon edit "<instruction>"`: one instruction, one validated diff, one review branch."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from surgeon.config import load_config
+from surgeon.repo import find_repo
+
+
+@click.command()
+@click.argument("instruction")
+@click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
+@click.option("--files", "files", multiple=True, metavar="PATH",
+              help="Always show these files to the model (repeatable; also accepts several paths).")
+@click.option("--budget", type=int, help="Tokens of located context shown to the model (default 8000).")
+@click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-4-6, openai:gpt-4o, script:replies.json.")
+@click.option("--check", help="Gate command run on the staged commit in a temporary worktree, e.g. 'pytest -q'.")
+@click.option("--max-attempts", type=click.IntRange(1, 10), help="Model attempts, first try included (default 3).")
+@click.option("--dry-run", is_flag=True, help="Stop before staging: print the validated diff and the cost, write nothing.")
+@click.option("--allow-any-file", is_flag=True, help="Let the diff touch or create files the model was not shown.")
+@click.option("--base", type=click.Choice(["head", "worktree"]), default="head", show_default=True,
+              help="worktree: stage on top of a snapshot of your uncommitted changes to the touched files.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with everything.")
+def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget: int | None, model: str | None,
+         check: str | None, max_attempts: int | None, dry_run: bool, allow_any_file: bool, base: str,
+         as_json: bool) -> None:
+    """Make the smallest change that does INSTRUCTION, validated and staged on a review branch.
+
+    \b
+    Example:
+      surgeon edit "allow origin https://s.ado.im in CORS and the CSP" --check "pytest -q"
+    """
+    from surgeon.agent import EditLoop, EditRequest
+
+    repo = find_repo(repo_dir)
+    config = load_config(repo.root)
+    request = EditRequest(
+        instruction=instruction, files=_split_files(files), budget=budget, model=model, check=check,
+        max_attempts=max_attempts, dry_run=dry_run, allow_any_file=allow_any_file, base=base,
+    )
+    if as_json:
+        outcome = EditLoop(repo, config).run(request)
+        click.echo(json.dumps(outcome_json(outcome), indent=2))
+    else:
+        view = EditView()
+        outcome = EditLoop(repo, config, on_event=view.event, on_progress=view.progress).run(request)
+        view.summary(outcome)
+    sys.exit(0 if outcome.status in ("staged", "proposed") else 1)
+
+
+def _split_files(files: tuple[str, ...]) -> tuple[str, ...]:
+    parts: list[str] = []
+    for item in files:
+        parts.extend(p for p in item.replace(",", " ").split() if p)
+    return tuple(dict.fromkeys(parts))
+
+
+def outcome_json(outcome: Any) -> dict[str, Any]:
+    from surgeon.render import gate_json, refusal_json, region_json
+
+    result = outcome.result
+    staged = outcome.staged
+    return {
+        "status": outcome.status,
+        "instruction": outcome.instruction,
+        "model": outcome.model,
+        "regions": [region_json(r) for r in outcome.located.regions],
+        "shown_files": list(outcome.shown_files),
+        "attempts": [
+            {
+                "attempt": a.number, "model": a.model, "status": a.status,
+                "errors": [refusal_json(e) for e in a.errors], "check": gate_json(a.gate),
+                "input_tokens": a.input_tokens, "output_tokens": a.output_tokens,
+                "cache_read_tokens": a.cache_read_tokens, "cost": a.cost,
+            }
+            for a in outcome.attempts
+        ],
+        "errors": [refusal_json(e) for e in outcome.errors],
+        "diff": result.normalised if result else None,
+        "files": [c.path for c in result.changes] if result else [],
+        "repairs": list(result.repairs) if result else [],
+        "lines_added": result.lines_added if result else 0,
+        "lines_removed": result.lines_removed if result else 0,
+        "branch": staged.branch if staged else None,
+        "id": staged.id if staged else None,
+        "commit": staged.commit if staged else None,
+        "check": gate_json(outcome.gate),
+        "usage": {
+            "input_tokens": outcome.total("input_tokens"),
+            "output_tokens": outcome.total("output_tokens"),
+            "cache_read_tokens": outcome.total("cache_read_tokens"),
+            "cost": outcome.cost,
+        },
+        "context_tokens": outcome.context_tokens,
+        "whole_file_tokens": outcome.whole_file_tokens,
+        "timings": {k: round(v, 4) for k, v in outcome.timings.items()},
+    }
+
+
+class EditView:
+    """What a person sees: regions, a progress line, the diff, verdicts, branch, gate, cost."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.out = Console(highlight=False)
+        self.err = Console(stderr=True, highlight=False)
+
+    def progress(self, progress: Any) -> None:
+        from surgeon.model.progress import render_progress
+
+        render_progress(self.err, progress)
+
+    def event(self, name: str, payload: dict[str, Any]) -> None:
+        from surgeon.render import diff_text, print_regions
+
+        out = self.out
+        if name == "located":
+            located = payload["located"]
+            out.print(f"[bold]located[/] {len(located.regions)} regions, {located.tokens} tokens "
+                      f"[dim]({located.files_indexed} files indexed, {located.seconds:.2f}s)[/]")
+            print_regions(out, located.regions)
+        elif name == "withheld":
+            out.print(f"[yellow]withheld[/] (never sent: secret files or .surgeonignore): {', '.join(payload['paths'])}")
+        elif name == "model_start":
+            out.print(f"[bold]attempt {payload['attempt']}[/] asking {payload['model']} …")
+        elif name == "refused":
+            out.print(f"[red]refused[/] attempt {payload['attempt']}:")
+            for error in payload["errors"]:
+                out.print(f"  [red]✗[/] {error}")
+            out.print("  [dim]the reasons go back to the model[/]")
+        elif name == "validated":
+            result = payload["result"]
+            out.print(diff_text(result.normalised))
+            for repair in result.repairs:
+                out.print(f"  [yellow]repaired[/] {repair}")
+            verdicts = " · ".join(f"{k} [green]{v}[/]" for k, v in payload["verdicts"].items())
+            out.print(f"[bold]validators[/] {verdicts} · syntax [green]ok[/] · minimality [green]ok[/]")
+        elif name == "staged":
+            staged = payload["staged"]
+            out.print(f"[bold green]staged[/] {staged.branch} [dim]({staged.commit[:10]}, "
+                      f"+{staged.lines_added} -{staged.lines_removed})[/]")
+        elif name == "gate_start":
+            out.print(f"[bold]gate[/] running `{payload['command']}` in a temporary worktree …")
+        elif name == "gate":
+            gate = payload["gate"]
+            verdict = "[green]passed[/]" if gate.passed else ("[red]timed out[/]" if gate.timed_out else "[red]failed[/]")
+            out.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
+            if not gate.passed and gate.output_tail:
+                out.print(f"[dim]{gate.output_tail}[/]")
+        elif name == "discarded":
+            out.print(f"[yellow]discarded[/] {payload['staged'].branch}; the failure goes back to the model")
+
+    def summary(self, outcome: Any) -> None:
+        from surgeon.render import cost_text
+
+        out = self.out
+        tokens = f"{outcome.total('input_tokens')} in / {outcome.total('output_tokens')} out"
+        if outcome.total("cache_read_tokens"):
+            tokens += f" ({outcome.total('cache_read_tokens')} cached)"
+        out.print(f"[bold]usage[/] {outcome.model}: {tokens}, {cost_text(outcome.cost)}, "
+                  f"{len(outcome.attempts)} attempt(s)")
+        if outcome.status == "staged":
+            out.print(f"review: [bold]surgeon show {outcome.staged.id}[/] · keep: [bold]surgeon accept "
+                      f"{outcome.staged.id}[/] · drop: [bold]surgeon discard {outcome.staged.id}[/]")
+        elif outcome.status == "proposed":
+            out.print("[bold]dry run[/]: nothing was written")
+        else:
+            out.print(f"[bold red]no change staged[/]: {len(outcome.attempts)} attempt(s) refused. Reasons:")
+            for error in outcome.errors:
+                out.print(f"  [red]✗[/] {error}")

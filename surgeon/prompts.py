@@ -1,0 +1,25 @@
+"""Plain-text prompt templates from prompts/, filled with str.format-style fields."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+
+
+@cache
+def template(name: str) -> str:
+    path = PROMPTS_DIR / f"{name}.txt"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"prompt template {path} is missing; reinstall surgeon from its source tree") from None
+
+
+def render(name: str, **fields: object) -> str:
+    """Fill `{field}` slots. Only the named fields are replaced, so braces in code stay intact."""
+    text = template(name)
+    for key, value in fields.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
