@@ -22,6 +22,7 @@ KNOWN: dict[str, tuple[Any, type, str | None, str]] = {
     "openai_base_url": (None, str, "SURGEON_OPENAI_BASE_URL", "base URL of an OpenAI-compatible server"),
     "model_timeout": (120.0, float, "SURGEON_MODEL_TIMEOUT", "seconds before a model call times out"),
     "model_retries": (4, int, "SURGEON_MODEL_RETRIES", "retries on 429/5xx/connection errors"),
+    "model_backoff": (0.5, float, "SURGEON_MODEL_BACKOFF", "first retry delay in seconds (doubles each retry)"),
     "max_tokens": (4096, int, "SURGEON_MAX_TOKENS", "largest reply asked of a model"),
     "budget": (8000, int, "SURGEON_BUDGET", "tokens of located context shown to the model"),
     "max_attempts": (3, int, "SURGEON_MAX_ATTEMPTS", "model attempts per edit (first try + retries)"),

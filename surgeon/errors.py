@@ -27,6 +27,12 @@ class ModelNotConfigured(UsageError):
     """No model can be reached: no key and no configured provider."""
 
 
+class ModelError(SurgeonError):
+    """A model call failed: unreachable, timed out, out of retries, or a reply that cannot be read."""
+
+    exit_code = 1
+
+
 class Refused(SurgeonError):
     """A diff or an action was refused; the message says why."""
 
