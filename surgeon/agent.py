@@ -40,6 +40,8 @@ class EditRequest:
     base: str = "head"
     # Earlier turns of a pair session: [{"role": "user"|"assistant", "content": str}, ...]
     history: tuple[dict[str, str], ...] = ()
+    # Notes that open this turn's message, before the instruction (pair: what became of the last turn)
+    preface: str = ""
     task: str = "edit"
 
 
@@ -200,8 +202,13 @@ class EditLoop:
         context_text, shown = render_context(self.repo.root, located.regions)
         context_block = redactor.redact(prompts.render("edit_context", regions=context_text))
         system = [prompts.template("edit_system"), context_block]
-        messages: list[dict[str, str]] = [dict(m) for m in request.history]
-        messages.append({"role": "user", "content": redactor.redact(prompts.render("edit_request", instruction=request.instruction))})
+        # Earlier turns carry diffs with real file lines: they go through the same redactor as the context.
+        messages: list[dict[str, str]] = [{"role": m["role"], "content": redactor.redact(m["content"])}
+                                          for m in request.history]
+        request_text = prompts.render("edit_request", instruction=request.instruction)
+        if request.preface.strip():
+            request_text = f"{request.preface.rstrip()}\n\n{request_text}"
+        messages.append({"role": "user", "content": redactor.redact(request_text)})
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
 
         max_attempts = request.max_attempts or int(self.config.get("max_attempts"))
