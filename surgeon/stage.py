@@ -132,9 +132,13 @@ class GateResult:
 class Git:
     """Runs git in one repository. Read-only calls never take optional locks on the real index."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, own_index: bool = False) -> None:
+        """own_index: ignore a GIT_INDEX_FILE set by the caller's environment (a hook's), for
+        commands that must use their own index, such as `git worktree add`."""
         self.root = Path(root)
         self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+        if own_index:
+            self._env.pop("GIT_INDEX_FILE", None)
         self._object_format: str | None = None
 
     def run(

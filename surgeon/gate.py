@@ -1,0 +1,182 @@
+"""The gate: run a check command (pytest -q, nginx -t ...) against a staged commit.
+
+The command runs in a temporary `git worktree` of the commit (detached, in the system temp
+folder), in its own process group, with a timeout. Whatever happens - pass, failure, timeout,
+Ctrl-C, SIGTERM - the process group is stopped and the worktree is removed before run_gate returns
+or raises. The result is recorded as a git note on the staged commit under refs/notes/surgeon
+(the commit exists before the gate runs, so it cannot carry the result itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from surgeon.errors import Refused, UsageError
+from surgeon.repo import RepoInfo
+from surgeon.stage import NOTES_REF, GateResult, Git, StagedChange
+
+OUTPUT_TAIL_LINES = 40
+OUTPUT_TAIL_CHARS = 4000
+STOP_GRACE_SECONDS = 3.0
+# Variables that would point the command's own git calls at the user's repository or index.
+GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
+)
+
+
+def run_gate(repo: RepoInfo, staged: StagedChange, command: str, timeout: float) -> GateResult:
+    """Run `command` (a shell command line) in a temporary worktree of `staged.commit`.
+
+    Returns the result and records it as a note on the commit. KeyboardInterrupt (Ctrl-C, or
+    SIGTERM while the gate runs) propagates after the command is stopped and the worktree removed;
+    nothing is recorded then.
+    """
+    if not command.strip():
+        raise UsageError("the check command is empty")
+    if timeout <= 0:
+        raise UsageError(f"the check timeout must be positive, not {timeout}")
+    git = Git(repo.root, own_index=True)
+    if git.rev(f"{staged.commit}^{{commit}}") is None:
+        raise Refused(f"{staged.branch}: commit {staged.commit[:12]} does not exist; nothing to check")
+    holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{staged.id}-"))
+    worktree = holder / repo.root.name
+    with _terminate_as_interrupt():
+        try:
+            git.run("worktree", "add", "--detach", "--quiet", str(worktree), staged.commit)
+            result = _run_command(command, worktree, timeout, holder / "output.log")
+        finally:
+            with _interrupts_ignored():
+                remove_worktree(git, worktree, holder)
+    record_gate(git, staged.commit, result)
+    return result
+
+
+def _run_command(command: str, cwd: Path, timeout: float, log: Path) -> GateResult:
+    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
+    env["SURGEON_GATE"] = "1"
+    started = time.monotonic()
+    timed_out = False
+    exit_code: int | None
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            try:
+                exit_code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                exit_code = None
+                _stop(process)
+        finally:
+            # Also on Ctrl-C, and for anything the command left running in the background.
+            _stop(process)
+    seconds = round(time.monotonic() - started, 3)
+    return GateResult(
+        command=command,
+        passed=exit_code == 0 and not timed_out,
+        exit_code=exit_code,
+        timed_out=timed_out,
+        seconds=seconds,
+        output_tail=output_tail(log),
+    )
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the command's process group, SIGKILL what is still there after a grace period."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
+
+
+def output_tail(log: Path, lines: int = OUTPUT_TAIL_LINES, chars: int = OUTPUT_TAIL_CHARS) -> str:
+    with open(log, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - chars * 4))
+        text = handle.read().decode("utf-8", "replace")
+    tail = "\n".join(text.splitlines()[-lines:])
+    return tail[-chars:]
+
+
+def remove_worktree(git: Git, worktree: Path, holder: Path) -> None:
+    """Remove the gate's worktree and its administrative entry, whatever state it is in."""
+    git.run("worktree", "remove", "--force", "--force", str(worktree), check=False)
+    shutil.rmtree(holder, ignore_errors=True)
+    if str(worktree) in _listed_worktrees(git):
+        # Only our own entry can be stale here: prune drops entries whose folder is gone.
+        git.run("worktree", "prune", check=False)
+
+
+def _listed_worktrees(git: Git) -> set[str]:
+    out = git.run("worktree", "list", "--porcelain", check=False).stdout.decode("utf-8", "surrogateescape")
+    return {line[len("worktree "):] for line in out.splitlines() if line.startswith("worktree ")}
+
+
+def record_gate(git: Git, commit: str, result: GateResult) -> None:
+    note = json.dumps({"gate": result.to_json()}, indent=2) + "\n"
+    git.run(
+        "notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", commit,
+        input=note.encode(), env=git.identity_env(),
+    )
+
+
+def read_gate(git: Git, commit: str) -> GateResult | None:
+    shown = git.run("notes", f"--ref={NOTES_REF}", "show", commit, check=False)
+    if shown.returncode != 0:
+        return None
+    try:
+        return GateResult.from_json(json.loads(shown.stdout)["gate"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the gate runs, SIGTERM unwinds like Ctrl-C so the cleanup still happens."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not leave a half-removed worktree behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
