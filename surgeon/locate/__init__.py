@@ -1,0 +1,11 @@
+"""Find the lines an instruction is about: a tree-sitter symbol index (cached by git blob id),
+grep, and a ranking that packs the best regions into a token budget.
+
+    from surgeon.locate import locate, Region, LocateResult, estimate_tokens
+    result = locate(repo_root, "update the CSP to allow https://s.ado.im", budget=8000)
+"""
+
+from surgeon.locate.engine import locate
+from surgeon.locate.rank import LocateResult, Region, estimate_tokens, region_text
+
+__all__ = ["LocateResult", "Region", "estimate_tokens", "locate", "region_text"]

@@ -1,0 +1,221 @@
+"""`locate()`: the edges (git, files, the cache, grep) around the pure query and ranking core."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from surgeon.errors import UsageError
+from surgeon.locate import grep as grep_module
+from surgeon.locate.cache import IndexCache
+from surgeon.locate.files import GENERATED_NAMES, GENERATED_SUFFIXES, VENDORED_DIRS, RepoFile, list_files
+from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
+from surgeon.locate.query import Query, parse_instruction
+from surgeon.locate.rank import (
+    FileEvidence,
+    LocateResult,
+    Scored,
+    count_matches,
+    estimate_tokens,
+    file_prescore,
+    idf,
+    pack,
+    path_bonus,
+    rank_file,
+    region_text,
+    select,
+)
+from surgeon.repo import find_repo
+
+MAX_CANDIDATE_FILES = 80
+WRITE_BATCH = 256
+
+
+def locate(
+    repo_root: Path | str,
+    instruction: str,
+    *,
+    budget: int = 8000,
+    pinned: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    workers: int | None = None,
+    grep_tool: str | None = None,
+    on_parse: object = None,
+) -> LocateResult:
+    """The regions of the working tree at `repo_root` that `instruction` is about, ranked and
+    packed into `budget` tokens (see `estimate_tokens`). `pinned` files come first, whole when
+    they fit. The index cache lives in `cache_dir` (default: .git/surgeon/locate/).
+    """
+    started = time.perf_counter()
+    if not instruction.strip() and not pinned:
+        raise UsageError("the instruction is empty: say what to change, e.g. surgeon locate \"raise the upload limit\"")
+    if budget <= 0:
+        raise UsageError(f"budget must be a positive number of tokens, got {budget}")
+    repo = find_repo(repo_root, need_commit=False)
+    root = repo.root
+    cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
+    with IndexCache(cache_path) as cache:
+        listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
+        skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse)
+        skipped = dict(listing.skipped)
+        indexed: dict[str, RepoFile] = {}
+        excluded: list[str] = []
+        for f in listing.files:
+            reason = "huge" if f.huge else skips.get((f.blob, f.language or ""))
+            if reason:
+                if reason in skipped:
+                    skipped[reason] += 1
+                excluded.append(f.path)
+            else:
+                indexed[f.path] = f
+        query = parse_instruction(instruction)
+        regions = _rank(query, root, cache, indexed, excluded, budget, pinned, max_file_bytes, grep_tool)
+    return LocateResult(
+        regions=tuple(regions),
+        tokens=sum(r.tokens for r in regions),
+        files_indexed=len(indexed),
+        seconds=round(time.perf_counter() - started, 3),
+        skipped=skipped,
+    )
+
+
+def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
+                  on_parse: object) -> dict[tuple[str, str], str | None]:
+    """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
+    known = cache.known()
+    missing = [f for f in files if not f.huge and (f.blob, f.language or "") not in known]
+    by_path = {f.path: f for f in missing}
+    batch: list[tuple[str, str | None, FileRecord]] = []
+    for path, record in index_files(root, [(f.path, f.language) for f in missing], max_bytes=max_bytes, workers=workers):
+        f = by_path[path]
+        if record.skip == "missing":
+            continue
+        if callable(on_parse):
+            on_parse(path)
+        batch.append((f.blob, f.language, record))
+        known[(f.blob, f.language or "")] = record.skip
+        if len(batch) >= WRITE_BATCH:
+            cache.put_many(batch)
+            batch = []
+    cache.put_many(batch)
+    return known
+
+
+def _read_lines(path: Path, max_bytes: int) -> tuple[str, ...] | None:
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if looks_binary(data[:8192]):
+        return None
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
+
+
+def _resolve(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
+    """Repository paths that a path from an instruction or a stack trace refers to (by suffix)."""
+    clean = _normalise(mentioned)
+    name = clean.rsplit("/", 1)[-1]
+    return [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
+
+
+def _normalise(path: str) -> str:
+    clean = path.replace("\\", "/")
+    while clean.startswith("./"):
+        clean = clean[2:]
+    return clean
+
+
+def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], excluded: list[str], budget: int,
+          pinned: Sequence[str], max_bytes: int, grep_tool: str | None) -> list:
+    terms = query.terms
+    hits: dict[str, dict[int, dict[int, int]]] = {}
+    term_files: dict[int, set[str]] = {}
+    exclusions = grep_module.Exclusions(paths=excluded, suffixes=GENERATED_SUFFIXES, names=tuple(GENERATED_NAMES),
+                                        dirs=tuple(VENDORED_DIRS))
+    if terms:
+        for hit in grep_module.grep(root, query.patterns, exclude=exclusions, tool=grep_tool):
+            if hit.path not in indexed:
+                continue
+            lowered = hit.text.lower()
+            matched = {}
+            for index, term in enumerate(terms):
+                count = count_matches(term, hit.text, lowered)
+                if count:
+                    matched[index] = count
+                    term_files.setdefault(index, set()).add(hit.path)
+            if matched:
+                hits.setdefault(hit.path, {})[hit.line] = matched
+    files = len(indexed)
+    idfs = [idf(len(term_files.get(i, ())), files) for i in range(len(terms))]
+
+    by_name: dict[str, list[str]] = {}
+    for path in indexed:
+        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    frames_by_path: dict[str, list] = {}
+    depth = 0
+    for frame in query.frames:
+        resolved = _resolve(frame.path, by_name)
+        for path in resolved:
+            frames_by_path.setdefault(path, []).append((frame, depth))
+        if resolved:
+            depth += 1
+    named = {p for mentioned in query.paths for p in _resolve(mentioned, by_name)}
+    pinned_paths = list(dict.fromkeys(_normalise(p) for p in pinned))
+
+    prescores: dict[str, float] = {}
+    for path in set(hits) | named | set(frames_by_path):
+        per_term: dict[int, int] = {}
+        for matched in hits.get(path, {}).values():
+            for index, count in matched.items():
+                per_term[index] = per_term.get(index, 0) + count
+        bonus, _ = path_bonus(query, path, idfs)
+        prescores[path] = file_prescore(query, per_term, idfs, bonus) + (100.0 if path in frames_by_path else 0.0)
+    candidates = sorted(prescores, key=lambda p: (-prescores[p], p))[:MAX_CANDIDATE_FILES]
+    candidates = [p for p in candidates if p not in pinned_paths]
+
+    keys = [(indexed[p].blob, indexed[p].language) for p in candidates + [p for p in pinned_paths if p in indexed]]
+    records = cache.get(keys)
+    scored: list[Scored] = []
+    for path in pinned_paths:
+        scored.extend(_pinned_regions(query, root, path, indexed, records, hits, frames_by_path, idfs, budget,
+                                      len(pinned_paths), max_bytes))
+    for path in candidates:
+        f = indexed[path]
+        record = records.get((f.blob, f.language or ""))
+        lines = _read_lines(root / path, max_bytes)
+        if record is None or lines is None:
+            continue
+        evidence = FileEvidence(path, record, lines, hits.get(path, {}), tuple(frames_by_path.get(path, ())))
+        scored.extend(rank_file(query, evidence, idfs))
+    return pack(select(scored), budget)
+
+
+def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile], records: dict, hits: dict,
+                    frames_by_path: dict, idfs: list[float], budget: int, count: int, max_bytes: int) -> list[Scored]:
+    """A pinned file: one whole-file region when it fits its share of the budget, else its best regions."""
+    lines = _read_lines(root / path, max_bytes * 10)
+    if lines is None:
+        return []
+    f = indexed.get(path)
+    record = records.get((f.blob, f.language or "")) if f else None
+    record = record or FileRecord(None, None, len(lines))
+    evidence = FileEvidence(path, record, lines, hits.get(path, {}), tuple(frames_by_path.get(path, ())), pinned=True)
+    parts = rank_file(query, evidence, idfs)
+    best = max((p.score for p in parts), default=0.0)
+    whole = estimate_tokens(region_text(lines, 1, len(lines))) if lines else 0
+    if lines and whole <= budget // max(1, count):
+        hit_lines = tuple(h for p in parts for h in p.hit_lines)
+        why = ("pinned", *dict.fromkeys(w for p in parts for w in p.why))
+        return [Scored(path, 1, len(lines), None, "file", round(best, 3), why[:6], lines, hit_lines, True)]
+    if not parts and lines:
+        parts = [Scored(path, 1, len(lines), None, "file", 0.0, ("pinned",), lines, (), True)]
+    return [Scored(p.path, p.start, p.end, p.symbol, p.kind, p.score, ("pinned", *p.why)[:6], p.lines, p.hit_lines, True)
+            for p in parts]

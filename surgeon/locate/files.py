@@ -1,0 +1,139 @@
+"""Which files of a repository locate reads, and the git blob id of each one's current content.
+
+Files come from `git ls-files -co --exclude-standard` (tracked plus untracked, .gitignore
+respected). Tracked files that are unmodified take their blob id from the index for free; files
+with uncommitted edits and untracked files are hashed here, once per (size, mtime, inode), so
+the working tree is what gets indexed. Vendored and generated files are recognised by path here;
+binary, generated-by-header and huge files are recognised when read (and cached by blob id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from surgeon.errors import RepoError
+from surgeon.languages import language_for
+
+VENDORED_DIRS = frozenset({
+    "node_modules", "vendor", "vendors", "third_party", "third-party", "thirdparty", "bower_components",
+    ".venv", "venv", "site-packages", "jspm_packages", "Pods", "Carthage", ".yarn", "__pycache__",
+})
+GENERATED_SUFFIXES = (
+    ".min.js", ".min.css", ".map", "_pb2.py", "_pb2_grpc.py", "_pb2.pyi", ".pb.go", ".pb.cc", ".pb.h",
+    ".po", ".pot", ".snap", ".designer.cs", ".g.dart", ".freezed.dart",
+)
+GENERATED_NAMES = frozenset({
+    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "Cargo.lock", "poetry.lock", "Pipfile.lock", "go.sum",
+    "composer.lock", "Gemfile.lock", "uv.lock", "bun.lockb", "npm-shrinkwrap.json", "flake.lock",
+})
+BINARY_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".pdf", ".zip", ".gz", ".tgz",
+    ".bz2", ".xz", ".zst", ".7z", ".rar", ".tar", ".jar", ".war", ".whl", ".egg", ".so", ".dylib", ".dll", ".exe",
+    ".bin", ".o", ".a", ".lib", ".pyc", ".pyo", ".class", ".mo", ".woff", ".woff2", ".ttf", ".otf", ".eot",
+    ".mp3", ".mp4", ".wav", ".ogg", ".flac", ".mov", ".avi", ".webm", ".psd", ".sqlite", ".db", ".parquet",
+    ".npy", ".npz", ".pkl", ".pickle", ".pt", ".onnx", ".wasm", ".ipa", ".apk", ".dmg", ".iso",
+})
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    path: str  # repo-relative, posix
+    blob: str  # git blob id of the working-tree content ("" when too large to hash: see `huge`)
+    language: str | None
+    huge: bool = False
+
+
+@dataclass(frozen=True)
+class Listing:
+    files: tuple[RepoFile, ...]
+    skipped: dict[str, int] = field(default_factory=dict)  # by path: vendored / generated / binary / huge
+    skipped_paths: tuple[str, ...] = ()
+
+
+def skip_reason_for_path(path: str) -> str | None:
+    """vendored / generated / binary when the path alone says so, else None."""
+    pure = PurePosixPath(path)
+    if any(part in VENDORED_DIRS for part in pure.parts[:-1]):
+        return "vendored"
+    name = pure.name
+    lower = name.lower()
+    if name in GENERATED_NAMES or lower.endswith(GENERATED_SUFFIXES):
+        return "generated"
+    if pure.suffix.lower() in BINARY_SUFFIXES:
+        return "binary"
+    return None
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob with this content (what `git hash-object` prints, without filters)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _git_z(root: Path, *args: str) -> list[str]:
+    result = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root, capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RepoError(f"git {args[0]} failed in {root}: {message[-1] if message else 'unknown error'}")
+    return [p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+StatLookup = Callable[[str, int, int, int], str | None]
+StatStore = Callable[[str, int, int, int, str], None]
+
+
+def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = None,
+               stat_store: StatStore | None = None) -> Listing:
+    """The files locate reads, each with the blob id of its working-tree content.
+
+    `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
+    and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
+    """
+    index_blobs: dict[str, str] = {}
+    for entry in _git_z(root, "ls-files", "-s", "-z"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) >= 3 and parts[0] not in ("160000", "120000"):  # skip submodules and symlinks
+            index_blobs[path] = parts[1]
+    dirty = set(_git_z(root, "ls-files", "-z", "-m", "-o", "--exclude-standard"))
+    deleted = set(_git_z(root, "ls-files", "-z", "-d"))
+
+    skipped: dict[str, int] = {"binary": 0, "vendored": 0, "generated": 0, "huge": 0}
+    skipped_paths: list[str] = []
+    files: list[RepoFile] = []
+    for path in sorted(set(index_blobs) | dirty):
+        if path in deleted and path not in dirty:
+            continue
+        reason = skip_reason_for_path(path)
+        if reason:
+            skipped[reason] += 1
+            skipped_paths.append(path)
+            continue
+        language = language_for(path)
+        if path in dirty or path not in index_blobs:
+            absolute = root / path
+            try:
+                st = absolute.stat()
+            except OSError:
+                continue  # deleted in the working tree
+            if not os.path.isfile(absolute) or os.path.islink(absolute):
+                continue
+            if st.st_size > max_bytes:
+                files.append(RepoFile(path, "", language, huge=True))
+                continue
+            blob = stat_lookup(path, st.st_size, st.st_mtime_ns, st.st_ino) if stat_lookup else None
+            if blob is None:
+                try:
+                    blob = git_blob_id(absolute.read_bytes())
+                except OSError:
+                    continue
+                if stat_store:
+                    stat_store(path, st.st_size, st.st_mtime_ns, st.st_ino, blob)
+            files.append(RepoFile(path, blob, language))
+        else:
+            files.append(RepoFile(path, index_blobs[path], language))
+    return Listing(tuple(files), skipped, tuple(skipped_paths))

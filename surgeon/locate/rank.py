@@ -1,0 +1,433 @@
+"""Ranking and packing: pure functions from evidence (grep hits, index records, stack frames, the
+file's lines) to scored regions that fit a token budget. No I/O here.
+
+Score of a region = sum over the ideas (term groups) it matches of
+    weight(term) x idf(term) x role (definition 2.5, reference 1, comment 0.4) x (1 + 0.15 ln count)
+times a proximity factor (1 + 0.35 per extra idea in the same region), plus bonuses for a file
+the instruction names (or whose path contains a term) and for stack-trace frames.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from surgeon.locate.index import Definition, FileRecord
+from surgeon.locate.query import Frame, Query, Term
+
+ROLE_WEIGHT = {"definition": 2.5, "reference": 1.0, "comment": 0.4}
+PROXIMITY = 0.35
+COUNT_GAIN = 0.15
+FRAME_BONUS = 6.0
+NAMED_FILE_BONUS = 2.0
+PATH_TERM_BONUS = 0.5
+MAX_UNIT_LINES = 80  # a definition longer than this is cut to windows around its hits
+SMALL_CONTAINER = 30  # a setting inside a block this small brings the whole block
+WINDOW_LINES = 30
+MIN_SCORE = 0.3
+RELATIVE_CUTOFF = 0.12
+WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
+WEAK_LIMIT = 3
+MIN_TRIMMED_TOKENS = 60
+DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
+DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
+LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens a model will spend on `text`: characters / 4, rounded up.
+
+    A cheap, tokenizer-free approximation (English prose and code average 3.5-4.5 characters per
+    token). Every budget in surgeon uses this one function so that numbers add up.
+    """
+    return (len(text) + 3) // 4
+
+
+@dataclass(frozen=True)
+class Region:
+    path: str
+    start_line: int  # 1-based, inclusive
+    end_line: int  # inclusive
+    symbol: str | None
+    kind: str
+    score: float
+    why: tuple[str, ...]
+    tokens: int
+
+
+@dataclass(frozen=True)
+class LocateResult:
+    regions: tuple[Region, ...]
+    tokens: int
+    files_indexed: int
+    seconds: float
+    skipped: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FileEvidence:
+    """Everything known about one candidate file."""
+
+    path: str
+    record: FileRecord
+    lines: tuple[str, ...]  # the file's text, split into lines (no line endings)
+    hits: dict[int, dict[int, int]]  # line -> {term index: occurrences on that line}
+    frames: tuple[tuple[Frame, int], ...] = ()  # frames in this file, with depth among repo frames
+    pinned: bool = False
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    symbol: str | None
+    kind: str
+    terms: dict[int, list] = field(default_factory=dict)  # term -> [count, best role weight, role]
+    hit_lines: dict[int, float] = field(default_factory=dict)
+    bonus: float = 0.0
+    why_extra: list[str] = field(default_factory=list)
+
+    def add(self, term: int, count: int, role: str, line: int, weight: float) -> None:
+        entry = self.terms.setdefault(term, [0, 0.0, role])
+        entry[0] += count
+        if ROLE_WEIGHT[role] > entry[1]:
+            entry[1], entry[2] = ROLE_WEIGHT[role], role
+        self.hit_lines[line] = self.hit_lines.get(line, 0.0) + weight
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching a term against a line
+
+
+def _at_boundary(text: str, i: int) -> bool:
+    if i == 0:
+        return True
+    prev, cur = text[i - 1], text[i]
+    if not prev.isalnum():
+        return True
+    if prev.islower() and cur.isupper():
+        return True
+    if prev.isupper() and cur.isupper() and i + 1 < len(text) and text[i + 1].islower():
+        return True
+    return prev.isdigit() != cur.isdigit()
+
+
+def count_matches(term: Term, text: str, lowered: str | None = None) -> int:
+    """Occurrences of any of the term's variants in `text` that start at a word or camelCase
+    boundary (so 'sing' does not match 'using', but 'limit' matches 'read_limited_body')."""
+    low = lowered if lowered is not None else text.lower()
+    aligned = len(low) == len(text)
+    total = 0
+    for variant in term.variants:
+        start = low.find(variant)
+        while start != -1:
+            if term.kind == "shape" or not aligned or not variant[0].isalnum() or _at_boundary(text, start):
+                total += 1
+            start = low.find(variant, start + len(variant))
+        if total:
+            return total
+    return total
+
+
+def idf(document_frequency: int, files: int) -> float:
+    """Rarity of a term in (0, ~1.1]: ~1 for a term in one file, small for one in most files."""
+    files = max(files, 1)
+    return math.log((files + 1) / (document_frequency + 0.5)) / math.log(files + 1) if files > 1 else 1.0
+
+
+def file_prescore(query: Query, term_files: dict[int, int], idfs: Sequence[float], path_bonus: float) -> float:
+    """A cheap upper-bound-ish score of a file from its per-term hit counts, to choose candidates."""
+    groups: dict[int, float] = {}
+    for index, _count in term_files.items():
+        term = query.terms[index]
+        value = term.weight * idfs[index] * ROLE_WEIGHT["definition"]
+        groups[term.group] = max(groups.get(term.group, 0.0), value)
+    base = sum(groups.values())
+    return base * (1 + PROXIMITY * max(0, len(groups) - 1)) + path_bonus
+
+
+def path_bonus(query: Query, path: str, idfs: Sequence[float]) -> tuple[float, list[str]]:
+    """Bonus for a file the instruction names, or whose path contains its terms."""
+    low = path.lower()
+    name = low.rsplit("/", 1)[-1]
+    bonus = 0.0
+    why: list[str] = []
+    for mentioned in query.paths:
+        m = mentioned.lower().lstrip("./")
+        if low == m or low.endswith("/" + m) or m.endswith("/" + low) or name == m:
+            bonus += NAMED_FILE_BONUS
+            why.append(f"named in the instruction: {mentioned}")
+            break
+    groups: dict[int, float] = {}
+    for index, term in enumerate(query.terms):
+        if term.kind in ("path", "shape", "url", "phrase") or term.weight < 0.3:
+            continue
+        if any(len(v) >= 3 and v in low for v in term.variants):
+            value = PATH_TERM_BONUS * term.weight * idfs[index]
+            if value > groups.get(term.group, 0.0):
+                groups[term.group] = value
+                why.append(f"path matches '{term.display}'")
+    return bonus + sum(groups.values()), why[:2]
+
+
+# ---------------------------------------------------------------------------------------------
+# From hits to units
+
+
+def _paragraph(lines: Sequence[str], line: int, lo: int, hi: int, cap: int = WINDOW_LINES) -> tuple[int, int]:
+    """The blank-line-delimited run around `line`, clipped to [lo, hi] and to `cap` lines."""
+    start = end = line
+    half = cap // 2
+    while start > lo and start - 1 >= 1 and lines[start - 2].strip() and line - start < half:
+        start -= 1
+    while end < hi and end + 1 <= len(lines) and lines[end].strip() and end - line < half:
+        end += 1
+    if start == end:  # a lone line: keep one line of context on each side
+        start, end = max(lo, line - 1), min(hi, line + 1)
+    return start, end
+
+
+def _enclosing(defs: Sequence[Definition], line: int) -> list[Definition]:
+    """Definitions containing `line`, outermost first."""
+    return [d for d in defs if d.start <= line <= d.end]
+
+
+def _unit_for(defs: Sequence[Definition], blocks: Sequence[tuple[int, int]], lines: Sequence[str], line: int
+              ) -> tuple[int, int, str | None, str]:
+    chain = _enclosing(defs, line)
+    total = max(len(lines), 1)
+    if chain:
+        inner = chain[-1]
+        if inner.kind in LEAF_KINDS:
+            parent = chain[-2] if len(chain) > 1 else None
+            if parent is not None and parent.end - parent.start + 1 <= SMALL_CONTAINER:
+                return parent.start, parent.end, parent.qualname, parent.kind
+            if inner.end - inner.start + 1 >= 3:
+                if inner.end - inner.start + 1 <= MAX_UNIT_LINES:
+                    return inner.start, inner.end, inner.qualname, inner.kind
+            lo, hi = (parent.start, parent.end) if parent else (1, total)
+            start, end = _paragraph(lines, line, lo, hi)
+            return min(start, inner.start), max(end, inner.end), inner.qualname, inner.kind
+        for candidate in reversed(chain):
+            if candidate.end - candidate.start + 1 <= MAX_UNIT_LINES:
+                return candidate.start, candidate.end, candidate.qualname, candidate.kind
+        start, end = _paragraph(lines, line, inner.start, inner.end)
+        if line == inner.name_line:
+            end = max(end, min(inner.end, line + 3))
+        return start, end, inner.qualname, inner.kind
+    for start, end in blocks:
+        if start <= line <= end:
+            if end - start + 1 <= MAX_UNIT_LINES:
+                return start, end, None, "block"
+            start, end = _paragraph(lines, line, start, end)
+            return start, end, None, "block"
+    start, end = _paragraph(lines, line, 1, total)
+    return start, end, None, "lines"
+
+
+def _in_ranges(ranges: Sequence[tuple[int, int]], line: int) -> bool:
+    return any(a <= line <= b for a, b in ranges)
+
+
+def _role(query: Query, term_index: int, line: int, defs: Sequence[Definition], comments) -> tuple[str, str | None]:
+    term = query.terms[term_index]
+    for d in defs:
+        if d.name_line == line and count_matches(term, d.name):
+            return "definition", d.name
+    if _in_ranges(comments, line):
+        return "comment", None
+    return "reference", None
+
+
+def build_units(query: Query, evidence: FileEvidence, idfs: Sequence[float], bonus: float, bonus_why: list[str]
+                ) -> list[_Unit]:
+    """Regions of one file, each holding the term hits inside it (merged when they overlap)."""
+    record = evidence.record
+    defs = record.definitions
+    units: dict[tuple[int, int], _Unit] = {}
+    defined: dict[tuple[int, int], list[str]] = {}
+
+    def unit_at(line: int) -> _Unit:
+        start, end, symbol, kind = _unit_for(defs, record.blocks, evidence.lines, line)
+        key = (start, end)
+        if key not in units:
+            units[key] = _Unit(start, end, symbol, kind)
+        return units[key]
+
+    for line, terms in sorted(evidence.hits.items()):
+        if line > len(evidence.lines) or line < 1:
+            continue
+        unit = unit_at(line)
+        for term_index, count in terms.items():
+            role, name = _role(query, term_index, line, defs, record.comments)
+            term = query.terms[term_index]
+            unit.add(term_index, count, role, line, term.weight * idfs[term_index] * ROLE_WEIGHT[role])
+            if name:
+                defined.setdefault((unit.start, unit.end), []).append(name)
+
+    for frame, depth in evidence.frames:
+        line = frame.line
+        if not 1 <= line <= len(evidence.lines):
+            named = [d for d in defs if frame.function and d.name == frame.function]
+            if not named:
+                continue
+            line = named[0].name_line
+        unit = unit_at(line)
+        unit.bonus += FRAME_BONUS / (1 + depth)
+        unit.hit_lines[line] = unit.hit_lines.get(line, 0.0) + FRAME_BONUS
+        where = f" in {frame.function}" if frame.function else ""
+        unit.why_extra.insert(0, f"stack frame: line {frame.line}{where}")
+
+    if not units and (bonus >= NAMED_FILE_BONUS or evidence.pinned) and evidence.lines:
+        end = min(len(evidence.lines), MAX_UNIT_LINES)
+        units[(1, end)] = _Unit(1, end, None, "file" if end == len(evidence.lines) else "lines")
+
+    merged = _merge(sorted(units.values(), key=lambda u: (u.start, -u.end)))
+    for unit in merged:
+        unit.bonus += bonus
+        unit.why_extra.extend(bonus_why)
+        names = [n for (s, e), ns in defined.items() if unit.start <= s and e <= unit.end for n in ns]
+        unit.why_extra[:0] = [f"defines {n}" for n in dict.fromkeys(names)][:2]
+    return merged
+
+
+def _merge(units: list[_Unit]) -> list[_Unit]:
+    out: list[_Unit] = []
+    for unit in units:
+        if out and unit.start <= out[-1].end + 1:
+            prev = out[-1]
+            if unit.end - unit.start > prev.end - prev.start:
+                prev.symbol, prev.kind = unit.symbol, unit.kind
+            prev.end = max(prev.end, unit.end)
+            for term, (count, weight, role) in unit.terms.items():
+                entry = prev.terms.setdefault(term, [0, 0.0, role])
+                entry[0] += count
+                if weight > entry[1]:
+                    entry[1], entry[2] = weight, role
+            for line, weight in unit.hit_lines.items():
+                prev.hit_lines[line] = prev.hit_lines.get(line, 0.0) + weight
+            prev.bonus += unit.bonus
+            prev.why_extra.extend(unit.why_extra)
+        else:
+            out.append(unit)
+    return out
+
+
+def score_unit(query: Query, unit: _Unit, idfs: Sequence[float], factor: float = 1.0) -> tuple[float, list[str]]:
+    groups: dict[int, tuple[float, str]] = {}
+    for term_index, (count, role_weight, role) in unit.terms.items():
+        term = query.terms[term_index]
+        value = term.weight * idfs[term_index] * role_weight * (1 + COUNT_GAIN * math.log(count))
+        if value > groups.get(term.group, (0.0, ""))[0]:
+            label = f"'{term.display}'"
+            text = f"comment mentions {label}" if role == "comment" else f"grep: {label} x{count}"
+            groups[term.group] = (value, text)
+    base = sum(v for v, _ in groups.values())
+    score = base * (1 + PROXIMITY * max(0, len(groups) - 1)) * factor + unit.bonus
+    why = list(dict.fromkeys(unit.why_extra)) + [t for _, t in sorted(groups.values(), reverse=True)]
+    return score, why[:6]
+
+
+# ---------------------------------------------------------------------------------------------
+# Packing
+
+
+@dataclass(frozen=True)
+class Scored:
+    path: str
+    start: int
+    end: int
+    symbol: str | None
+    kind: str
+    score: float
+    why: tuple[str, ...]
+    lines: tuple[str, ...]
+    hit_lines: tuple[tuple[int, float], ...]
+    pinned: bool = False
+
+
+def region_text(lines: Sequence[str], start: int, end: int) -> str:
+    """The text of lines start..end (1-based, inclusive), each with its newline."""
+    return "".join(line + "\n" for line in lines[start - 1:end])
+
+
+def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:
+    bonus, why = path_bonus(query, evidence.path, idfs)
+    units = build_units(query, evidence, idfs, bonus, why)
+    factor = DOCS_WEIGHT if evidence.record.language is None and evidence.path.lower().endswith(DOCS_SUFFIXES) else 1.0
+    out = []
+    for unit in units:
+        score, reasons = score_unit(query, unit, idfs, factor)
+        out.append(Scored(evidence.path, unit.start, unit.end, unit.symbol, unit.kind, round(score, 3), tuple(reasons),
+                          evidence.lines, tuple(sorted(unit.hit_lines.items())), evidence.pinned))
+    return out
+
+
+def select(scored: Iterable[Scored]) -> list[Scored]:
+    """Rank order (pinned first), dropping regions too weak to be worth the model's attention."""
+    ordered = sorted(scored, key=lambda s: (not s.pinned, -s.score, s.path, s.start))
+    top = max((s.score for s in ordered if not s.pinned), default=0.0)
+    floor = max(MIN_SCORE, RELATIVE_CUTOFF * top)
+    kept = [s for s in ordered if s.pinned or s.score >= floor]
+    if top < WEAK_TOP:
+        pinned = [s for s in kept if s.pinned]
+        kept = pinned + [s for s in kept if not s.pinned][:WEAK_LIMIT]
+    return kept
+
+
+def trim(item: Scored, max_tokens: int) -> tuple[int, int] | None:
+    """The largest run of lines around the region's strongest hit that fits `max_tokens`."""
+    if not item.hit_lines:
+        centre = item.start
+    else:
+        def density(line: int) -> float:
+            return sum(w for other, w in item.hit_lines if abs(other - line) <= 10)
+        centre = max((line for line, _ in item.hit_lines if item.start <= line <= item.end),
+                     key=lambda line: (density(line), -line), default=item.start)
+    start = end = centre
+    if estimate_tokens(region_text(item.lines, start, end)) > max_tokens:
+        return None
+    grow_up = True
+    while True:
+        options = []
+        if start > item.start:
+            options.append((start - 1, end))
+        if end < item.end:
+            options.append((start, end + 1))
+        if not options:
+            break
+        choice = options[0] if (grow_up or len(options) == 1) else options[-1]
+        if len(options) == 2:
+            choice = options[0] if grow_up else options[1]
+        if estimate_tokens(region_text(item.lines, *choice)) > max_tokens:
+            other = [o for o in options if o != choice]
+            if other and estimate_tokens(region_text(item.lines, *other[0])) <= max_tokens:
+                start, end = other[0]
+                continue
+            break
+        start, end = choice
+        grow_up = not grow_up
+    return start, end
+
+
+def pack(selected: Sequence[Scored], budget: int) -> list[Region]:
+    """Take regions in rank order while they fit; a region too large for what is left is trimmed
+    around its hits rather than dropped."""
+    remaining = budget
+    regions: list[Region] = []
+    for item in selected:
+        if remaining < MIN_TRIMMED_TOKENS and not item.pinned:
+            break
+        tokens = estimate_tokens(region_text(item.lines, item.start, item.end))
+        start, end, why = item.start, item.end, item.why
+        if tokens > remaining:
+            span = trim(item, remaining)
+            if span is None:
+                continue
+            start, end = span
+            tokens = estimate_tokens(region_text(item.lines, start, end))
+            why = (*why, f"trimmed from lines {item.start}-{item.end}")
+        regions.append(Region(item.path, start, end, item.symbol, item.kind, item.score, why, tokens))
+        remaining -= tokens
+    return regions
