@@ -625,8 +625,9 @@ def stamp(session: Session) -> Session:
 class PairUI(Protocol):
     """What the controller needs from a terminal (or a test)."""
 
-    def ask(self, prompt: str, default: str = "") -> str | None:
-        """A line from the person; None on end of input (Ctrl-D). Ctrl-C raises KeyboardInterrupt."""
+    def ask(self, prompt: str, default: str = "", *, remember: bool = False) -> str | None:
+        """A line from the person; None on end of input (Ctrl-D). Ctrl-C raises KeyboardInterrupt.
+        `remember`: keep the line in the instruction history (up-arrow)."""
 
     def info(self, text: str) -> None: ...
     def warn(self, text: str) -> None: ...
@@ -699,7 +700,7 @@ class PairController:
         """The read-eval loop, until /quit or end of input."""
         while True:
             try:
-                line = self.ui.ask("pair> ")
+                line = self.ui.ask("pair> ", remember=True)
             except KeyboardInterrupt:
                 continue  # like a shell: Ctrl-C drops the line being typed
             if line is None:
@@ -716,6 +717,8 @@ class PairController:
                     self.turn(parsed)
             except SurgeonError as exc:
                 self.ui.error(str(exc))
+            except EOFError:  # end of input while a proposal waited: it was rejected
+                return
 
     # -- a turn ----------------------------------------------------------------------------------
     def conversation(self) -> Conversation:
@@ -738,7 +741,11 @@ class PairController:
 
         number = self.session.next_number
         conversation = self.conversation()
-        request = EditRequest(instruction=instruction, files=self.session.pinned, model=self.session.model,
+        pinned = tuple(p for p in self.session.pinned if (self.workdir / p).is_file())
+        missing = [p for p in self.session.pinned if p not in pinned]
+        if missing:
+            self.ui.warn(f"pinned but missing now, not shown: {', '.join(missing)} (/drop PATH unpins)")
+        request = EditRequest(instruction=instruction, files=pinned, model=self.session.model,
                               dry_run=True, history=conversation.history, preface=conversation.preface,
                               task="pair")
         at = now_local().isoformat(timespec="seconds")
