@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from tests.fakes.fixtures import fake_model  # noqa: F401  (the loopback model server)
 from tests.helpers import GIT_ENV, copy_example
 
 os.environ.update(GIT_ENV)
