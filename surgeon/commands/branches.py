@@ -1,0 +1,177 @@
+"""`surgeon branches`, `show`, `accept`, `discard`: the review branches surgeon stages changes on."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from surgeon.errors import UsageError
+from surgeon.repo import find_repo
+
+repo_option = click.option(
+    "--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _echo_json(payload: object) -> None:
+    click.echo(json.dumps(payload, indent=2))
+
+
+@click.command()
+@repo_option
+@json_option
+def branches(repo_dir: str | None, as_json: bool) -> None:
+    """List pending surgeon branches: changes staged for review, not yet accepted or discarded."""
+    from surgeon.branches import age, list_branches
+
+    repo = find_repo(repo_dir)
+    infos = list_branches(repo)
+    now = time.time()
+    if as_json:
+        _echo_json({"branches": [info.to_json(now) for info in infos]})
+        return
+    if not infos:
+        click.echo("No pending surgeon branches.")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    for column in ("id", "branch", "age", "files", "+/-", "check", "instruction"):
+        short = column in ("id", "age", "+/-", "check")
+        table.add_column(column, no_wrap=short, overflow="fold", ratio=2 if column == "instruction" else None)
+    for info in infos:
+        table.add_row(
+            Text(info.id, style="bold"),
+            Text(info.branch),
+            Text(age(now - info.created)),
+            Text(", ".join(info.files)),
+            Text.assemble((f"+{info.lines_added}", "green"), " ", (f"-{info.lines_removed}", "red")),
+            Text(info.check_label, style=_check_style(info.gate)),
+            Text(info.instruction),
+        )
+    _console().print(table)
+    click.echo("\nsurgeon show ID | surgeon accept ID | surgeon discard ID")
+
+
+def _check_style(gate) -> str:
+    if gate is None:
+        return "dim"
+    return "green" if gate.passed else "red"
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@repo_option
+@json_option
+def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
+    """Show a staged change: its metadata and its diff. ID is the short id or the branch name."""
+    from surgeon.branches import age, branch_diff, find_branch
+
+    repo = find_repo(repo_dir)
+    info = find_branch(repo, ident)
+    diff = branch_diff(repo, info)
+    if as_json:
+        _echo_json({"branch": info.to_json(), "diff": diff})
+        return
+    from rich.text import Text
+
+    console = _console()
+    console.print(Text.assemble((info.branch, "bold"), f"  (id {info.id})"))
+    rows = [
+        ("commit", info.commit),
+        ("base", f"{info.base} (snapshot of your working tree on {info.head})" if info.snapshot else info.base),
+        ("staged", f"{age(time.time() - info.created)} ago"),
+        ("files", f"{', '.join(info.files)}  (+{info.lines_added} -{info.lines_removed})"),
+    ]
+    rows += [(key, value) for key, value in (("model", info.model), ("cost", info.cost)) if value]
+    if info.gate is not None:
+        rows.append(("check", f"{info.gate.command}: {info.gate.label} in {info.gate.seconds:.1f}s"))
+    elif info.check_command:
+        rows.append(("check", f"{info.check_command}: not run"))
+    rows.append(("instruction", info.instruction))
+    for key, value in rows:
+        console.print(Text.assemble((f"{key:<12}", "dim"), value))
+    if info.gate is not None and not info.gate.passed and info.gate.output_tail:
+        console.print(Text("check output (tail):", style="dim"))
+        console.print(Text(info.gate.output_tail))
+    console.print()
+    for line in diff.splitlines():
+        console.print(Text(line, style=_diff_style(line)), soft_wrap=True)
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "rename ", "similarity",
+                        "old mode", "new mode")):
+        return "bold"
+    if line.startswith("@@"):
+        return "cyan"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    return ""
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@repo_option
+@json_option
+def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
+    """Bring a staged change into the current branch and working tree, then delete its branch.
+
+    Never loses uncommitted work: if a file the change touches has uncommitted changes, nothing
+    happens and the files are listed. If HEAD moved since staging, the change is re-applied with a
+    3-way merge, or refused when it conflicts. A change staged with --base worktree is written to
+    the working tree and left uncommitted.
+    """
+    from surgeon.branches import accept as accept_change
+
+    repo = find_repo(repo_dir)
+    result = accept_change(repo, ident)
+    if as_json:
+        _echo_json(result.to_json())
+        return
+    branch = result.branch.branch
+    messages = {
+        "fast-forward": f"Accepted {branch}: HEAD is now {str(result.commit)[:12]}.",
+        "replayed": f"Accepted {branch}: HEAD had moved, so the change was re-applied as {str(result.commit)[:12]}.",
+        "working-tree": f"Accepted {branch} into your working tree (uncommitted, on top of your own changes).",
+        "already-merged": f"{branch} was already in HEAD; nothing to do.",
+    }
+    click.echo(messages[result.how])
+    if result.files:
+        click.echo("Updated: " + ", ".join(result.files))
+    click.echo(f"Deleted branch {branch}.")
+
+
+@click.command()
+@click.argument("ident", metavar="ID", required=False)
+@click.option("--all", "everything", is_flag=True, help="Discard every pending surgeon branch.")
+@repo_option
+@json_option
+def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: bool) -> None:
+    """Delete a staged change (its branch and its check note). Your files are not touched."""
+    from surgeon.branches import discard as discard_one
+    from surgeon.branches import discard_all
+
+    if everything == (ident is not None):
+        raise UsageError("give either an ID or --all (see `surgeon branches`)")
+    repo = find_repo(repo_dir)
+    removed = discard_all(repo) if everything else [discard_one(repo, ident or "")]
+    if as_json:
+        _echo_json({"discarded": [info.to_json() for info in removed]})
+        return
+    if not removed:
+        click.echo("No pending surgeon branches.")
+    for info in removed:
+        click.echo(f"Discarded {info.branch} ({info.commit[:12]}).")
