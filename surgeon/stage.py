@@ -513,12 +513,9 @@ def _expected_entries(
         if change.new_content is None:
             entries[change.path] = None
             continue
+        # Without an explicit new mode the file keeps the mode it has in the base.
         source = change.old_path or change.path
-        mode = (
-            _normal_mode(change.new_mode)
-            or _normal_mode(change.old_mode)
-            or base_entries.get(source, ("100644", ""))[0]
-        )
+        mode = _normal_mode(change.new_mode) or base_entries.get(source, ("100644", ""))[0]
         entries[change.path] = (mode, oids[change.path])
     return entries
 
