@@ -1,0 +1,178 @@
+"""`surgeon review`: the pre-commit check for secrets, hard-coded origins, oversized timeouts and risky
+config, with proposed minimal diffs. Imports only what the default path needs: no model SDK, no
+tree-sitter unless a fix is validated, no rich."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import click
+
+from surgeon.errors import UsageError
+
+SKIP_VALUES = ("1", "true", "yes", "on")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--staged", is_flag=True, help="Judge the lines the next commit adds (the default).")
+@click.option("--range", "commit_range", metavar="A..B", help="Judge the lines B adds over A, as in B.")
+@click.option("--all", "all_files", is_flag=True, help="Judge every line of every tracked file.")
+@click.option("--llm", is_flag=True, help="Also ask the review model (the staged diff, secrets redacted).")
+@click.option("--model", "model_override", metavar="PROVIDER:NAME", help="Review model for --llm.")
+@click.option("--fix", is_flag=True,
+              help="Stage the mechanical fixes as one commit on a review branch (working tree untouched).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@click.option("--sarif", is_flag=True, help="Print SARIF 2.1.0 for code-scanning dashboards.")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high"]),
+              help="Lowest severity that makes the exit code 1 (default: review.fail_on, else high).")
+@click.option("--write-baseline", is_flag=True,
+              help="Accept the current findings into .surgeon-baseline.json (then `git add` it).")
+@click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
+@click.pass_context
+def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_range: str | None, all_files: bool,
+           llm: bool, model_override: str | None, fix: bool, as_json: bool, sarif: bool, fail_on: str | None,
+           write_baseline: bool, repo_dir: str | None) -> None:
+    """Check changes for secrets, hard-coded origins, oversized timeouts and risky config.
+
+    By default only the lines the next commit adds are judged (what the pre-commit hook runs), so
+    old code never blocks a new commit. Each finding names the file, line, rule and severity, with a
+    minimal diff where the fix is mechanical. The exit code is 1 only when a finding is at or above
+    --fail-on. Accept a finding with a `surgeon: allow <rule>` comment on its line, or for good with
+    --write-baseline. SURGEON_SKIP=1 skips the review.
+    """
+    if os.environ.get("SURGEON_SKIP", "").strip().lower() in SKIP_VALUES:
+        click.echo("surgeon review: skipped (SURGEON_SKIP is set)", err=True)
+        return
+    started = time.perf_counter()
+    modes = sum((staged, commit_range is not None, all_files, bool(paths)))
+    if modes > 1:
+        raise UsageError("choose one of --staged, --range A..B, --all or PATH...")
+    if as_json and sarif:
+        raise UsageError("choose one of --json and --sarif")
+    if fix and commit_range is not None:
+        raise UsageError("--fix stages fixes for staged or working-tree content; it cannot fix a --range")
+
+    from surgeon.config import load_config
+    from surgeon.repo import find_repo
+    from surgeon.review import baseline, engine, scope
+    from surgeon.review.settings import ReviewSettings
+
+    repo = find_repo(repo_dir, need_commit=False)
+    config = load_config(repo.root)
+    settings = ReviewSettings.from_config(config, fail_on)
+    if commit_range is not None:
+        chosen = scope.commit_range(repo.root, commit_range)
+    elif all_files:
+        chosen = scope.all_files(repo.root)
+    elif paths:
+        chosen = scope.named_paths(repo.root, paths, Path.cwd())
+    else:
+        chosen = scope.staged(repo.root)
+
+    accepted = baseline.load(repo.root)
+    findings, suppressed = engine.run_checks(chosen.files, settings, accepted)
+    notes: list[str] = []
+    files = {file.path: file for file in chosen.files}
+    if llm:
+        from surgeon.review import llm as llm_review
+
+        outcome = llm_review.review_with_model(repo, config, chosen, findings, model_override=model_override)
+        findings = outcome.findings
+        notes.extend(outcome.notes)
+    if any(f.edits or f.rule.startswith("secret.") for f in findings if f.diff is None):
+        from surgeon.review import fixes
+
+        fixed = fixes.attach_diffs(findings, files)
+        findings = list(fixed.findings)
+        notes.extend(fixed.notes)
+
+    if write_baseline:
+        count = baseline.write(repo.root, findings, accepted)
+        click.echo(f"surgeon review: {len(findings)} finding(s) accepted; {baseline.BASELINE_NAME} now holds "
+                   f"{count}. Add it to the commit: git add {baseline.BASELINE_NAME}", err=True)
+        return
+
+    staged_branch = None
+    if fix:
+        staged_branch = _stage_fixes(repo, findings, files, notes)
+
+    seconds = time.perf_counter() - started
+    from surgeon.review.findings import at_or_above
+
+    blocking = [f for f in findings if at_or_above(f.severity, settings.fail_on)]
+    if as_json:
+        click.echo(json.dumps({"findings": [f.as_json() for f in findings], "files_checked": len(chosen.files),
+                               "seconds": round(seconds, 3)}, indent=2))
+    elif sarif:
+        from surgeon.review.sarif import to_sarif
+
+        click.echo(json.dumps(to_sarif(findings, engine.all_rules(), seconds=seconds,
+                                       files_checked=len(chosen.files)), indent=2))
+    else:
+        _print_human(findings, chosen, settings.fail_on, blocking, seconds, suppressed)
+    for note in notes:
+        click.echo(f"surgeon review: note: {note}", err=True)
+    if staged_branch:
+        click.echo(staged_branch, err=True)
+    if blocking:
+        ctx.exit(1)
+
+
+def _stage_fixes(repo, findings, files, notes: list[str]) -> str | None:
+    from surgeon.review import fixes
+
+    result, fix_notes, used = fixes.combined_fix(findings, files)
+    notes.extend(fix_notes)
+    if result is None:
+        return "surgeon review: --fix: no mechanical fix to stage"
+    from surgeon.stage import stage_diff
+
+    rules = sorted({f.rule for f in used})
+    staged = stage_diff(repo, result, instruction=f"surgeon review --fix: {len(used)} mechanical fix(es) "
+                        f"({', '.join(rules)})", base="worktree")
+    return (f"surgeon review: staged {len(used)} fix(es) on {staged.branch} "
+            f"(+{staged.lines_added} -{staged.lines_removed}); see it with `surgeon show {staged.id}`, "
+            f"take it with `surgeon accept {staged.id}`")
+
+
+def _color() -> bool | None:
+    return False if os.environ.get("NO_COLOR") else None
+
+
+_STYLES = {"high": {"fg": "red", "bold": True}, "medium": {"fg": "yellow"}, "low": {"fg": "cyan"}}
+
+
+def _print_human(findings, chosen, fail_on: str, blocking, seconds: float, suppressed: dict[str, int]) -> None:
+    color = _color()
+    current = None
+    for finding in findings:
+        if finding.path != current:
+            if current is not None:
+                click.echo("", color=color)
+            click.echo(click.style(finding.path, bold=True), color=color)
+            current = finding.path
+        severity = click.style(f"{finding.severity:<6}", **_STYLES[finding.severity])
+        click.echo(f"  {finding.line:>5}  {severity}  {finding.rule:<24} {finding.message}", color=color)
+        if finding.diff:
+            for line in finding.diff.rstrip("\n").split("\n"):
+                style = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}.get(line[:1], {})
+                if line.startswith(("+++", "---")):
+                    style = {"bold": True}
+                click.echo("         " + click.style(line, **style), color=color)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("high", "medium", "low")}
+    described = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    extra = "".join(f", {n} accepted by {how}" for how, n in suppressed.items())
+    skipped = "".join(f", {n} skipped ({why})" for why, n in chosen.skipped.items())
+    summary = (f"surgeon review: {len(findings)} finding(s)" + (f" ({described})" if described else "")
+               + f" in {len(chosen.files)} file(s) of {chosen.description}{extra}{skipped}, {seconds:.2f} s")
+    if findings:
+        click.echo("", color=color)
+    click.echo(summary, color=color)
+    if blocking:
+        click.echo(f"surgeon review: {len(blocking)} at or above {fail_on}: blocking. Fix them, accept one with a "
+                   "`surgeon: allow <rule>` comment or `surgeon review --write-baseline`, or skip once with "
+                   "SURGEON_SKIP=1 (or git commit --no-verify).", color=color)

@@ -1,0 +1,1 @@
+"""One module per family of findings; each has RULES (id -> description) and check(file, settings)."""

@@ -1,0 +1,280 @@
+"""Which files and which lines a review judges.
+
+--staged (the default, what the pre-commit hook runs) judges only the lines the commit adds, read
+from the index, so old code never blocks a new commit. --range A..B judges the lines B adds over A,
+read from B. --all and PATH... judge every line of the working-tree files.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+from surgeon.errors import RepoError, UsageError
+from surgeon.languages import language_for
+from surgeon.review.lexing import Lexed, lex
+
+MAX_FILE_BYTES = 1_000_000  # larger files are generated or data; skipped and counted
+
+TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "fixtures", "testdata",
+                       "__fixtures__", "__mocks__"})
+TEST_FILE = re.compile(
+    r"(^test_.*\.py$|.*_test\.(py|go|rb)$|^conftest\.py$|.*\.(test|spec)\.(js|jsx|ts|tsx|mjs|cjs)$|.*Test\.java$)"
+)
+LOCK_FILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock",
+    "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "uv.lock", "pdm.lock", "bun.lockb", "flake.lock",
+    "packages.lock.json", "mix.lock", "pubspec.lock", "Podfile.lock",
+})
+DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc", ".asciidoc", ".org", ".rdoc", ".tex"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file under review: its text and the 1-based line numbers judged (None = every line)."""
+
+    path: str
+    text: str
+    judged: frozenset[int] | None = None
+
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        # Split on "\n" only, as git numbers lines; a trailing "\r" stays part of the line.
+        parts = self.text.split("\n")
+        if parts and parts[-1] == "":
+            parts.pop()
+        return tuple(parts)
+
+    @cached_property
+    def language(self) -> str | None:
+        return language_for(self.path)
+
+    @cached_property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @cached_property
+    def is_test(self) -> bool:
+        """Tests, fixtures and test data: hard-coded hosts, fake keys and relaxed settings are normal there."""
+        parts = PurePosixPath(self.path).parts
+        return bool(TEST_DIRS.intersection(part.lower() for part in parts[:-1])) or bool(TEST_FILE.match(self.name))
+
+    @cached_property
+    def is_lock(self) -> bool:
+        return self.name in LOCK_FILES or self.name.endswith(".lock")
+
+    @cached_property
+    def is_doc(self) -> bool:
+        return PurePosixPath(self.path).suffix.lower() in DOC_SUFFIXES or self.name.upper().startswith(
+            ("README", "CHANGELOG", "LICENSE", "CONTRIBUTING", "NOTICE", "AUTHORS"))
+
+    @cached_property
+    def lexed(self) -> Lexed:
+        return lex(self.lines, self.language)
+
+    def judges(self, line: int) -> bool:
+        return self.judged is None or line in self.judged
+
+    def judged_lines(self) -> Iterable[tuple[int, str]]:
+        """(line number, text) for each judged line, in order."""
+        if self.judged is None:
+            yield from enumerate(self.lines, start=1)
+            return
+        for number in sorted(self.judged):
+            if 1 <= number <= len(self.lines):
+                yield number, self.lines[number - 1]
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The files to review, described for people ("staged changes", "main..topic", ...)."""
+
+    description: str
+    files: tuple[SourceFile, ...]
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> number of files
+    content_ref: str | None = None  # "" for the index, a commit for --range, None for the working tree
+
+
+# --- git plumbing ---------------------------------------------------------------------------------------
+
+def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
+    result = subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=root, capture_output=True,
+                            input=input)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RepoError(f"git {args[0]} failed: {message[-1] if message else 'unknown error'}")
+    return result.stdout
+
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_OCTAL = re.compile(rb"\\([0-7]{3}|.)")
+_ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b", b"f": b"\f",
+            b"r": b"\r", b"v": b"\v"}
+
+
+def _unquote(raw: bytes) -> str:
+    """A path as git prints it in diff headers: plain, or C-quoted with octal escapes for bytes."""
+    raw = raw.rstrip(b"\t")
+    if raw.startswith(b'"') and raw.endswith(b'"'):
+        def unescape(match: re.Match[bytes]) -> bytes:
+            token = match.group(1)
+            return bytes([int(token, 8)]) if len(token) == 3 else _ESCAPES.get(token, token)
+
+        raw = _OCTAL.sub(unescape, raw[1:-1])
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def added_lines(diff: bytes) -> dict[str, set[int]]:
+    """Parse `git diff -U0` output into {new path: line numbers the diff adds}."""
+    added: dict[str, set[int]] = {}
+    current: str | None = None
+    for line in diff.split(b"\n"):
+        if line.startswith(b"+++ "):
+            target = line[4:]
+            if target.rstrip(b"\t") == b"/dev/null":
+                current = None
+                continue
+            path = _unquote(target)
+            current = path[2:] if path.startswith("b/") else path
+            added.setdefault(current, set())
+        elif line.startswith(b"diff --git "):
+            current = None
+        elif current is not None and line.startswith(b"@@"):
+            match = _HUNK.match(line)
+            if match:
+                start, count = int(match.group(1)), int(match.group(2) or b"1")
+                added[current].update(range(start, start + count))
+    return {path: lines for path, lines in added.items() if lines}
+
+
+def _diff(root: Path, *revisions: str) -> bytes:
+    return _git(root, "diff", *revisions, "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+                "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=ACMRT")
+
+
+def read_objects(root: Path, specs: Sequence[str]) -> dict[str, bytes | None]:
+    """Blob contents for object names like ":path" (the index) or "HEAD:path", in one git process."""
+    if not specs:
+        return {}
+    if any("\n" in spec for spec in specs):
+        raise UsageError("a path with a newline in its name cannot be reviewed")
+    out = _git(root, "cat-file", "--batch", input="".join(spec + "\n" for spec in specs).encode())
+    contents: dict[str, bytes | None] = {}
+    pos = 0
+    for spec in specs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end]
+        pos = end + 1
+        if header.endswith((b" missing", b" ambiguous")):
+            contents[spec] = None
+            continue
+        _oid, kind, size = header.split(b" ")
+        contents[spec] = out[pos:pos + int(size)] if kind == b"blob" else None
+        pos += int(size) + 1
+    return contents
+
+
+def _decode(path: str, data: bytes | None, skipped: dict[str, int]) -> str | None:
+    if data is None:
+        skipped["not a file"] = skipped.get("not a file", 0) + 1
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        skipped["larger than 1 MB"] = skipped.get("larger than 1 MB", 0) + 1
+        return None
+    if b"\0" in data[:8192]:
+        skipped["binary"] = skipped.get("binary", 0) + 1
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _from_objects(root: Path, ref: str, judged: dict[str, set[int]] | dict[str, None],
+                  skipped: dict[str, int]) -> list[SourceFile]:
+    specs = {path: f"{ref}:{path}" for path in judged}
+    blobs = read_objects(root, list(specs.values()))
+    files = []
+    for path, lines in sorted(judged.items()):
+        text = _decode(path, blobs[specs[path]], skipped)
+        if text is not None:
+            files.append(SourceFile(path, text, None if lines is None else frozenset(lines)))
+    return files
+
+
+# --- the four scopes -------------------------------------------------------------------------------------
+
+def staged(root: Path) -> Scope:
+    """Lines the next commit adds, with the staged (index) content of each file."""
+    skipped: dict[str, int] = {}
+    judged = added_lines(_diff(root, "--cached"))
+    return Scope("staged changes", tuple(_from_objects(root, "", judged, skipped)), skipped, "")
+
+
+def commit_range(root: Path, spec: str) -> Scope:
+    """Lines that B adds over A for `A..B` (or `A...B`: over their merge base), read from B."""
+    if ".." not in spec:
+        raise UsageError(f"--range {spec!r}: expected A..B (for example main..HEAD)")
+    three_dots = "..." in spec
+    base, _, tip = spec.partition("..." if three_dots else "..")
+    base, tip = base or "HEAD", tip or "HEAD"
+    for rev in (base, tip):
+        probe = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root,
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            raise UsageError(f"--range {spec!r}: {rev!r} is not a commit in this repository")
+    if three_dots:
+        base = _git(root, "merge-base", base, tip).decode().strip()
+    skipped: dict[str, int] = {}
+    judged = added_lines(_diff(root, base, tip))
+    tip_commit = _git(root, "rev-parse", f"{tip}^{{commit}}").decode().strip()
+    return Scope(spec, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit)
+
+
+def _tracked(root: Path, paths: Sequence[str] = ()) -> list[str]:
+    out = _git(root, "ls-files", "-z", "--", *paths)
+    return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
+
+
+def _from_worktree(root: Path, paths: Iterable[str], skipped: dict[str, int]) -> list[SourceFile]:
+    files = []
+    for path in paths:
+        target = root / path
+        if target.is_symlink() or not target.is_file():
+            skipped["not a file"] = skipped.get("not a file", 0) + 1
+            continue
+        text = _decode(path, target.read_bytes(), skipped)
+        if text is not None:
+            files.append(SourceFile(path, text, None))
+    return files
+
+
+def all_files(root: Path) -> Scope:
+    """Every line of every tracked file, as it is in the working tree."""
+    skipped: dict[str, int] = {}
+    return Scope("all tracked files", tuple(_from_worktree(root, _tracked(root), skipped)), skipped, None)
+
+
+def named_paths(root: Path, paths: Sequence[str], cwd: Path) -> Scope:
+    """Every line of the named files; a folder stands for the tracked files under it."""
+    rels: set[str] = set()
+    for raw in paths:
+        target = (cwd / raw).resolve()
+        if not target.exists() and (root / raw).exists():
+            target = (root / raw).resolve()  # relative to the repository given with --repo
+        if not target.exists():
+            raise UsageError(f"{raw}: no such file or folder")
+        try:
+            rel = target.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            raise UsageError(f"{raw}: outside the repository {root}") from None
+        if target.is_dir():
+            rels.update(_tracked(root, [rel or "."]))
+        else:
+            rels.add(rel)
+    skipped: dict[str, int] = {}
+    return Scope(", ".join(paths), tuple(_from_worktree(root, sorted(rels), skipped)), skipped, None)
