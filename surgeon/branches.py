@@ -245,10 +245,29 @@ def discard_all(repo: RepoInfo) -> list[BranchInfo]:
 # accepting
 
 
+# Files git keeps while an operation that owns HEAD and the index is half done.
+IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or git am",
+}
+
+
+def _refuse_in_progress(repo: RepoInfo, info: BranchInfo) -> None:
+    for name, what in IN_PROGRESS.items():
+        if (repo.git_dir / name).exists():
+            raise Refused(
+                f"cannot accept {info.branch} while {what} is in progress; finish or abort it first. Nothing changed."
+            )
+
+
 def accept(repo: RepoInfo, ident: str) -> AcceptResult:
     git = Git(repo.root)
     info = find_branch(repo, ident)
     _refuse_checked_out(git, [info], "accept")
+    _refuse_in_progress(repo, info)
     ref = f"refs/heads/{info.branch}"
     if info.snapshot:
         files = _accept_onto_worktree(git, info)

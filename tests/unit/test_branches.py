@@ -274,3 +274,21 @@ def test_accept_refuses_the_checked_out_surgeon_branch(repo):
     git(repo, "checkout", "-q", staged.branch)
     with pytest.raises(Refused, match="checked out"):
         accept(find_repo(repo), staged.id)
+
+
+def test_accept_refuses_during_a_merge(repo):
+    staged = stage(repo, {"lib/util.py": "A = 2\n"})
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "app.py").write_text("side\n")
+    git(repo, "commit", "-q", "-am", "side")
+    git(repo, "checkout", "-q", "main")
+    (repo / "app.py").write_text("main\n")
+    git(repo, "commit", "-q", "-am", "main")
+    git(repo, "merge", "-q", "side", check=False)  # conflicts, leaves MERGE_HEAD
+    def state():  # repo_state cannot write a tree from an unmerged index
+        return status(repo), git(repo, "ls-files", "-s"), git(repo, "rev-parse", "HEAD", "MERGE_HEAD")
+
+    before = state()
+    with pytest.raises(Refused, match="while a merge is in progress"):
+        accept(find_repo(repo), staged.id)
+    assert state() == before and surgeon_branches(repo) == [staged.branch]
