@@ -47,7 +47,7 @@ from surgeon.stage import (
     branch_id,
     last_line,
     parse_trailers,
-    surgeon_refs,
+    review_refs,
 )
 
 
@@ -176,14 +176,14 @@ def _load(git: Git, ref: str, commit: str) -> BranchInfo:
 def list_branches(repo: RepoInfo) -> list[BranchInfo]:
     """Every pending surgeon branch, oldest first."""
     git = Git(repo.root)
-    infos = [_load(git, ref, commit) for ref, commit in surgeon_refs(git).items()]
+    infos = [_load(git, ref, commit) for ref, commit in review_refs(git).items()]
     return sorted(infos, key=lambda info: (info.created, info.branch))
 
 
 def find_branch(repo: RepoInfo, ident: str) -> BranchInfo:
     """A pending surgeon branch by short id, id prefix (4+ characters) or branch name."""
     git = Git(repo.root)
-    refs = surgeon_refs(git)
+    refs = review_refs(git)
     name = ident.strip().removeprefix("refs/heads/")
     exact = [ref for ref in refs if ref in (f"refs/heads/{name}", f"{REFS_PREFIX}{name}") or branch_id(ref) == name]
     if not exact and len(name) >= 4:
@@ -230,6 +230,11 @@ def discard(repo: RepoInfo, ident: str) -> BranchInfo:
     _refuse_checked_out(git, [info], "discard")
     git.delete_branch(f"refs/heads/{info.branch}", info.commit)
     return info
+
+
+def discard_branch(repo: RepoInfo, branch: str) -> BranchInfo:
+    """Delete one review branch (and its note) by id or name; the same as `surgeon discard`."""
+    return discard(repo, branch)
 
 
 def discard_all(repo: RepoInfo) -> list[BranchInfo]:
@@ -409,6 +414,7 @@ __all__ = [
     "branch_diff",
     "discard",
     "discard_all",
+    "discard_branch",
     "find_branch",
     "list_branches",
 ]

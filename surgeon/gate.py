@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -48,7 +49,8 @@ def run_gate(repo: RepoInfo, staged: StagedChange, command: str, timeout: float)
     git = Git(repo.root, own_index=True)
     if git.rev(f"{staged.commit}^{{commit}}") is None:
         raise Refused(f"{staged.branch}: commit {staged.commit[:12]} does not exist; nothing to check")
-    holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{staged.id}-"))
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", staged.id)[:40]
+    holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{label}-"))
     worktree = holder / repo.root.name
     with _terminate_as_interrupt():
         try:

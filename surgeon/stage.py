@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BRANCH_PREFIX = "surgeon/"
 REFS_PREFIX = "refs/heads/" + BRANCH_PREFIX
+PAIR_REFS_PREFIX = REFS_PREFIX + "pair-"
 NOTES_REF = "refs/notes/surgeon"
 SNAPSHOT_SUBJECT = "surgeon: working-tree snapshot"
 FALLBACK_NAME = "surgeon"
@@ -336,9 +337,15 @@ def branch_id(branch: str) -> str:
 
 
 def surgeon_refs(git: Git) -> dict[str, str]:
-    """refs/heads/surgeon/... -> commit, for every surgeon branch."""
+    """refs/heads/surgeon/... -> commit, for every surgeon branch (pair sessions included)."""
     out = git.out("for-each-ref", "--format=%(refname) %(objectname)", REFS_PREFIX)
     return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def review_refs(git: Git) -> dict[str, str]:
+    """The review branches stage_diff makes: surgeon branches other than `surgeon pair`'s own
+    session and check branches (surgeon/pair-...), which that command manages."""
+    return {ref: commit for ref, commit in surgeon_refs(git).items() if not ref.startswith(PAIR_REFS_PREFIX)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from surgeon.branches import (
     branch_diff,
     discard,
     discard_all,
+    discard_branch,
     find_branch,
     list_branches,
 )
@@ -292,3 +293,20 @@ def test_accept_refuses_during_a_merge(repo):
     with pytest.raises(Refused, match="while a merge is in progress"):
         accept(find_repo(repo), staged.id)
     assert state() == before and surgeon_branches(repo) == [staged.branch]
+
+
+def test_pair_session_branches_are_not_review_branches(repo):
+    head = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "update-ref", "refs/heads/surgeon/pair-20250101-abc123", head)
+    staged = stage(repo, {"app.py": "x\n"})
+    assert [i.id for i in list_branches(find_repo(repo))] == [staged.id]
+    with pytest.raises(Refused, match="no pending surgeon branch"):
+        find_branch(find_repo(repo), "abc123")
+    assert [i.id for i in discard_all(find_repo(repo))] == [staged.id]
+    assert surgeon_branches(repo) == ["surgeon/pair-20250101-abc123"]
+
+
+def test_discard_branch_by_name(repo):
+    staged = stage(repo, {"app.py": "x\n"})
+    assert discard_branch(find_repo(repo), staged.branch).commit == staged.commit
+    assert surgeon_branches(repo) == []
