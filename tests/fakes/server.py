@@ -45,6 +45,7 @@ class Reply:
 
     `delay` waits before any byte of the response (to provoke a client timeout);
     `chunk_delay` waits between streamed chunks; `chunks` splits the text into that many deltas.
+    `report_usage=False` leaves usage out of an OpenAI reply (as some local servers do).
     """
 
     text: str
@@ -54,6 +55,7 @@ class Reply:
     delay: float = 0.0
     chunk_delay: float = 0.0
     chunks: int = 3
+    report_usage: bool = True
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,7 @@ class _Answer:
             "model": step.model or self.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": step.text},
                          "finish_reason": self._openai_finish(step), "logprobs": None}],
-            "usage": self._openai_usage(step),
+            "usage": self._openai_usage(step) if step.report_usage else None,
         }
 
     # streaming
@@ -433,7 +435,7 @@ class _Answer:
             self._event(None, {"error": {"message": step.message or "server error", "type": "server_error"}})
             return
         self._event(None, chunk({}, self._openai_finish(reply)))
-        if self.include_usage:
+        if self.include_usage and reply.report_usage:
             self._event(None, {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
                                "choices": [], "usage": self._openai_usage(reply)})
         self._write(b"data: [DONE]\n\n")

@@ -1,0 +1,145 @@
+"""openai:<model> and openai-compatible:<model> through the openai SDK's chat completions API.
+
+openai: reads OPENAI_API_KEY and OPENAI_BASE_URL as the SDK does.
+openai-compatible: a local or self-hosted server (Ollama, llama.cpp server, vLLM, LM Studio) at
+`openai_base_url` (SURGEON_OPENAI_BASE_URL). Its key is SURGEON_OPENAI_API_KEY when set, else the
+placeholder "not-needed": the OpenAI key is never sent to another server.
+
+The system blocks go first, joined into one system message (some local chat templates accept only
+one), so OpenAI's automatic prefix caching reuses them. Streaming asks for usage in the last chunk
+(stream_options.include_usage); a server that reports no usage gets estimated token counts and an
+unknown cost unless its price is configured as zero.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from surgeon.config import Config
+from surgeon.errors import ModelNotConfigured
+from surgeon.model.base import (
+    Failure,
+    MalformedReply,
+    NetworkProvider,
+    RawReply,
+    Tracker,
+    error_detail,
+    estimate_tokens,
+    status_failure,
+    timeout_failure,
+    transport_failure,
+)
+from surgeon.model.types import Usage
+
+
+class OpenAIProvider(NetworkProvider):
+    provider = "openai"
+    compatible = False
+
+    def __init__(self, name: str, config: Config, **options: Any) -> None:
+        super().__init__(name, config, **options)
+        import openai
+
+        self._sdk = openai
+        timeout = openai.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+        if self.compatible:
+            base_url = config.get("openai_base_url")
+            if not base_url:
+                raise ModelNotConfigured(
+                    f"{self.spec} needs the server's base URL: set SURGEON_OPENAI_BASE_URL "
+                    "(e.g. http://localhost:11434/v1 for Ollama) or openai_base_url in .surgeon.toml"
+                )
+            api_key = os.environ.get("SURGEON_OPENAI_API_KEY") or "not-needed"
+            self.client = openai.OpenAI(api_key=api_key, base_url=str(base_url), max_retries=0, timeout=timeout)
+            self.key_hint = "SURGEON_OPENAI_API_KEY (the key of the OpenAI-compatible server)"
+        else:
+            if not os.environ.get("OPENAI_API_KEY"):
+                raise ModelNotConfigured(
+                    f"{self.spec} needs an OpenAI API key: set OPENAI_API_KEY (or use anthropic:NAME with "
+                    "ANTHROPIC_API_KEY, or openai-compatible:NAME with SURGEON_OPENAI_BASE_URL)"
+                )
+            self.client = openai.OpenAI(max_retries=0, timeout=timeout)
+            self.key_hint = "OPENAI_API_KEY"
+
+    def _params(self, system: list[str], messages: list[dict]) -> dict[str, Any]:
+        chat: list[dict[str, str]] = []
+        if system:
+            chat.append({"role": "system", "content": "\n\n".join(system)})
+        chat.extend({"role": m["role"], "content": m["content"]} for m in messages)
+        params: dict[str, Any] = {"model": self.name, "messages": chat}
+        # OpenAI's current models take max_completion_tokens; local servers know max_tokens.
+        params["max_tokens" if self.compatible else "max_completion_tokens"] = self.max_tokens
+        return params
+
+    def _call(self, system: list[str], messages: list[dict], tracker: Tracker) -> RawReply:
+        params = self._params(system, messages)
+        prompt_chars = sum(len(m["content"]) for m in params["messages"])
+        if not self.stream:
+            response = self.client.chat.completions.create(**params)
+            choices = getattr(response, "choices", None)
+            if not choices:
+                raise MalformedReply("the reply has no choices")
+            message = getattr(choices[0], "message", None)
+            text = getattr(message, "content", None) or ""
+            tracker.delta(text)
+            return RawReply(text, getattr(response, "model", None) or self.name,
+                            _usage(getattr(response, "usage", None), prompt_chars, text),
+                            getattr(choices[0], "finish_reason", None))
+
+        parts: list[str] = []
+        usage, model, finish = None, self.name, None
+        with self.client.chat.completions.create(
+            **params, stream=True, stream_options={"include_usage": True},
+        ) as chunks:
+            for chunk in chunks:
+                model = getattr(chunk, "model", None) or model
+                if getattr(chunk, "usage", None) is not None:
+                    usage = chunk.usage
+                for choice in getattr(chunk, "choices", None) or ():
+                    piece = getattr(choice.delta, "content", None) if choice.delta is not None else None
+                    if piece:
+                        parts.append(piece)
+                        tracker.delta(piece)
+                    finish = choice.finish_reason or finish
+        text = "".join(parts)
+        if finish is None and usage is None:
+            raise MalformedReply("the stream ended without a finish reason")
+        return RawReply(text, model, _usage(usage, prompt_chars, text), finish)
+
+    def _classify(self, exc: Exception) -> Failure | None:
+        sdk = self._sdk
+        if isinstance(exc, sdk.APITimeoutError):
+            return timeout_failure(self.timeout)
+        if isinstance(exc, sdk.APIConnectionError):
+            cause = exc.__cause__ or exc
+            return Failure(f"could not reach {self.client.base_url}: {cause}", True)
+        if isinstance(exc, sdk.APIStatusError):
+            detail = error_detail(getattr(exc, "body", None), str(exc))
+            if exc.status_code == 200:
+                return Failure(f"the stream broke off: {detail}", False)
+            return status_failure(exc.status_code, detail, exc.response.headers, key_hint=self.key_hint)
+        if isinstance(exc, MalformedReply | json.JSONDecodeError | sdk.APIResponseValidationError):
+            return Failure(f"malformed reply from {self.client.base_url}: {exc}", False)
+        return transport_failure(exc, self.timeout, self.client.base_url)
+
+
+class OpenAICompatibleProvider(OpenAIProvider):
+    provider = "openai-compatible"
+    compatible = True
+
+
+def _usage(usage: Any, prompt_chars: int, text: str) -> Usage:
+    if usage is None:
+        return Usage(input_tokens=max(1, prompt_chars // 4), output_tokens=estimate_tokens(text), estimated=True)
+    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
+    written = int(getattr(details, "cache_write_tokens", 0) or 0) if details is not None else 0
+    return Usage(
+        input_tokens=max(0, prompt - cached - written),
+        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+    )
