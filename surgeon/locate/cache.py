@@ -75,6 +75,13 @@ class IndexCache:
                 self.db.execute("BEGIN")
                 self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
 
+    def get_meta(self, key: str):
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
     def stat_lookup(self, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
         row = self.db.execute("SELECT size, mtime_ns, inode, blob FROM stats WHERE path=?", (path,)).fetchone()
         if row and row[0] == size and row[1] == mtime_ns and row[2] == inode:

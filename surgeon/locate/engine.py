@@ -56,7 +56,14 @@ def locate(
     repo = find_repo(repo_root, need_commit=False)
     root = repo.root
     cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
+    query = parse_instruction(instruction)
     with IndexCache(cache_path) as cache:
+        # grep runs while files are listed and indexed; it skips what was excluded last time,
+        # and its hits are filtered by this run's listing.
+        previous_exclusions = cache.get_meta("excluded") or []
+        exclusions = grep_module.Exclusions(paths=previous_exclusions, suffixes=GENERATED_SUFFIXES,
+                                            names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
+        job = grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
         listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
         skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse)
         skipped = dict(listing.skipped)
@@ -70,8 +77,9 @@ def locate(
                 excluded.append(f.path)
             else:
                 indexed[f.path] = f
-        query = parse_instruction(instruction)
-        regions = _rank(query, root, cache, indexed, excluded, budget, pinned, max_file_bytes, grep_tool)
+        if sorted(excluded) != sorted(previous_exclusions):
+            cache.set_meta("excluded", excluded)
+        regions = _rank(query, root, cache, indexed, job, budget, pinned, max_file_bytes)
     return LocateResult(
         regions=tuple(regions),
         tokens=sum(r.tokens for r in regions),
@@ -133,26 +141,28 @@ def _normalise(path: str) -> str:
     return clean
 
 
-def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], excluded: list[str], budget: int,
-          pinned: Sequence[str], max_bytes: int, grep_tool: str | None) -> list:
+def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], job: grep_module.GrepJob,
+          budget: int, pinned: Sequence[str], max_bytes: int) -> list:
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     term_files: dict[int, set[str]] = {}
-    exclusions = grep_module.Exclusions(paths=excluded, suffixes=GENERATED_SUFFIXES, names=tuple(GENERATED_NAMES),
-                                        dirs=tuple(VENDORED_DIRS))
     if terms:
-        for hit in grep_module.grep(root, query.patterns, exclude=exclusions, tool=grep_tool):
-            if hit.path not in indexed:
+        seen: dict[str, dict[int, int]] = {}  # an exact match's text -> the terms it is
+        exact = job.exact
+        for path, line, text in job.matches():
+            if path not in indexed:
                 continue
-            lowered = hit.text.lower()
-            matched = {}
-            for index, term in enumerate(terms):
-                count = count_matches(term, hit.text, lowered)
-                if count:
-                    matched[index] = count
-                    term_files.setdefault(index, set()).add(hit.path)
-            if matched:
-                hits.setdefault(hit.path, {})[hit.line] = matched
+            matched = seen.get(text) if exact else None
+            if matched is None:
+                matched = _terms_in(terms, text)
+                if exact:
+                    seen[text] = matched
+            if not matched:
+                continue
+            line_terms = hits.setdefault(path, {}).setdefault(line, {})
+            for index, count in matched.items():
+                line_terms[index] = line_terms.get(index, 0) + count
+                term_files.setdefault(index, set()).add(path)
     files = len(indexed)
     idfs = [idf(len(term_files.get(i, ())), files) for i in range(len(terms))]
 
@@ -196,6 +206,16 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         evidence = FileEvidence(path, record, lines, hits.get(path, {}), tuple(frames_by_path.get(path, ())))
         scored.extend(rank_file(query, evidence, idfs))
     return pack(select(scored), budget)
+
+
+def _terms_in(terms: Sequence, text: str) -> dict[int, int]:
+    lowered = text.lower()
+    found = {}
+    for index, term in enumerate(terms):
+        count = count_matches(term, text, lowered)
+        if count:
+            found[index] = count
+    return found
 
 
 def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile], records: dict, hits: dict,

@@ -14,7 +14,8 @@ import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 
 from surgeon.errors import RepoError
 from surgeon.languages import language_for
@@ -57,16 +58,26 @@ class Listing:
 
 def skip_reason_for_path(path: str) -> str | None:
     """vendored / generated / binary when the path alone says so, else None."""
-    pure = PurePosixPath(path)
-    if any(part in VENDORED_DIRS for part in pure.parts[:-1]):
+    directories, _, name = path.rpartition("/")
+    if directories and not VENDORED_DIRS.isdisjoint(directories.split("/")):
         return "vendored"
-    name = pure.name
     lower = name.lower()
     if name in GENERATED_NAMES or lower.endswith(GENERATED_SUFFIXES):
         return "generated"
-    if pure.suffix.lower() in BINARY_SUFFIXES:
+    dot = lower.rfind(".")
+    if dot > 0 and lower[dot:] in BINARY_SUFFIXES:
         return "binary"
     return None
+
+
+@lru_cache(maxsize=4096)
+def _language_of_name(name: str) -> str | None:
+    return language_for(name)
+
+
+def language_of(path: str) -> str | None:
+    """language_for(path), memoised by file name (only the name decides it)."""
+    return _language_of_name(path.rpartition("/")[2])
 
 
 def git_blob_id(data: bytes) -> str:
@@ -74,12 +85,18 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _git_z(root: Path, *args: str) -> list[str]:
-    result = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root, capture_output=True)
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RepoError(f"git {args[0]} failed in {root}: {message[-1] if message else 'unknown error'}")
-    return [p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+def _git_z_many(root: Path, *commands: tuple[str, ...]) -> list[list[str]]:
+    """Run several NUL-separated git listings at once; their outputs, in order."""
+    procs = [subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for args in commands]
+    outputs = []
+    for args, proc in zip(commands, procs, strict=True):
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            message = err.decode("utf-8", "replace").strip().splitlines()
+            raise RepoError(f"git {args[0]} failed in {root}: {message[-1] if message else 'unknown error'}")
+        outputs.append([p for p in out.decode("utf-8", "surrogateescape").split("\0") if p])
+    return outputs
 
 
 StatLookup = Callable[[str, int, int, int], str | None]
@@ -93,14 +110,16 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
+    staged, changed, removed = _git_z_many(
+        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"))
     index_blobs: dict[str, str] = {}
-    for entry in _git_z(root, "ls-files", "-s", "-z"):
+    for entry in staged:
         meta, _, path = entry.partition("\t")
         parts = meta.split()
         if len(parts) >= 3 and parts[0] not in ("160000", "120000"):  # skip submodules and symlinks
             index_blobs[path] = parts[1]
-    dirty = set(_git_z(root, "ls-files", "-z", "-m", "-o", "--exclude-standard"))
-    deleted = set(_git_z(root, "ls-files", "-z", "-d"))
+    dirty = set(changed)
+    deleted = set(removed)
 
     skipped: dict[str, int] = {"binary": 0, "vendored": 0, "generated": 0, "huge": 0}
     skipped_paths: list[str] = []
@@ -113,7 +132,7 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
             skipped[reason] += 1
             skipped_paths.append(path)
             continue
-        language = language_for(path)
+        language = language_of(path)
         if path in dirty or path not in index_blobs:
             absolute = root / path
             try:

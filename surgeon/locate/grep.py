@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MAX_LINE_CHARS = 2000
@@ -18,13 +20,34 @@ MAX_LINE_CHARS = 2000
 
 @dataclass(frozen=True)
 class Hit:
+    """A line that matched. With `exact`, `text` is just one match, preceded by the character
+    before it when that is a letter or digit (so word boundaries can still be checked);
+    otherwise it is the whole line."""
+
     path: str
     line: int
     text: str
+    exact: bool = False
 
 
 def grep_tool() -> str:
+    """'rg' when ripgrep is on PATH, else 'git grep' (which uses one PCRE pattern when git has PCRE)."""
     return "rg" if shutil.which("rg") else "git grep"
+
+
+@lru_cache(maxsize=8)
+def _git_has_pcre(root: str) -> bool:
+    probe = subprocess.run(["git", "grep", "-q", "-P", "-e", "(?i:x)", "--", ":(exclude)*"], cwd=root,
+                           capture_output=True)
+    return probe.returncode in (0, 1) and b"fatal" not in probe.stderr
+
+
+def pcre_pattern(patterns: Sequence[str]) -> str:
+    """One case-insensitive alternation, longest first, each match preceded by the letter or digit
+    before it (if any) so that the caller can check word and camelCase boundaries."""
+    escaped = "|".join("".join(c if c.isalnum() or c == "_" else "\\" + c for c in p)
+                       for p in sorted(set(patterns), key=lambda p: (-len(p), p)))
+    return f"[A-Za-z0-9]?(?i:{escaped})"
 
 
 @dataclass(frozen=True)
@@ -49,9 +72,13 @@ def _command(patterns: Sequence[str], exclude: Exclusions, tool: str) -> list[st
             cmd += ["-e", p]
         return cmd
     cmd = ["git", "-c", "core.quotepath=off", "-c", "grep.fallbackToNoIndex=false", "grep", "--untracked", "-I",
-           "-n", "-z", "-i", "-F", "--no-color", "--full-name"]
-    for p in patterns:
-        cmd += ["-e", p]
+           "-n", "-z", "--no-color", "--full-name"]
+    if tool == "git grep -P":
+        cmd += ["-o", "-P", "-e", pcre_pattern(patterns)]
+    else:
+        cmd += ["-i", "-F"]
+        for p in patterns:
+            cmd += ["-e", p]
     cmd += ["--", "."]
     # Plain pathspecs are fnmatch patterns where * also crosses '/'.
     cmd += [f":(exclude)*{_glob_escape(s)}" for s in exclude.suffixes]
@@ -66,20 +93,47 @@ def _glob_escape(path: str) -> str:
     return "".join("\\" + c if c in "*?[]{}!\\" else c for c in path)
 
 
-def grep(root: Path, patterns: Sequence[str], *, exclude: Exclusions = Exclusions(), tool: str | None = None
-         ) -> Iterator[Hit]:
-    """Every line of the working tree that contains one of `patterns` (case-insensitive)."""
-    patterns = [p for p in patterns if p]
-    if not patterns:
-        return
-    tool = tool or grep_tool()
-    proc = subprocess.Popen(_command(patterns, exclude, tool), cwd=root, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    with proc:
-        for raw in proc.stdout:
-            parts = raw.rstrip(b"\r\n").split(b"\0")
-            if tool == "rg":
+class GrepJob:
+    """A grep running in the background (so the caller can list and index files meanwhile);
+    `hits()` waits for it and parses its output."""
+
+    def __init__(self, root: Path, patterns: Sequence[str], exclude: Exclusions = Exclusions(), tool: str | None = None):
+        self.patterns = [p for p in patterns if p]
+        self.tool = tool or grep_tool()
+        if self.tool == "git grep" and self.patterns and _git_has_pcre(str(root)):
+            self.tool = "git grep -P"
+        self.exact = self.tool == "git grep -P"
+        self._output = b""
+        self._proc = None
+        self._reader = None
+        if self.patterns:
+            self._proc = subprocess.Popen(_command(self.patterns, exclude, self.tool), cwd=root, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL)
+            self._reader = threading.Thread(target=self._drain, daemon=True)
+            self._reader.start()
+
+    def _drain(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        self._output = self._proc.stdout.read()
+        self._proc.stdout.close()
+        self._proc.wait()
+
+    def hits(self) -> Iterator[Hit]:
+        for path, number, text in self.matches():
+            yield Hit(path, number, text, self.exact)
+
+    def matches(self) -> Iterator[tuple[str, int, str]]:
+        """(path, line number, text) for each output line; paths decoded once each."""
+        if self._reader is None:
+            return
+        self._reader.join()
+        rg = self.tool == "rg"
+        paths: dict[bytes, str] = {}
+        texts: dict[bytes, str] = {}
+        output, self._output = self._output, b""
+        for raw in output.split(b"\n"):
+            parts = raw.rstrip(b"\r").split(b"\0")
+            if rg:
                 if len(parts) < 2:
                     continue
                 path_b, rest = parts[0], b"\0".join(parts[1:])
@@ -87,10 +141,23 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Exclusions = Exclusion
             else:
                 if len(parts) < 3:
                     continue
-                path_b, number_b, text_b = parts[0], parts[1], b"\0".join(parts[2:])
+                path_b, number_b, text_b = parts[0], parts[1], parts[2] if len(parts) == 3 else b"\0".join(parts[2:])
             try:
                 number = int(number_b)
             except ValueError:
                 continue
-            yield Hit(path_b.decode("utf-8", "surrogateescape"), number,
-                      text_b[:MAX_LINE_CHARS].decode("utf-8", "replace"))
+            path = paths.get(path_b)
+            if path is None:
+                path = paths[path_b] = path_b.decode("utf-8", "surrogateescape")
+            text = texts.get(text_b) if self.exact else None
+            if text is None:
+                text = text_b[:MAX_LINE_CHARS].decode("utf-8", "replace")
+                if self.exact:
+                    texts[text_b] = text
+            yield path, number, text
+
+
+def grep(root: Path, patterns: Sequence[str], *, exclude: Exclusions = Exclusions(), tool: str | None = None
+         ) -> Iterator[Hit]:
+    """Every line of the working tree that contains one of `patterns` (case-insensitive)."""
+    yield from GrepJob(root, patterns, exclude, tool).hits()

@@ -16,6 +16,8 @@ from pathlib import PurePosixPath
 
 from surgeon.languages import language_for
 
+MAX_PATTERNS = 48
+
 # Words that carry no location information in an instruction.
 STOP_WORDS = frozenset(
     """
@@ -39,6 +41,13 @@ STOP_WORDS = frozenset(
     traceback recent call most last
     """.split()
 )
+
+# Parts of identifiers too common in code to say anything on their own (the whole identifier is
+# still searched): NoneType -> not "none", "type"; self.dispatch -> not "self".
+CODE_STOP_PARTS = frozenset("""
+    self this cls none null nil type types args kwargs kwarg arg object obj base error err value val data get set
+    is has to from str int bool dict list new init main test tests def var let const func return result res
+    """.split())
 
 # General developer vocabulary: a word or acronym -> other spellings of the same idea.
 # Expansions are searched with a lower weight than the word itself.
@@ -141,13 +150,19 @@ class Query:
 
     @property
     def patterns(self) -> tuple[str, ...]:
-        """Distinct strings to grep for (lower case, fixed strings)."""
+        """Distinct strings to grep for (lower case, fixed strings), the most specific terms first,
+        at most MAX_PATTERNS of them (a long issue text must not turn into a slow grep)."""
         seen: dict[str, None] = {}
-        for term in self.terms:
+        for term in sorted(self.terms, key=lambda t: -t.weight):
             for variant in term.variants:
-                if variant and variant not in seen:
+                if variant and variant not in seen and len(seen) < MAX_PATTERNS:
                     seen[variant] = None
         return tuple(seen)
+
+    def searched(self) -> tuple[Term, ...]:
+        """The terms grep looks for (those with at least one variant among `patterns`)."""
+        patterns = set(self.patterns)
+        return tuple(t for t in self.terms if any(v in patterns for v in t.variants))
 
 
 def split_identifier(name: str) -> list[str]:
@@ -225,12 +240,12 @@ class _Builder:
         self.add(name, "identifier", weight, _spellings(name) if len(pieces) == 1 else (name.lower(),), group)
         if len(pieces) > 1:
             for piece in pieces:
-                if len(piece) >= 3 and piece.lower() not in STOP_WORDS:
+                if len(piece) >= 3 and piece.lower() not in STOP_WORDS and piece.lower() not in CODE_STOP_PARTS:
                     self.add(piece, "identifier", weight * 0.8, _spellings(piece), group)
         parts = split_identifier(name)
         if len(parts) > 1:
             for part in parts:
-                if len(part) >= 3 and part not in STOP_WORDS:
+                if len(part) >= 3 and part not in STOP_WORDS and part not in CODE_STOP_PARTS:
                     self.add(part, "part", weight * 0.35, (stem(part),), group)
         elif name.isupper() and name.lower() in SYNONYMS:
             self.add(f"{name}~", "synonym", weight * 0.8, SYNONYMS[name.lower()], group)
@@ -281,6 +296,8 @@ def parse_instruction(instruction: str) -> Query:
         paths.append(frame.path)
         if frame.function:
             b.add_identifier(frame.function, 1.2 if frame.depth == 0 else 0.9)
+    if frames:
+        rest = _take_trace_source_lines(b, rest)
     for pattern, *_ in FRAME_PATTERNS:
         rest = pattern.sub(" ", rest)
 
@@ -320,8 +337,7 @@ def parse_instruction(instruction: str) -> Query:
 
     for m in DOMAIN_RE.finditer(rest):
         domain = m.group(1)
-        tld = domain.rsplit(".", 1)[-1].lower()
-        if language_for(domain) is not None or tld in _FILE_SUFFIX_TLDS:
+        if not looks_like_domain(domain):
             continue
         group = b.new_group()
         b.add(domain, "domain", 1.2, (domain,), group)
@@ -369,7 +385,34 @@ def parse_instruction(instruction: str) -> Query:
     return Query(instruction=text, terms=tuple(b.terms.values()), frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
 
 
-_FILE_SUFFIX_TLDS = frozenset({"md", "txt", "rst", "lock", "log", "csv", "cfg", "ini", "html", "css", "scss", "sql", "xml", "in"})
+COMMON_TLDS = frozenset("""
+    com org net edu gov mil int io dev app ai co me im us uk de fr eu nl se no fi dk es it pl ch at be cz ru jp
+    cn kr in br au ca nz info biz xyz cloud site tech online store blog page example invalid test local localhost
+    internal lan home corp
+""".split())
+
+
+def looks_like_domain(text: str) -> bool:
+    """www.example.org or s.ado.im, but not self.dispatch or settings.py."""
+    labels = text.lower().split(".")
+    if len(labels) < 2 or language_for(text) is not None or "_" in text:
+        return False
+    return labels[-1] in COMMON_TLDS
+
+
+def _take_trace_source_lines(b: _Builder, text: str) -> str:
+    """Source lines a traceback quotes under each frame: keep their code-like names, not their words."""
+    kept: list[str] = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        previous = lines[number - 1] if number else ""
+        if number and FRAME_PATTERNS[0][0].search(previous) and not FRAME_PATTERNS[0][0].search(line):
+            for m in IDENT_RE.finditer(line):
+                if _is_code_like(m.group(0)):
+                    b.add_identifier(m.group(0).strip("."), 0.6)
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _add_url_shape(b: _Builder) -> None:
@@ -398,11 +441,12 @@ def _add_message(b: _Builder, message: str) -> None:
     # Formatted messages hold values that are not in the source; search the longest literal run.
     pieces = [p.strip() for p in re.split(r"\d+|'[^']*'|\"[^\"]*\"|<[^>]*>|\{[^}]*\}", message)]
     longest = max(pieces, key=len) if pieces else message
+    phrase = len(longest) >= 6 and " " in longest.strip()
     if len(longest) >= 6:
         b.add(longest[:120], "phrase", 1.6, (longest[:120],), group)
     for m in IDENT_RE.finditer(message):
         token = m.group(0)
         if _is_code_like(token):
             b.add_identifier(token)
-        else:
+        elif not phrase:
             b.add_word(token, 0.4, group)

@@ -9,6 +9,7 @@ the instruction names (or whose path contains a term) and for stack-trace frames
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -227,13 +228,14 @@ def _unit_for(defs: Sequence[Definition], blocks: Sequence[tuple[int, int]], lin
 
 
 def _in_ranges(ranges: Sequence[tuple[int, int]], line: int) -> bool:
-    return any(a <= line <= b for a, b in ranges)
+    """Whether `line` is inside one of the sorted, disjoint `ranges`."""
+    at = bisect.bisect_right(ranges, (line, math.inf)) - 1
+    return at >= 0 and ranges[at][0] <= line <= ranges[at][1]
 
 
-def _role(query: Query, term_index: int, line: int, defs: Sequence[Definition], comments) -> tuple[str, str | None]:
-    term = query.terms[term_index]
-    for d in defs:
-        if d.name_line == line and count_matches(term, d.name):
+def _role(term: Term, line: int, named_here: Sequence[Definition], comments) -> tuple[str, str | None]:
+    for d in named_here:
+        if count_matches(term, d.name):
             return "definition", d.name
     if _in_ranges(comments, line):
         return "comment", None
@@ -255,13 +257,17 @@ def build_units(query: Query, evidence: FileEvidence, idfs: Sequence[float], bon
             units[key] = _Unit(start, end, symbol, kind)
         return units[key]
 
+    by_name_line: dict[int, list[Definition]] = {}
+    for d in defs:
+        by_name_line.setdefault(d.name_line, []).append(d)
     for line, terms in sorted(evidence.hits.items()):
         if line > len(evidence.lines) or line < 1:
             continue
         unit = unit_at(line)
+        named_here = by_name_line.get(line, ())
         for term_index, count in terms.items():
-            role, name = _role(query, term_index, line, defs, record.comments)
             term = query.terms[term_index]
+            role, name = _role(term, line, named_here, record.comments)
             unit.add(term_index, count, role, line, term.weight * idfs[term_index] * ROLE_WEIGHT[role])
             if name:
                 defined.setdefault((unit.start, unit.end), []).append(name)
