@@ -29,6 +29,8 @@ from surgeon.stage import NOTES_REF, GateResult, Git, StagedChange
 OUTPUT_TAIL_LINES = 40
 OUTPUT_TAIL_CHARS = 4000
 STOP_GRACE_SECONDS = 3.0
+GATE_PREFIX = "surgeon-gate-"
+OWNER_FILE = "owner.pid"
 # Variables that would point the command's own git calls at the user's repository or index.
 GIT_LOCATION_VARIABLES = (
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
@@ -49,11 +51,13 @@ def run_gate(repo: RepoInfo, staged: StagedChange, command: str, timeout: float)
     git = Git(repo.root, own_index=True)
     if git.rev(f"{staged.commit}^{{commit}}") is None:
         raise Refused(f"{staged.branch}: commit {staged.commit[:12]} does not exist; nothing to check")
+    sweep_stale_gates(git)
     label = re.sub(r"[^A-Za-z0-9_.-]+", "-", staged.id)[:40]
-    holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{label}-"))
+    holder = Path(tempfile.mkdtemp(prefix=f"{GATE_PREFIX}{label}-"))
     worktree = holder / repo.root.name
     with _terminate_as_interrupt():
         try:
+            (holder / OWNER_FILE).write_text(str(os.getpid()))
             git.run("worktree", "add", "--detach", "--quiet", str(worktree), staged.commit)
             result = _run_command(command, worktree, timeout, holder / "output.log")
         finally:
@@ -128,6 +132,35 @@ def remove_worktree(git: Git, worktree: Path, holder: Path) -> None:
     if str(worktree) in _listed_worktrees(git):
         # Only our own entry can be stale here: prune drops entries whose folder is gone.
         git.run("worktree", "prune", check=False)
+
+
+def sweep_stale_gates(git: Git) -> None:
+    """Remove gate worktrees left behind by a surgeon process that was killed outright (SIGKILL,
+    power loss): those under the temp folder whose owner process no longer exists."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    for listed in _listed_worktrees(git):
+        worktree = Path(listed)
+        holder = worktree.parent
+        if holder.parent.resolve() != temp or not holder.name.startswith(GATE_PREFIX):
+            continue
+        if holder.exists():
+            try:
+                owner = int((holder / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue
+            if _alive(owner):
+                continue
+        remove_worktree(git, worktree, holder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _listed_worktrees(git: Git) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -173,4 +174,23 @@ def test_gate_refuses_bad_input(staged_repo):
     missing = StagedChange(**{**staged.__dict__, "commit": "0" * 40})
     with pytest.raises(Refused, match="does not exist"):
         run_gate(info, missing, "true", 10)
+    assert_clean(repo, staged)
+
+
+def test_a_gate_worktree_left_by_a_killed_process_is_swept(staged_repo):
+    repo, staged = staged_repo
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{staged.id}-"))
+    (holder / "owner.pid").write_text(str(dead.pid))
+    git(repo, "worktree", "add", "--detach", "-q", str(holder / "repo"), staged.commit)
+    alive_holder = Path(tempfile.mkdtemp(prefix=f"surgeon-gate-{staged.id}-"))
+    (alive_holder / "owner.pid").write_text(str(os.getpid()))  # a gate still running elsewhere
+    git(repo, "worktree", "add", "--detach", "-q", str(alive_holder / "repo"), staged.commit)
+    assert len(worktrees(repo)) == 3
+    run_gate(find_repo(repo), staged, "true", 30)
+    assert worktrees(repo) == [f"worktree {repo}", f"worktree {alive_holder / 'repo'}"]
+    assert not holder.exists()
+    git(repo, "worktree", "remove", "--force", str(alive_holder / "repo"))
+    shutil.rmtree(alive_holder)
     assert_clean(repo, staged)
