@@ -364,7 +364,10 @@ def touched_paths(changes: Iterable[Any]) -> list[str]:
 def _normal_mode(mode: str | None) -> str | None:
     if mode is None:
         return None
-    text = format(int(str(mode), 8), "o")
+    try:
+        text = format(int(str(mode), 8), "o")
+    except ValueError:
+        text = str(mode)
     if text not in FILE_MODES:
         raise Refused(f"unsupported file mode {mode}: surgeon stages regular files and symlinks only")
     return text
