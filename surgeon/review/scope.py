@@ -100,6 +100,7 @@ class Scope:
     files: tuple[SourceFile, ...]
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> number of files
     content_ref: str | None = None  # "" for the index, a commit for --range, None for the working tree
+    base_ref: str | None = None  # for --range: the commit the added lines are measured against
 
 
 # --- git plumbing ---------------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def commit_range(root: Path, spec: str) -> Scope:
     skipped: dict[str, int] = {}
     judged = added_lines(_diff(root, base, tip))
     tip_commit = _git(root, "rev-parse", f"{tip}^{{commit}}").decode().strip()
-    return Scope(spec, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit)
+    return Scope(spec, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit, base)
 
 
 def _tracked(root: Path, paths: Sequence[str] = ()) -> list[str]:

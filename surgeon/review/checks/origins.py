@@ -46,7 +46,7 @@ _NAMESPACE_HOSTS = frozenset({"www.w3.org", "w3.org", "json-schema.org", "schema
                               "ns.adobe.com", "www.apache.org", "opensource.org", "spdx.org"})
 _FROM_CONFIG = re.compile(r"getenv|environ|process\.env|os\.Getenv|System\.getenv|ENV\[|\bconfig\.get|"
                           r"settings\.get|import\.meta\.env", re.IGNORECASE)
-_VERSION_CONTEXT = re.compile(r"version|\bver\b|release|__version__|\bv\d|sdk|build|oid|mib", re.IGNORECASE)
+_VERSION_CONTEXT = re.compile(r"version|\bver\b|release|\bv\d", re.IGNORECASE)
 
 _CORS_HEADER = re.compile(r"Access-Control-Allow-Origin[\"']?\s*[,:]?\s*[\"']?\*(?![\w.])", re.IGNORECASE)
 _CORS_SETTING = re.compile(
@@ -69,7 +69,16 @@ def _reserved(host: str) -> bool:
     return _reserved_ip(address)
 
 
+def _is_mask(address: ipaddress.IPv4Address) -> bool:
+    """255.255.255.0 (a netmask) or 0.0.0.255 (a wildcard mask): a prefix length, not a machine."""
+    bits = int(address)
+    inverted = ~bits & 0xFFFFFFFF
+    return (bits >> 24 == 255 and inverted & (inverted + 1) == 0) or (bits >> 24 == 0 and bits & (bits + 1) == 0)
+
+
 def _reserved_ip(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv4Address) and _is_mask(address):
+        return True
     documentation = any(address in ipaddress.ip_network(net) for net in
                         ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
     return address.is_loopback or address.is_unspecified or address.is_link_local or documentation \

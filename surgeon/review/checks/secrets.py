@@ -75,6 +75,9 @@ _PLACEHOLDER = re.compile(
     r"xxxx|\*\*\*\*|<[^>]*>|\$\{|\{\{|%\(|\$[A-Z_]+|\.\.\.|lorem|notasecret|not[_-]a[_-]secret",
     re.IGNORECASE,
 )
+# Whole values that are the name of what belongs there: user:password@host, PASSWORD=secret.
+_PLACEHOLDER_WORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key",
+                                "key", "user", "username", "changeit", "admin", "root", "none", "null"})
 _SAME_CHAR_RUN = re.compile(r"(.)\1{7,}")  # "aaaaaaaa", "00000000"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _INDIRECT = re.compile(r"(getenv|environ|process\.env|os\.Getenv|ENV\[|secrets\.|vault|\bget_secret)", re.I)
@@ -134,6 +137,7 @@ def is_placeholder(value: str) -> bool:
     stripped = value.strip("'\"` ")
     return bool(
         not stripped
+        or stripped.lower() in _PLACEHOLDER_WORDS
         or _PLACEHOLDER.search(stripped)
         or _SAME_CHAR_RUN.search(stripped)
         or _UUID.match(stripped)

@@ -454,7 +454,7 @@ def _top_level_char(text: str, wanted: str) -> int | None:
 # --- Go --------------------------------------------------------------------------------------------------
 
 _GO_DEFAULT_CLIENT = re.compile(r"\bhttp\.(Get|Post|Head|PostForm)\s*\(")
-_GO_CLIENT = re.compile(r"\bhttp\.Client\s*\{")
+_GO_CLIENT = re.compile(r"(?<![*\w.])http\.Client\s*\{")  # a composite literal, not `*http.Client {`
 
 
 def _go(file: SourceFile, settings: ReviewSettings) -> list[Finding]:

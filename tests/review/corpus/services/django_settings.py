@@ -1,0 +1,4 @@
+import os
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+CORS_ALLOW_ALL_ORIGINS = True
