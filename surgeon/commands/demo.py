@@ -62,7 +62,7 @@ def demo(live: bool, model: str | None, keep: bool) -> None:
     from surgeon.config import load_config
     from surgeon.repo import find_repo
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     workdir = Path(tempfile.mkdtemp(prefix="surgeon-demo-"))
     try:
         repo_path = make_demo_repo(workdir / "analytics-stack")

@@ -108,8 +108,8 @@ class EditView:
     def __init__(self) -> None:
         from rich.console import Console
 
-        self.out = Console(highlight=False)
-        self.err = Console(stderr=True, highlight=False)
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def progress(self, progress: Any) -> None:
         from surgeon.model.progress import render_progress
