@@ -777,7 +777,9 @@ class PairController:
             try:
                 answer = self.ui.ask(PROPOSAL_PROMPT)
             except KeyboardInterrupt:
-                answer = "r"
+                self._finish(replace(turn, status="rejected", reason=""))
+                self.ui.info(f"turn {turn.number} rejected (Ctrl-C); nothing was changed")
+                return None
             if answer is None:
                 self._finish(replace(turn, status="rejected", reason=""))
                 self.ui.info(f"turn {turn.number} rejected (end of input)")
@@ -790,7 +792,10 @@ class PairController:
             if action == "diff":
                 self.ui.diff(turn.diff)
             elif action == "test":
-                turn = self._test(turn, result)
+                try:
+                    turn = self._test(turn, result)
+                except SurgeonError as exc:
+                    self.ui.error(f"check not run: {exc}")
             elif action == "reject":
                 reason = rest
                 if not reason:

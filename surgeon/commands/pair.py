@@ -147,7 +147,7 @@ class TerminalUI:
     def ask(self, prompt: str, default: str = "", *, remember: bool = False) -> str | None:
         self._end_progress()
         if not self.interactive:
-            self.out.print(prompt, end="")
+            self.out.print(prompt, end="", markup=False)
             line = sys.stdin.readline()
             if not line:
                 return None

@@ -54,7 +54,7 @@ GREET_WRONG_CONTEXT = '''```diff
 +    return "Hi, " + person
 ```'''
 
-PROPOSAL = "[d]iff > "
+PROPOSAL = "[d]iff >"
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[=>()][0-9A-Za-z]?|\r")
 
 
@@ -96,17 +96,17 @@ class Terminal:
 
     def turn(self, instruction: str) -> str:
         """Send an instruction, wait for the proposal prompt; return what was shown meanwhile."""
-        self.expect("pair> ")
+        self.expect("pair>")
         self.send(instruction)
         return self.expect(PROPOSAL)
 
     def command(self, line: str, wanted: str) -> str:
-        self.expect("pair> ")
+        self.expect("pair>")
         self.send(line)
         return self.expect(wanted)
 
     def quit(self) -> None:
-        self.expect("pair> ")
+        self.expect("pair>")
         self.send("/quit")
         self.expect("Continue with `surgeon pair --resume`")
         self.child.expect(pexpect.EOF, timeout=10)
@@ -201,8 +201,9 @@ def test_accept_reject_with_reason_model_switch_undo_and_resume(repo, fake_model
     assert app(repo) == APP.replace('"Hello, "', '"Hi, "')
     assert tip(repo, branch) == turn1
     t.command("/cost", "model call(s)")
-    log = t.command("/log", "pair> ")
-    assert "accepted (undone)" in log and "rejected" in log
+    t.command("/log", "rejected")
+    t.expect("make farewell say Ciao")
+    t.expect("accepted (undone)")
     t.child.sendline("/quit")
     t.expect("Continue with `surgeon pair --resume`")
     t.child.expect(pexpect.EOF, timeout=10)
@@ -231,31 +232,14 @@ def test_accept_reject_with_reason_model_switch_undo_and_resume(repo, fake_model
     assert session_branch(repo) == branch
 
 
-def test_a_refused_diff_is_retried_with_the_reason(repo, fake_model, term_env):
-    t = Terminal(repo, term_env, "--model", "anthropic:fake-one")
-    t.command("/add app.py", "pinned app.py")
-    fake_model.script([GREET_WRONG_CONTEXT, GREET_HI])
-    before = repo_state(repo)
-    shown = t.turn("make greet say Hi")
-    assert "refused attempt 1" in shown
-    assert len(fake_model.requests) == 2
-    retry = last_request_text(fake_model)
-    assert "Your previous diff was not applied" in retry and "app.py" in retry
-    assert repo_state(repo) == before
-    t.send("a")
-    t.expect("accepted turn 1")
-    assert 'return "Hi, " + name' in app(repo)
-    t.quit()
-
-
-def test_ctrl_c_during_the_model_call_cancels_the_turn_only(repo, fake_model, term_env):
+def test_ctrl_c_cancels_the_model_call_then_a_refused_diff_is_retried(repo, fake_model, term_env):
     t = Terminal(repo, term_env, "--model", "anthropic:fake-one")
     t.command("/add app.py", "pinned app.py")
     before = repo_state(repo)
     branch = session_branch(repo)
     start = tip(repo, branch)
-    fake_model.script([Reply(GREET_HI, delay=5), GREET_HI])
-    t.expect("pair> ")
+    fake_model.script([Reply(GREET_HI, delay=5), GREET_WRONG_CONTEXT, GREET_HI])
+    t.expect("pair>")
     t.send("make greet say Hi")
     t.expect("asking")
     deadline = time.monotonic() + 5
@@ -264,8 +248,13 @@ def test_ctrl_c_during_the_model_call_cancels_the_turn_only(repo, fake_model, te
     t.child.sendintr()
     t.expect("turn 1 cancelled: nothing was changed")
     assert repo_state(repo) == before and tip(repo, branch) == start
-    # the session goes on: the next turn works
-    t.turn("make greet say Hi")
+    # the session goes on: the next turn works, and a refused diff is retried with the reason
+    shown = t.turn("make greet say Hi")
+    assert "refused attempt 1" in shown
+    assert len(fake_model.requests) == 3
+    retry = last_request_text(fake_model)
+    assert "Your previous diff was not applied" in retry and "app.py" in retry
+    assert repo_state(repo) == before and tip(repo, branch) == start
     t.send("a")
     t.expect("accepted turn 2")
     assert 'return "Hi, " + name' in app(repo)
@@ -299,6 +288,7 @@ def test_no_apply_keeps_the_files_and_builds_on_the_branch(repo, fake_model, ter
 
 def test_never_loses_the_persons_edits(repo, fake_model, term_env):
     t = Terminal(repo, term_env, "--model", "anthropic:fake-one")
+    t.expect("started on branch")
     branch = session_branch(repo)
     start = tip(repo, branch)
     t.command("/add app.py", "pinned app.py")
@@ -355,8 +345,9 @@ def test_check_runs_on_a_throwaway_branch(repo, fake_model, term_env):
     t.send("t")
     t.expect("failed")
     t.expect(PROPOSAL)
-    t.send("e make greet say Hi, really")
     fake_model.add(GREET_HI)
+    t.send("e make greet say Hi, really")
+    t.expect("asking")
     t.expect(PROPOSAL)
     assert "refined the instruction" in last_request_text(fake_model)
     t.send("a")

@@ -1,0 +1,199 @@
+"""PairController without a terminal or a model: a scripted UI and a stand-in for the edit loop
+that proposes fixed changes. (The real loop, model and terminal are in tests/e2e/test_pair.py.)"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from surgeon.diff.types import FileChange, PatchResult
+from surgeon.errors import Refused
+from surgeon.pair import PairContext, PairController, load_last_session, new_session, now_local, rev_parse
+from tests.helpers import git, make_repo, repo_state
+
+OLD = b"def greet(name):\n    return 'Hello, ' + name\n"
+NEW = b"def greet(name):\n    return 'Hi, ' + name\n"
+
+
+class ScriptUI:
+    def __init__(self, answers: list[str | None]) -> None:
+        self.answers = list(answers)
+        self.lines: list[str] = []
+        self.asked: list[tuple[str, str]] = []
+
+    def ask(self, prompt: str, default: str = "", *, remember: bool = False) -> str | None:
+        self.asked.append((prompt, default))
+        if not self.answers:
+            return None
+        answer = self.answers.pop(0)
+        if answer == "^C":
+            raise KeyboardInterrupt
+        return answer
+
+    def info(self, text): self.lines.append(text)
+    def warn(self, text): self.lines.append(text)
+    def error(self, text): self.lines.append(text)
+    def diff(self, diff): self.lines.append(diff)
+    def table(self, rows): self.lines.extend(" | ".join(r) for r in rows)
+    def event(self, name, payload): self.lines.append(f"event {name}")
+    def progress(self, progress): pass
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def proposal(old: bytes, new: bytes, path: str = "app.py") -> PatchResult:
+    diff = "".join(difflib.unified_diff(old.decode().splitlines(True), new.decode().splitlines(True),
+                                        f"a/{path}", f"b/{path}"))
+    change = FileChange(path, None, old, new, None, None, 1, 1)
+    return PatchResult(True, (change,), (), (), f"diff --git a/{path} b/{path}\n{diff}", 1, 1)
+
+
+class FakeLoop:
+    """Returns the queued outcomes in order and records every request."""
+
+    def __init__(self, *outcomes) -> None:
+        self.outcomes = list(outcomes)
+        self.requests = []
+
+    def __call__(self, request, workdir, on_event, on_progress):
+        self.requests.append(request)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, PatchResult):
+            attempts = (SimpleNamespace(input_tokens=100, output_tokens=10, cache_read_tokens=50, cost=0.002),)
+            return SimpleNamespace(status="proposed", result=outcome, model="fake:m", attempts=attempts, errors=())
+        return outcome
+
+
+def refused_outcome(reason: str):
+    attempts = tuple(SimpleNamespace(input_tokens=10, output_tokens=1, cache_read_tokens=0, cost=None) for _ in range(3))
+    return SimpleNamespace(status="refused", result=None, model="fake:m", attempts=attempts,
+                           errors=(SimpleNamespace(__str__=lambda self: reason),))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "r", {"app.py": OLD.decode(), "other.py": "x = 1\n"})
+
+
+def controller(repo: Path, ui: ScriptUI, loop: FakeLoop, *, apply: bool = True, gate=None) -> PairController:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    session = new_session(head, apply=apply, model=None, check="true", now=now_local())
+    ctl = PairController(PairContext(repo, repo / ".git", repo / ".git" / "surgeon", repo), session, ui, loop,
+                         validate_model=lambda spec: f"label of {spec}", count_tokens=lambda t: len(t) // 4,
+                         gate=gate)
+    ctl.git.create_branch(session.branch, head)
+    ctl.open()
+    return ctl
+
+
+def test_accept_then_reject_with_reason_reaches_the_next_request(repo):
+    ui = ScriptUI(["make greet say Hi", "a", "change other", "r", "not that file", "again", "d", "x", "r no"])
+    loop = FakeLoop(proposal(OLD, NEW), proposal(b"x = 1\n", b"x = 2\n", "other.py"), proposal(b"x = 1\n", b"x = 3\n", "other.py"))
+    ctl = controller(repo, ui, loop)
+    ctl.run()
+    assert (repo / "app.py").read_bytes() == NEW and (repo / "other.py").read_text() == "x = 1\n"
+    tip = rev_parse(repo, f"refs/heads/{ctl.session.branch}")
+    assert git(repo, "show", f"{tip}:app.py").encode() == NEW
+    assert [t.status for t in ctl.session.turns] == ["accepted", "rejected", "rejected"]
+    assert ctl.session.turns[1].reason == "not that file"
+    assert "rejected your diff for turn 2 because: not that file" in loop.requests[2].preface
+    assert loop.requests[2].history[-1]["role"] == "assistant"
+    assert all(r.dry_run and r.task == "pair" for r in loop.requests)
+    assert "a accept" in ui.text  # an unknown answer ("x") shows the choices
+    saved = load_last_session(repo / ".git" / "surgeon")
+    assert saved == ctl.session and saved.totals.calls == 3 and saved.totals.cache_read_tokens == 150
+
+
+def test_a_decline_leaves_everything_as_it_was(repo):
+    before = repo_state(repo)
+    ui = ScriptUI(["make greet say Hi", "^C", "make greet say Hi", None])
+    ctl = controller(repo, ui, FakeLoop(proposal(OLD, NEW), proposal(OLD, NEW)))
+    ctl.run()
+    assert repo_state(repo) == before
+    assert [t.status for t in ctl.session.turns] == ["rejected", "rejected"]
+    assert rev_parse(repo, f"refs/heads/{ctl.session.branch}") == before.head
+
+
+def test_refine_reruns_with_the_refined_instruction(repo):
+    ui = ScriptUI(["make greet say Hi", "e", "make greet say Hi, only in app.py", "a"])
+    loop = FakeLoop(proposal(OLD, NEW), proposal(OLD, NEW))
+    ctl = controller(repo, ui, loop)
+    ctl.run()
+    assert ("refine> ", "make greet say Hi") in ui.asked
+    assert [r.instruction for r in loop.requests] == ["make greet say Hi", "make greet say Hi, only in app.py"]
+    assert [t.status for t in ctl.session.turns] == ["refined", "accepted"]
+    assert "refined the instruction" in loop.requests[1].preface
+
+
+def test_cancelled_refused_and_failed_turns(repo):
+    ui = ScriptUI(["one", "two", "three", "/log"])
+    loop = FakeLoop(KeyboardInterrupt(), refused_outcome("app.py: hunk 1: no match"), Refused("nothing matches"))
+    ctl = controller(repo, ui, loop)
+    ctl.run()
+    assert [t.status for t in ctl.session.turns] == ["cancelled", "refused", "failed"]
+    assert "turn 1 cancelled: nothing was changed" in ui.text
+    assert "nothing matches" in ui.text
+    assert ctl.session.totals.calls == 3 and ctl.session.totals.calls_without_price == 3
+
+
+def test_accept_refuses_when_the_file_changed_under_the_proposal(repo):
+    ui = ScriptUI(["make greet say Hi", "a", "r stale"])
+    ctl = controller(repo, ui, FakeLoop(proposal(OLD, NEW)))
+    original = ctl.ui.ask
+
+    def ask(prompt, default="", *, remember=False):
+        if prompt.startswith("[a]ccept") and not (repo / "marker").exists():
+            (repo / "marker").write_text("")
+            (repo / "app.py").write_text("def greet(name):\n    return 'Howdy, ' + name\n")
+        return original(prompt, default, remember=remember)
+
+    ctl.ui.ask = ask
+    ctl.run()
+    assert "not accepted" in ui.text
+    assert (repo / "app.py").read_text().endswith("'Howdy, ' + name\n")
+    assert [t.status for t in ctl.session.turns] == ["rejected"]
+
+
+def test_slash_commands(repo):
+    ui = ScriptUI(["/add app.py", "/add app.py", "/add missing.py", "/add ../x.py", "/files", "/drop other.py",
+                   "/drop app.py", "/files", "/model anthropic:x", "/check", "/check pytest -q", "/check off",
+                   "/cost", "/help", "/undo", "/nope", "/quit", "never read"])
+    ctl = controller(repo, ui, FakeLoop())
+    ctl.run()
+    text = ui.text
+    assert "pinned app.py" in text and "/add missing.py: no such file" in text and "outside the repository" in text
+    assert "/drop other.py: not pinned (pinned: app.py)" in text and "unpinned app.py" in text
+    assert "no pinned files" in text
+    assert "model for the next turns: label of anthropic:x" in text and ctl.session.model == "anthropic:x"
+    assert "check command: true" in text and "check command: pytest -q" in text and "check command cleared" in text
+    assert ctl.session.check is None
+    assert "0 model call(s)" in text and "/undo" in text and "nothing to undo" in text
+    assert "unknown command /nope" in text
+    assert ui.answers == ["never read"]
+    assert load_last_session(repo / ".git" / "surgeon").model == "anthropic:x"
+
+
+def test_check_runs_on_a_throwaway_branch_that_is_deleted(repo):
+    seen = []
+
+    def gate(staged, command, timeout):
+        seen.append((staged.branch, git(repo, "show", f"{staged.commit}:app.py"), command))
+        assert rev_parse(repo, f"refs/heads/{staged.branch}") == staged.commit
+        return SimpleNamespace(passed=True, timed_out=False, exit_code=0, command=command, seconds=0.1,
+                               output_tail="ok")
+
+    before = repo_state(repo)
+    ui = ScriptUI(["make greet say Hi", "t", "r"])
+    ctl = controller(repo, ui, FakeLoop(proposal(OLD, NEW)), gate=gate)
+    ctl.run()
+    assert seen == [(f"surgeon/pair-check-{ctl.session.id}-1", NEW.decode(), "true")]
+    assert git(repo, "for-each-ref", "refs/heads/surgeon/pair-check-*") == ""
+    assert ctl.session.turns[0].check == "passed: true"
+    assert repo_state(repo) == before
