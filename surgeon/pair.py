@@ -657,9 +657,12 @@ class PairContext:
 
 
 def _usage_line(totals: Totals) -> str:
-    cost = f"${totals.cost:.4f}"
-    if totals.calls_without_price:
-        cost += f" + {totals.calls_without_price} call(s) with unknown price"
+    if totals.calls and totals.calls_without_price == totals.calls:
+        cost = "cost unknown (no price for this model)"
+    else:
+        cost = f"${totals.cost:.4f}"
+        if totals.calls_without_price:
+            cost += f" + {totals.calls_without_price} call(s) with unknown price"
     return (f"{totals.calls} model call(s): {totals.input_tokens} input tokens, {totals.output_tokens} output "
             f"tokens, {totals.cache_read_tokens} read from cache ({totals.cache_share:.0%} of prompt tokens), {cost}")
 

@@ -4,6 +4,7 @@ that proposes fixed changes. (The real loop, model and terminal are in tests/e2e
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -197,3 +198,22 @@ def test_check_runs_on_a_throwaway_branch_that_is_deleted(repo):
     assert git(repo, "for-each-ref", "refs/heads/surgeon/pair-check-*") == ""
     assert ctl.session.turns[0].check == "passed: true"
     assert repo_state(repo) == before
+
+
+def test_long_sessions_send_older_turns_as_a_summary(repo):
+    answers = []
+    for n in range(6):
+        answers += [f"instruction number {n + 1}", f"r reason {n + 1}"]
+    ui = ScriptUI([*answers, "/cost"])
+    loop = FakeLoop(*[proposal(OLD, NEW) for _ in range(6)])
+    ctl = controller(repo, ui, loop)
+    ctl.session = replace(ctl.session, history_budget=200)
+    ctl.run()
+    last = loop.requests[-1]
+    assert len(last.history) == 2 * ctl.session.keep_last
+    first = last.history[0]["content"]
+    assert "Summary of the earlier turns" in first
+    assert '- turn 1: "instruction number 1" → rejected (app.py +1 -1): reason 1' in first
+    assert "- turn 2: " in first and "- turn 3: " not in first and "Instruction:\ninstruction number 3" in first
+    assert "(turns 1-2 are sent as a summary" in ui.text
+    assert "6 model call(s): 600 input tokens, 60 output tokens, 300 read from cache (33% of prompt tokens), $0.0120" in ui.text
