@@ -38,3 +38,14 @@ def test_a_cli_subprocess_talks_to_the_fake_server(fake_model, example_repo, fla
     [row] = usage["by"]["model"]
     assert row["calls"] == 1 and row["input_tokens"] == 3000
     assert row["unknown_cost_calls"] == (1 if flags else 0)  # a local model has no published price
+
+
+def test_progress_goes_to_stderr_and_json_stays_quiet(fake_model, example_repo):
+    env = {**fake_model.env(), "SURGEON_MAX_ATTEMPTS": "1"}
+    fake_model.script([Error(529, "Overloaded", headers={"retry-after": "0"}), Reply("no diff", chunks=4)])
+    shown = run_surgeon("edit", INSTRUCTION, cwd=example_repo, env=env)
+    assert "anthropic:claude-sonnet-5-5: overloaded (HTTP 529): overloaded_error: Overloaded; retry 1 of 4 in 0.0s" in shown.stderr
+    assert "anthropic:claude-sonnet-5-5 · " in shown.stderr and " tokens · first token " in shown.stderr
+    fake_model.script([Error(529, headers={"retry-after": "0"}), Reply("no diff")])
+    quiet = run_surgeon("edit", INSTRUCTION, "--json", cwd=example_repo, env=env)
+    assert quiet.stderr == "" and json.loads(quiet.stdout)["status"] == "refused"
