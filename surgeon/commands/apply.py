@@ -1,5 +1,6 @@
 """`surgeon apply PATCH`: validate a diff from anywhere against the working tree, repair what is
-unambiguous, and write it (--in-place) or only check it (--dry-run)."""
+unambiguous, and stage it on a review branch (or write it with --in-place, or only check it with
+--dry-run)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,6 @@ import click
 
 from surgeon.diff import ApplyOptions, FileChange, PatchResult, Refusal, apply_patch
 from surgeon.errors import Refused, UsageError
-
-STAGING_NOT_READY = (
-    "staging on a review branch is not available yet: pass --in-place to write the files in the "
-    "working tree, or --dry-run to only check the diff"
-)
 
 
 class WorkingTreeProblem(Exception):
@@ -200,9 +196,12 @@ def print_diff(diff: str, console=None) -> None:
         console.print(Text(line.rstrip("\r"), style=style))
 
 
-def render_success(result: PatchResult, status: str, as_json: bool) -> None:
+def render_success(result: PatchResult, status: str, as_json: bool, staged=None) -> None:
     if as_json:
-        click.echo(json.dumps(success_payload(result, status), indent=2))
+        payload = success_payload(result, status)
+        if staged is not None:
+            payload.update(branch=staged.branch, id=staged.id, commit=staged.commit)
+        click.echo(json.dumps(payload, indent=2))
         return
     console = _console()
     print_diff(result.normalised, console)
@@ -211,11 +210,16 @@ def render_success(result: PatchResult, status: str, as_json: bool) -> None:
         for repair in result.repairs:
             console.print(f"  - {repair}", markup=False)
     files = ", ".join(f"{c.path} (+{c.lines_added} -{c.lines_removed})" for c in result.changes)
-    verdict = (
-        f"valid: {files}; nothing was written (dry run)" if status == "valid"
-        else f"applied to the working tree: {files}"
-    )
+    if status == "valid":
+        verdict = f"valid: {files}; nothing was written (dry run)"
+    elif staged is not None:
+        verdict = f"staged on {staged.branch}: {files}; your working tree is untouched"
+    else:
+        verdict = f"applied to the working tree: {files}"
     console.print(f"\n{verdict}", style="bold green", markup=False)
+    if staged is not None:
+        console.print(f"review: surgeon show {staged.id} · keep: surgeon accept {staged.id} · "
+                      f"drop: surgeon discard {staged.id}", markup=False)
 
 
 def render_refused(result: PatchResult, as_json: bool) -> None:
@@ -239,29 +243,34 @@ def render_refused(result: PatchResult, as_json: bool) -> None:
 @click.command()
 @click.argument("patch_file", metavar="PATCH_FILE|-")
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
-@click.option("--in-place", is_flag=True, help="Write the files in the working tree (all hunks or none).")
+@click.option("--in-place", is_flag=True, help="Write the files in the working tree (all hunks or none) instead of staging.")
 @click.option("--dry-run", is_flag=True, help="Only validate; print the normalised diff.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @click.option("--allow-rewrite", is_flag=True, help="Accept a diff that replaces most of a file.")
 @click.option("--max-changed-lines", type=click.IntRange(min=1), default=None,
               help="Refuse a diff that changes more lines than this.")
+@click.option("--base", type=click.Choice(["head", "worktree"]), default="head", show_default=True,
+              help="worktree: stage on top of a snapshot of your uncommitted changes to the touched files.")
+@click.option("-m", "--message", help="What the change is for (the review commit's summary).")
 @click.pass_context
 def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: bool, dry_run: bool,
-          as_json: bool, allow_rewrite: bool, max_changed_lines: int | None) -> None:
-    """Check a unified diff against the working tree, repair what is unambiguous, refuse the rest.
+          as_json: bool, allow_rewrite: bool, max_changed_lines: int | None, base: str,
+          message: str | None) -> None:
+    """Check a unified diff against the working tree, repair what is unambiguous, refuse the rest,
+    and stage it as one commit on a review branch surgeon/<slug>-<id>.
 
     PATCH_FILE is a file holding the diff (or a model's reply containing one), or - for standard
-    input. Exit 0: applied (or valid, with --dry-run); 1: refused; 2: usage error.
+    input. By default the working tree, index and current branch are left as they are; review
+    with `surgeon show ID`, keep with `surgeon accept ID`. Exit 0: applied (staged, written with
+    --in-place, or valid with --dry-run); 1: refused; 2: usage error.
     """
     from surgeon.config import load_config
     from surgeon.repo import find_repo
 
     if in_place and dry_run:
         raise UsageError("--in-place and --dry-run exclude each other: pick one")
-    if not (in_place or dry_run):
-        raise UsageError(STAGING_NOT_READY)
     reply = read_patch(patch_file)
-    repo = find_repo(repo_dir, need_commit=False)
+    repo = find_repo(repo_dir, need_commit=not (in_place or dry_run))
     config = load_config(repo.root).with_flags(max_changed_lines=max_changed_lines)
     options = ApplyOptions(
         allow_rewrite=allow_rewrite,
@@ -278,5 +287,12 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
     if dry_run:
         render_success(result, "valid", as_json)
         return
-    write_changes(repo.root, result.changes)
-    render_success(result, "applied", as_json)
+    if in_place:
+        write_changes(repo.root, result.changes)
+        render_success(result, "applied", as_json)
+        return
+    from surgeon.stage import stage_diff
+
+    name = "standard input" if patch_file == "-" else Path(patch_file).name
+    staged = stage_diff(repo, result, instruction=message or f"apply {name}", base=base)
+    render_success(result, "applied", as_json, staged=staged)
