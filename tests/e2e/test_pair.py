@@ -355,16 +355,37 @@ def test_check_runs_on_a_throwaway_branch(repo, fake_model, term_env):
     t.quit()
 
 
-def test_piped_input_and_clear_errors(repo, fake_model, term_env):
-    fake_model.script([GREET_HI])
+TOKEN = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+SETTINGS = f'API_TOKEN = "{TOKEN}"\nTIMEOUT = 30\n'
+TIMEOUT_10 = '''```diff
+--- a/settings.py
++++ b/settings.py
+@@ -1,2 +1,2 @@
+ API_TOKEN = "<<SECRET_1>>"
+-TIMEOUT = 30
++TIMEOUT = 10
+```'''
+
+
+def test_piped_input_secrets_in_history_and_clear_errors(repo, fake_model, term_env):
+    """Without a terminal the session reads plain lines. An accepted diff whose context holds a
+    secret is sent back in later turns with the secret replaced by its placeholder."""
+    (repo / "settings.py").write_text(SETTINGS)
+    git(repo, "add", "settings.py")
+    git(repo, "commit", "-q", "-m", "settings")
+    fake_model.script([TIMEOUT_10, GREET_HI])
     env = {**fake_model.env()}
     run = run_surgeon("pair", "--model", "anthropic:fake-one", cwd=repo, env=env,
-                      input="/frobnicate\n/add nope.py\n/add app.py\nmake greet say Hi\na\n/log\n")
+                      input="/frobnicate\n/add nope.py\n/add settings.py\nset the timeout to 10\na\n"
+                            "/add app.py\nmake greet say Hi\na\n/log\n")
     assert run.code == 0, run.stderr
     assert "unknown command /frobnicate" in run.stdout
     assert "/add nope.py: no such file" in run.stdout
-    assert "accepted turn 1" in run.stdout
+    assert "accepted turn 1" in run.stdout and "accepted turn 2" in run.stdout
+    assert (repo / "settings.py").read_text() == SETTINGS.replace("30", "10")
     assert 'return "Hi, " + name' in app(repo)
+    assert TOKEN not in fake_model.all_text()
+    assert 'API_TOKEN = "<<SECRET_1>>"\n-TIMEOUT = 30' in last_request_text(fake_model)
 
     no_model = run_surgeon("pair", cwd=repo, input="")
     assert no_model.code == 2 and "no model configured" in no_model.stderr
