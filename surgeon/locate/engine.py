@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from surgeon.errors import UsageError
@@ -42,11 +42,12 @@ def locate(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     workers: int | None = None,
     grep_tool: str | None = None,
-    on_parse: object = None,
+    on_parse: Callable[[str], None] | None = None,
 ) -> LocateResult:
     """The regions of the working tree at `repo_root` that `instruction` is about, ranked and
     packed into `budget` tokens (see `estimate_tokens`). `pinned` files come first, whole when
     they fit. The index cache lives in `cache_dir` (default: .git/surgeon/locate/).
+    `on_parse(path)` is called for each file actually parsed (not found in the cache).
     """
     started = time.perf_counter()
     if not instruction.strip() and not pinned:
@@ -58,13 +59,14 @@ def locate(
     cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
     query = parse_instruction(instruction)
     with IndexCache(cache_path) as cache:
-        # grep runs while files are listed and indexed; it skips what was excluded last time,
-        # and its hits are filtered by this run's listing.
-        previous_exclusions = cache.get_meta("excluded") or []
-        exclusions = grep_module.Exclusions(paths=previous_exclusions, suffixes=GENERATED_SUFFIXES,
-                                            names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-        job = grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
+        # grep runs while new files are indexed; it skips huge files and what was excluded last
+        # time (binary, generated), and its hits are filtered by this run's listing.
         listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
+        previous_exclusions = cache.get_meta("excluded") or []
+        exclusions = grep_module.Exclusions(
+            paths=sorted(set(previous_exclusions) | {f.path for f in listing.files if f.huge}),
+            suffixes=GENERATED_SUFFIXES, names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
+        job = grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
         skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse)
         skipped = dict(listing.skipped)
         indexed: dict[str, RepoFile] = {}
@@ -90,7 +92,7 @@ def locate(
 
 
 def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
-                  on_parse: object) -> dict[tuple[str, str], str | None]:
+                  on_parse: Callable[[str], None] | None) -> dict[tuple[str, str], str | None]:
     """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
     known = cache.known()
     missing = [f for f in files if not f.huge and (f.blob, f.language or "") not in known]
@@ -100,7 +102,7 @@ def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_
         f = by_path[path]
         if record.skip == "missing":
             continue
-        if callable(on_parse):
+        if on_parse is not None:
             on_parse(path)
         batch.append((f.blob, f.language, record))
         known[(f.blob, f.language or "")] = record.skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +108,7 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
                stat_store: StatStore | None = None) -> Listing:
     """The files locate reads, each with the blob id of its working-tree content.
 
+    Every file is stat'ed (cheap), so a huge file is never read or hashed.
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
@@ -133,17 +135,17 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
             skipped_paths.append(path)
             continue
         language = language_of(path)
+        absolute = root / path
+        try:
+            st = os.lstat(absolute)
+        except OSError:
+            continue  # deleted in the working tree
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if st.st_size > max_bytes:
+            files.append(RepoFile(path, "", language, huge=True))
+            continue
         if path in dirty or path not in index_blobs:
-            absolute = root / path
-            try:
-                st = absolute.stat()
-            except OSError:
-                continue  # deleted in the working tree
-            if not os.path.isfile(absolute) or os.path.islink(absolute):
-                continue
-            if st.st_size > max_bytes:
-                files.append(RepoFile(path, "", language, huge=True))
-                continue
             blob = stat_lookup(path, st.st_size, st.st_mtime_ns, st.st_ino) if stat_lookup else None
             if blob is None:
                 try:

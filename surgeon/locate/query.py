@@ -116,6 +116,9 @@ FRAME_PATTERNS: tuple[tuple[re.Pattern[str], int, int, int | None], ...] = (
     # Rust, C, generic compiler output:  src/main.rs:10:5   or   main.c:10: error
     (re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:rs|c|h|cc|cpp|hpp|ts|tsx|py|rb|php|swift)):(\d+)(?::\d+)?"), 1, 2, None),
 )
+# Frames in installed libraries and runtimes: their function names say little about the repository.
+LIBRARY_PATH_RE = re.compile(r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|<frozen|"
+                             r"/lib/python\d|internal/|\$GOROOT|/rustc/|/\.cargo/registry/|java\.base/")
 GO_FUNC_RE = re.compile(r"^\s*((?:[\w./-]+/)?[\w-]+)\.((?:\(\*?\w+\)\.)?\w+)\(", re.MULTILINE)
 
 
@@ -293,9 +296,11 @@ def parse_instruction(instruction: str) -> Query:
     rest = text
 
     for frame in frames:
-        paths.append(frame.path)
+        library = LIBRARY_PATH_RE.search(frame.path) is not None
+        if not library:
+            paths.append(frame.path)
         if frame.function:
-            b.add_identifier(frame.function, 1.2 if frame.depth == 0 else 0.9)
+            b.add_identifier(frame.function, 0.3 if library else 1.2 if frame.depth == 0 else 0.9)
     if frames:
         rest = _take_trace_source_lines(b, rest)
     for pattern, *_ in FRAME_PATTERNS:
@@ -406,7 +411,9 @@ def _take_trace_source_lines(b: _Builder, text: str) -> str:
     lines = text.splitlines()
     for number, line in enumerate(lines):
         previous = lines[number - 1] if number else ""
-        if number and FRAME_PATTERNS[0][0].search(previous) and not FRAME_PATTERNS[0][0].search(line):
+        indent = len(line) - len(line.lstrip())
+        if (number and FRAME_PATTERNS[0][0].search(previous) and not FRAME_PATTERNS[0][0].search(line)
+                and indent > len(previous) - len(previous.lstrip())):
             for m in IDENT_RE.finditer(line):
                 if _is_code_like(m.group(0)):
                     b.add_identifier(m.group(0).strip("."), 0.6)

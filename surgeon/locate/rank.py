@@ -26,7 +26,7 @@ PATH_TERM_BONUS = 0.5
 MAX_UNIT_LINES = 80  # a definition longer than this is cut to windows around its hits
 SMALL_CONTAINER = 30  # a setting inside a block this small brings the whole block
 WINDOW_LINES = 30
-MIN_SCORE = 0.3
+MIN_SCORE = 0.15
 RELATIVE_CUTOFF = 0.12
 WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
 WEAK_LIMIT = 3
@@ -132,9 +132,11 @@ def count_matches(term: Term, text: str, lowered: str | None = None) -> int:
 
 
 def idf(document_frequency: int, files: int) -> float:
-    """Rarity of a term in (0, ~1.1]: ~1 for a term in one file, small for one in most files."""
-    files = max(files, 1)
-    return math.log((files + 1) / (document_frequency + 0.5)) / math.log(files + 1) if files > 1 else 1.0
+    """Rarity of a term in (0, 1]: 1 for a term in one file, small for one in most files of a large
+    repository (a term in every file of a tiny repository still counts for something)."""
+    if files <= 1:
+        return 1.0
+    return math.log(1 + files / max(document_frequency, 1)) / math.log(1 + files)
 
 
 def file_prescore(query: Query, term_files: dict[int, int], idfs: Sequence[float], path_bonus: float) -> float:
@@ -210,6 +212,11 @@ def _unit_for(defs: Sequence[Definition], blocks: Sequence[tuple[int, int]], lin
             lo, hi = (parent.start, parent.end) if parent else (1, total)
             start, end = _paragraph(lines, line, lo, hi)
             return min(start, inner.start), max(end, inner.end), inner.qualname, inner.kind
+        if line == inner.name_line and inner.end - inner.start + 1 > SMALL_CONTAINER:
+            children = [d for d in defs if inner.start < d.start and d.end <= inner.end and d.kind not in LEAF_KINDS]
+            if children:  # the header of a large class or block, not all of its methods
+                first_child = min(d.start for d in children)
+                return inner.start, max(line, min(first_child - 1, line + WINDOW_LINES // 2)), inner.qualname, inner.kind
         for candidate in reversed(chain):
             if candidate.end - candidate.start + 1 <= MAX_UNIT_LINES:
                 return candidate.start, candidate.end, candidate.qualname, candidate.kind
@@ -294,7 +301,9 @@ def build_units(query: Query, evidence: FileEvidence, idfs: Sequence[float], bon
         unit.bonus += bonus
         unit.why_extra.extend(bonus_why)
         names = [n for (s, e), ns in defined.items() if unit.start <= s and e <= unit.end for n in ns]
-        unit.why_extra[:0] = [f"defines {n}" for n in dict.fromkeys(names)][:2]
+        frames = [w for w in unit.why_extra if w.startswith("stack frame")]
+        rest = [w for w in unit.why_extra if not w.startswith("stack frame")]
+        unit.why_extra = frames + [f"defines {n}" for n in dict.fromkeys(names)][:2] + rest
     return merged
 
 

@@ -1,0 +1,138 @@
+"""locate() on real git repositories: the cache, the working tree, odd files, pinned files."""
+
+import pytest
+
+from surgeon.errors import UsageError
+from surgeon.locate import estimate_tokens, locate, region_text
+from tests.helpers import git, make_repo
+
+
+def parses(repo, instruction="anything", **kwargs):
+    parsed: list[str] = []
+    result = locate(repo, instruction, on_parse=parsed.append, **kwargs)
+    return result, sorted(parsed)
+
+
+def small_repo(tmp_path):
+    return make_repo(tmp_path / "repo", {
+        "app/limits.py": "UPLOAD_LIMIT = 10\n\n\ndef check_upload(size):\n    return size <= UPLOAD_LIMIT\n",
+        "app/views.py": "from app.limits import check_upload\n\n\ndef upload(request):\n    return check_upload(len(request))\n",
+        "README.md": "# demo\n",
+    })
+
+
+def test_second_query_reparses_only_changed_files_including_uncommitted_and_untracked(tmp_path):
+    repo = small_repo(tmp_path)
+    _, first = parses(repo)
+    assert first == ["README.md", "app/limits.py", "app/views.py"]
+    _, second = parses(repo)
+    assert second == []
+    (repo / "app/views.py").write_text("def upload(request):\n    return 1\n")  # uncommitted edit
+    (repo / "app/new.py").write_text("NEW_SETTING = 1\n")  # untracked
+    result, third = parses(repo, "NEW_SETTING upload")
+    assert third == ["app/new.py", "app/views.py"]
+    assert {r.path for r in result.regions} >= {"app/new.py", "app/views.py"}
+    _, fourth = parses(repo)
+    assert fourth == []
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "more")
+    _, after_commit = parses(repo)
+    assert after_commit == []  # same blobs, now from the index
+
+
+def test_working_tree_content_is_what_gets_located(tmp_path):
+    repo = small_repo(tmp_path)
+    locate(repo, "x")
+    (repo / "app/limits.py").write_text("\n\n\nUPLOAD_LIMIT = 99\n")
+    result = locate(repo, "UPLOAD_LIMIT")
+    top = result.regions[0]
+    assert (top.path, top.start_line) == ("app/limits.py", 2) or top.start_line <= 4 <= top.end_line
+
+
+def test_cache_lives_under_dot_git_surgeon_by_default(tmp_path):
+    repo = small_repo(tmp_path)
+    locate(repo, "UPLOAD_LIMIT")
+    assert (repo / ".git" / "surgeon" / "locate" / "index.sqlite").is_file()
+    custom = tmp_path / "cache"
+    locate(repo, "UPLOAD_LIMIT", cache_dir=custom)
+    assert (custom / "index.sqlite").is_file()
+
+
+def test_parallel_indexing_gives_the_same_answer(tmp_path):
+    files = {f"pkg/mod{i}.py": f"def handler_{i}(x):\n    return x + {i}\n" for i in range(120)}
+    repo = make_repo(tmp_path / "many", files)
+    serial = locate(repo, "handler_77", cache_dir=tmp_path / "c1", workers=1)
+    parallel = locate(repo, "handler_77", cache_dir=tmp_path / "c2", workers=2)
+    assert serial.regions == parallel.regions
+    assert parallel.regions[0].path == "pkg/mod77.py"
+    assert parallel.files_indexed == 120
+
+
+def test_empty_instruction_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="empty"):
+        locate(small_repo(tmp_path), "   ")
+
+
+def test_huge_binary_vendored_generated_files_are_skipped_and_counted(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "src/app.py": "def main():\n    return 'needle'\n",
+        "node_modules/lib/index.js": "var needle = 1;\n",
+        "static/app.min.js": "var needle=1;\n",
+        "gen/api.pb.go": "package gen\n",
+        "img/logo.png": b"\x89PNG\r\n\x1a\n\0\0needle",
+        "data/blob.dat": b"needle\0\0\0binary",
+    })
+    (repo / "big.log").write_bytes(b"needle line\n" * (50 * 1024 * 1024 // 12))  # 50 MB, untracked
+    result = locate(repo, "needle")
+    assert result.skipped == {"binary": 2, "vendored": 1, "generated": 2, "huge": 1}
+    assert {r.path for r in result.regions} == {"src/app.py"}
+
+
+def test_non_utf8_and_unparsable_files_do_not_crash(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "legacy.py": "# caf\xe9\ndef legacy_name():\n    return '\xe9'\n".encode("latin-1"),
+        "broken.py": "def broken_fn(:\n    pass\n\ndef survivor_fn():\n    return broken_fn\n",
+    })
+    result = locate(repo, "legacy_name survivor_fn")
+    paths = {r.path: r for r in result.regions}
+    assert "legacy.py" in paths and "broken.py" in paths
+    assert paths["broken.py"].symbol == "survivor_fn"
+
+
+def test_repo_with_no_known_language_still_greps_text(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"notes/todo.txt": "remember the frobnicator\n", "data.xyz": "frobnicator=1\n"})
+    result = locate(repo, "frobnicator")
+    assert result.files_indexed == 2
+    assert {r.path for r in result.regions} == {"notes/todo.txt", "data.xyz"}
+    assert all(r.kind in ("lines", "file") for r in result.regions)
+
+
+def test_repo_without_commits_or_files(tmp_path):
+    empty = make_repo(tmp_path / "empty")
+    result = locate(empty, "anything at all")
+    assert result.regions == () and result.files_indexed == 0
+
+
+def test_pinned_files_come_first_whole_when_they_fit(tmp_path):
+    repo = small_repo(tmp_path)
+    result = locate(repo, "UPLOAD_LIMIT", pinned=["README.md"])
+    first = result.regions[0]
+    assert (first.path, first.start_line, first.end_line, first.kind) == ("README.md", 1, 1, "file")
+    assert "pinned" in first.why
+
+
+def test_a_pinned_file_too_large_for_the_budget_is_trimmed_not_dropped(tmp_path):
+    body = "".join(f"value_{i} = {i}\n" for i in range(2000))
+    repo = make_repo(tmp_path / "repo", {"big_settings.py": body, "other.py": "value_1500 = 0\n"})
+    result = locate(repo, "value_1500", pinned=["big_settings.py"], budget=300)
+    assert result.regions[0].path == "big_settings.py"
+    assert result.regions[0].start_line <= 1501 <= result.regions[0].end_line
+    assert result.tokens <= 300
+
+
+def test_region_tokens_match_estimate_tokens_of_their_text(example_repo):
+    result = locate(example_repo, "update the CSP to allow https://s.ado.im", budget=2000)
+    assert result.tokens <= 2000
+    for region in result.regions:
+        lines = (example_repo / region.path).read_text().split("\n")
+        assert region.tokens == estimate_tokens(region_text(lines, region.start_line, region.end_line))

@@ -1,0 +1,132 @@
+"""Instruction -> terms: identifiers, paths, URLs, quoted strings, headers, messages, frames."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from surgeon.locate.query import parse_frames, parse_instruction, split_identifier, stem
+
+
+def kinds(instruction: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for term in parse_instruction(instruction).terms:
+        out.setdefault(term.kind, set()).add(term.display)
+    return out
+
+
+def variants(instruction: str) -> set[str]:
+    return {v for t in parse_instruction(instruction).terms for v in t.variants}
+
+
+def test_split_identifier_handles_camel_snake_acronyms_and_digits():
+    assert split_identifier("URLValidator") == ["url", "validator"]
+    assert split_identifier("max_body_bytes") == ["max", "body", "bytes"]
+    assert split_identifier("parseHTTPResponse2") == ["parse", "http", "response", "2"]
+    assert split_identifier("Content-Security-Policy") == ["content", "security", "policy"]
+
+
+def test_stem_keeps_a_searchable_prefix():
+    assert stem("limits") == "limit"
+    assert stem("allowed") == "allow"
+    assert stem("parsing") == "pars"
+    assert stem("class") == "class"
+
+
+def test_identifiers_are_searched_in_every_spelling_with_their_parts():
+    found = kinds("rename maxBodyBytes")
+    assert "maxBodyBytes" in found["identifier"]
+    assert {"body", "bytes"} <= found["part"]
+    assert {"maxbodybytes", "max_body_bytes", "max-body-bytes"} <= variants("rename maxBodyBytes")
+
+
+def test_stop_words_and_instruction_verbs_are_dropped():
+    found = variants("please update the function so that it does the thing")
+    assert found == set()
+
+
+def test_dotted_names_keep_the_whole_and_the_pieces():
+    found = kinds("fix URLValidator.__call__ for IPv6")
+    assert "URLValidator.__call__" in found["identifier"]
+    assert {"URLValidator", "__call__"} <= found["identifier"]
+
+
+def test_paths_and_file_names_are_recognised():
+    query = parse_instruction("in deploy/nginx/site.conf and settings.py raise the limit")
+    assert "deploy/nginx/site.conf" in query.paths
+    assert "settings.py" in query.paths
+
+
+def test_urls_give_the_url_the_domain_and_a_shape_term():
+    found = kinds("update the CSP to allow https://s.ado.im")
+    assert "https://s.ado.im" in found["url"]
+    assert "s.ado.im" in found["domain"]
+    assert "<url>" in found["shape"]
+    assert "content-security-policy" in variants("update the CSP to allow https://s.ado.im")
+
+
+def test_bare_domains_but_not_dotted_code_or_files():
+    assert "api.example.org" in kinds("proxy requests to api.example.org")["domain"]
+    assert "domain" not in kinds("call self.dispatch from views.py")
+
+
+def test_quoted_strings_become_phrases_or_identifiers():
+    found = kinds('the message "request body too large" should mention `MAX_BODY_BYTES`')
+    assert "request body too large" in found["phrase"]
+    assert "MAX_BODY_BYTES" in found["identifier"]
+
+
+def test_header_names():
+    found = kinds("set X-Frame-Options and Content-Security-Policy headers")
+    assert {"X-Frame-Options", "Content-Security-Policy"} <= found["header"]
+    assert "content_security_policy" in variants("set Content-Security-Policy")
+
+
+def test_routes():
+    found = kinds("add a /collect endpoint")
+    assert "/collect" in found["route"]
+    assert "collect" in found["word"]
+
+
+def test_python_traceback_frames_innermost_first_and_error_message():
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/ingest/app.py", line 41, in ingest_events\n'
+        "    batch = EventBatch.model_validate_json(body)\n"
+        '  File "/usr/lib/python3/site-packages/pydantic/main.py", line 130, in __call__\n'
+        "ValueError: must be an http(s) URL\n"
+    )
+    query = parse_instruction(trace)
+    assert [(f.path, f.line, f.function, f.depth) for f in query.frames] == [
+        ("/usr/lib/python3/site-packages/pydantic/main.py", 130, "__call__", 0),
+        ("/srv/app/ingest/app.py", 41, "ingest_events", 1),
+    ]
+    found = kinds(trace)
+    assert "must be an http(s) URL" in found["phrase"]
+    assert {"ValueError", "ingest_events", "EventBatch.model_validate_json"} <= found["identifier"]
+    assert "recent" not in found.get("word", set())
+
+
+def test_javascript_java_go_and_rust_frames():
+    js = parse_frames("TypeError: x is undefined\n    at flush (web/analytics.js:60:12)\n    at web/app.js:3:1")
+    assert [(f.path, f.line, f.function) for f in js] == [("web/analytics.js", 60, "flush"), ("web/app.js", 3, None)]
+    java = parse_frames("java.lang.NullPointerException\n\tat com.acme.Billing.charge(Billing.java:42)")
+    assert [(f.path, f.line, f.function) for f in java] == [("Billing.java", 42, "charge")]
+    go = parse_frames("panic: boom\n\ngoroutine 1 [running]:\nmain.(*Server).Handle(...)\n\t/home/me/app/server.go:57 +0x1d")
+    assert [(f.path, f.line, f.function) for f in go] == [("/home/me/app/server.go", 57, "Handle")]
+    rust = parse_frames("thread 'main' panicked at src/parser.rs:88:13:\nindex out of bounds")
+    assert [(f.path, f.line) for f in rust] == [("src/parser.rs", 88)]
+
+
+def test_too_many_terms_are_capped_most_specific_first():
+    text = " ".join(f"word{i}_name" for i in range(100))
+    query = parse_instruction(text)
+    assert 0 < len(query.patterns) <= 48
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_parses_to_lower_case_non_empty_variants(text):
+    query = parse_instruction(text)
+    for term in query.terms:
+        assert term.variants
+        for variant in term.variants:
+            assert variant == variant.lower() and len(variant) >= 2

@@ -1,0 +1,157 @@
+"""Pure ranking and packing: roles, rarity, proximity, merging, trimming and the budget."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from surgeon.locate import estimate_tokens
+from surgeon.locate.index import index_bytes
+from surgeon.locate.query import parse_instruction
+from surgeon.locate.rank import (
+    FileEvidence,
+    Scored,
+    count_matches,
+    idf,
+    pack,
+    rank_file,
+    region_text,
+    select,
+)
+
+SOURCE = '''\
+"""Limits."""
+
+# the upload limit is enforced here
+UPLOAD_LIMIT = 10
+
+
+def check_upload(size):
+    if size > UPLOAD_LIMIT:
+        raise ValueError("too big")
+    return size
+
+
+def unrelated():
+    return 1
+'''
+
+
+def evidence(query, source=SOURCE, path="limits.py", language="python"):
+    record = index_bytes(source.encode(), language)
+    lines = tuple(source.splitlines())
+    hits = {}
+    for number, text in enumerate(lines, 1):
+        for index, term in enumerate(query.terms):
+            count = count_matches(term, text)
+            if count:
+                hits.setdefault(number, {})[index] = count
+    return FileEvidence(path, record, lines, hits)
+
+
+def test_estimate_tokens_is_chars_over_four_rounded_up():
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("abcd") == 1
+    assert estimate_tokens("abcde") == 2
+
+
+def test_count_matches_respects_word_and_camel_case_boundaries():
+    term = parse_instruction("sing").terms[0]
+    assert count_matches(term, "using it") == 0
+    assert count_matches(term, "single_sing") == 2
+    limit = parse_instruction("limits").terms[0]
+    assert count_matches(limit, "read_limited_body(x)") == 1
+    assert count_matches(limit, "rateLimit") == 1
+    assert count_matches(limit, "unlimited") == 0
+
+
+def test_idf_is_high_for_rare_and_low_for_common_terms():
+    assert idf(1, 1000) > 0.9
+    assert idf(900, 1000) < 0.05
+    assert idf(0, 1) == 1.0
+
+
+def test_definition_outranks_reference_outranks_comment():
+    query = parse_instruction("UPLOAD_LIMIT")
+    idfs = [1.0] * len(query.terms)
+    scored = {(s.start, s.end): s for s in rank_file(query, evidence(query), idfs)}
+    definition = next(s for s in scored.values() if s.start <= 4 <= s.end)
+    reference = next(s for s in scored.values() if s.start <= 8 <= s.end)
+    assert definition.score > reference.score
+    assert any(w.startswith("defines UPLOAD_LIMIT") for w in definition.why)
+    comment_only = parse_instruction("enforced")
+    (only,) = rank_file(comment_only, evidence(comment_only), [1.0] * len(comment_only.terms))
+    assert only.score < reference.score
+    assert any("comment" in w for w in only.why)
+
+
+def test_hits_expand_to_the_enclosing_function():
+    query = parse_instruction("raise ValueError when too big")
+    regions = rank_file(query, evidence(query), [1.0] * len(query.terms))
+    best = max(regions, key=lambda s: s.score)
+    assert (best.start, best.end, best.symbol, best.kind) == (7, 10, "check_upload", "function")
+
+
+def test_several_terms_in_one_region_beat_one_term_twice():
+    source = "def a():\n    alpha()\n    beta()\n\n\ndef b():\n    alpha()\n    alpha()\n"
+    query = parse_instruction("alpha beta")
+    regions = {s.symbol: s for s in rank_file(query, evidence(query, source), [1.0] * len(query.terms))}
+    assert regions["a"].score > regions["b"].score
+
+
+def test_rare_terms_outweigh_common_ones():
+    source = "def a():\n    common_thing()\n\n\ndef b():\n    rare_thing()\n"
+    query = parse_instruction("common_thing rare_thing")
+    idfs = [0.1 if "common" in t.display else 0.9 for t in query.terms]
+    regions = {s.symbol: s for s in rank_file(query, evidence(query, source), idfs)}
+    assert regions["b"].score > regions["a"].score
+
+
+def test_a_large_function_is_cut_to_a_window_around_its_hit():
+    body = "\n".join(f"    step_{i}()" for i in range(200))
+    source = f"def huge():\n{body}\n    needle_call()\n" + "\n".join(f"    after_{i}()" for i in range(50)) + "\n"
+    query = parse_instruction("needle_call")
+    (region,) = rank_file(query, evidence(query, source), [1.0] * len(query.terms))
+    assert region.symbol == "huge" and region.start <= 202 <= region.end
+    assert region.end - region.start < 60
+
+
+def scored(start, end, score, lines, hits=(), path="f.py", pinned=False):
+    return Scored(path, start, end, None, "lines", score, (), lines, tuple((h, 1.0) for h in hits), pinned)
+
+
+def test_pack_trims_a_region_that_does_not_fit_around_its_hit():
+    lines = tuple(f"line number {i:04d} with some text" for i in range(1, 401))
+    item = scored(1, 400, 5.0, lines, hits=(300,))
+    (region,) = pack([item], 200)
+    assert region.tokens <= 200
+    assert region.start_line <= 300 <= region.end_line
+    assert any("trimmed" in w for w in region.why)
+
+
+def test_select_drops_weak_noise_and_keeps_pinned_first():
+    lines = ("x",) * 10
+    items = [scored(1, 2, 5.0, lines), scored(3, 4, 0.2, lines), scored(5, 6, 0.1, lines, pinned=True)]
+    chosen = select(items)
+    assert [s.start for s in chosen] == [5, 1]
+
+
+def test_only_a_few_weak_regions_when_nothing_matches_well():
+    lines = ("x",) * 100
+    items = [scored(i, i, 0.5, lines) for i in range(1, 50, 2)]
+    assert len(select(items)) == 3
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 300), st.integers(0, 60), st.floats(0.1, 10), st.integers(0, 60)), min_size=1,
+             max_size=12),
+    st.integers(1, 3000),
+)
+def test_packed_regions_fit_the_budget_and_stay_inside_files(specs, budget):
+    lines = tuple("word " * (i % 17) for i in range(400))
+    items = [scored(start, min(400, start + length), score, lines, hits=(min(400, start + hit),), path=f"f{n}.py")
+             for n, (start, length, score, hit) in enumerate(specs)]
+    regions = pack(select(items), budget)
+    assert sum(r.tokens for r in regions) <= budget
+    for r in regions:
+        assert 1 <= r.start_line <= r.end_line <= 400
+        assert r.tokens == estimate_tokens(region_text(lines, r.start_line, r.end_line))
