@@ -36,6 +36,9 @@ _PEM_OPEN = re.compile(
 _BASE64_LINE = re.compile(r"^\s*([A-Za-z0-9+/]{40,}={0,2})\s*$")
 
 SKIPPED_PLUGINS = {"IPPublicDetector"}
+# Values a keyword detector can report (`password = "true"`) that are never secrets; replacing
+# them everywhere would hide every `true` in the code from the model.
+NOT_SECRETS = frozenset({"true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off", "test"})
 CONFIG_FILENAME = "surgeon-redact.yaml"  # makes KeywordDetector read `key: value` and `KEY=value`
 _CODE_REFERENCE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+[;,]?$")
 
@@ -70,6 +73,7 @@ def _filtered(value: str, line: str, plugin: Any) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(value)
         or heuristic.is_indirect_reference(line)
         or heuristic.is_not_alphanumeric_string(value)
+        or value.lower() in NOT_SECRETS
         or bool(PLACEHOLDER_RE.search(value))
     )
 

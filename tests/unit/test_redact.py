@@ -90,6 +90,8 @@ def test_ordinary_code_and_config_are_left_alone():
     password = os.environ["DB_PASSWORD"]
     api_key: "${API_KEY}"
     user_id = "a8f5f167f44f4964e6c998dee827110c"
+    password = "true"
+    secret: test
 listen 443 ssl;
 allow 203.0.113.4;
 '''
