@@ -51,8 +51,9 @@ class AnthropicProvider(NetworkProvider):
 
     def _params(self, system: list[str], messages: list[dict]) -> dict[str, Any]:
         blocks: list[dict[str, Any]] = [{"type": "text", "text": text} for text in system]
-        for index in {0, len(blocks) - 1} if blocks else ():
-            blocks[index]["cache_control"] = {"type": "ephemeral"}
+        if blocks:
+            blocks[0]["cache_control"] = {"type": "ephemeral"}
+            blocks[-1]["cache_control"] = {"type": "ephemeral"}
         params: dict[str, Any] = {
             "model": self.name,
             "max_tokens": self.max_tokens,

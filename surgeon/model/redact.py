@@ -89,10 +89,16 @@ def _widen(value: str, line: str) -> str:
     return line[start:end].rstrip(".")
 
 
-def _entropy_ok(value: str) -> bool:
+@lru_cache(maxsize=1)
+def _base64_entropy() -> Any:
     from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
 
-    return Base64HighEntropyString().calculate_shannon_entropy(value) >= 4.5
+    return Base64HighEntropyString()
+
+
+def _entropy_ok(value: str) -> bool:
+    detector = _base64_entropy()
+    return detector.calculate_shannon_entropy(value) >= detector.entropy_limit
 
 
 def _scan_line(line: str, filename: str) -> Iterable[tuple[str, str]]:
@@ -114,8 +120,8 @@ def _scan_line(line: str, filename: str) -> Iterable[tuple[str, str]]:
 
 
 def find_secrets(text: str, path: str | None = None) -> list[FoundSecret]:
-    """Every secret value in `text`, in the order they first appear. `path` (when the text is one file) lets the
-    keyword detector read the file the way its type is written."""
+    """Every secret value in `text`, in the order they first appear. `path` (when the text is one
+    file) lets the keyword detector read the file the way its type is written."""
     found: dict[str, FoundSecret] = {}
     first: dict[str, int] = {}
 
