@@ -490,11 +490,13 @@ class SessionGit:
     def commit_turn(self, tip: str, writes: Sequence[FileWrite], message: str, snapshot_message: str) -> str:
         """The turn's commit on top of the branch tip. When the files the turn touches held
         something else than the tip (the person's own edits, or uncommitted work from before the
-        session), that state is committed first, so the turn's commit is exactly its diff."""
+        session), that state is committed first, so the turn's commit is exactly its diff.
+        `{paths}` in the snapshot message is replaced by the paths it records."""
         parent = tip
         differs = self.holds(tip, writes)
         if differs:
-            parent = self.commit_files(tip, [(w.path, w.before, None) for w in differs], snapshot_message)
+            text = snapshot_message.replace("{paths}", ", ".join(w.path for w in differs))
+            parent = self.commit_files(tip, [(w.path, w.before, None) for w in differs], text)
         return self.commit_files(parent, [(w.path, w.after, w.mode) for w in writes], message)
 
     def move_branch(self, branch: str, new: str, old: str) -> None:
@@ -720,6 +722,8 @@ class PairController:
                     self.turn(parsed)
             except SurgeonError as exc:
                 self.ui.error(str(exc))
+            except KeyboardInterrupt:
+                self.ui.warn("interrupted")
             except EOFError:  # end of input while a proposal waited: it was rejected
                 return
 
@@ -821,12 +825,13 @@ class PairController:
                 self._finish(replace(turn, status="refined", reason=refined.strip()))
                 return refined.strip()
             elif action == "accept":
-                try:
-                    accepted = self._accept(turn, result)
-                except Refused as exc:
-                    self.ui.error(f"not accepted: {exc}")
-                    continue
-                self._finish(accepted)
+                with sigint_deferred():  # never half-applied, never applied but unrecorded
+                    try:
+                        accepted = self._accept(turn, result)
+                    except Refused as exc:
+                        self.ui.error(f"not accepted: {exc}")
+                        continue
+                    self._finish(accepted)
                 return None
 
     def _finish(self, turn: Turn) -> None:
@@ -852,27 +857,28 @@ class PairController:
         return writes_for(again.changes)
 
     def _accept(self, turn: Turn, result: Any) -> Turn:
+        """Commit the turn on the session branch and (unless --no-apply) write its files. The
+        caller holds Ctrl-C until the turn is also recorded in the session."""
         branch = self.session.branch
         tip = rev_parse(self.ctx.root, f"refs/heads/{branch}")
         if tip is None:
             raise Refused(f"the session branch {branch} is gone; nothing was written")
-        with sigint_deferred():
-            writes = self._current_writes(result)
-            message = f"pair turn {turn.number}: {_one_line(turn.instruction, 72)}\n\n{turn.instruction}\n\n" \
-                      f"surgeon pair session {self.session.id}, model {turn.model}\n"
-            snapshot = (f"pair turn {turn.number}: your own edits to {', '.join(w.path for w in writes)}\n\n"
-                        "The working-tree state these files had before the turn's diff.\n")
-            commit = self.git.commit_turn(tip, writes, message, snapshot)
+        writes = self._current_writes(result)
+        message = (f"pair turn {turn.number}: {_one_line(turn.instruction, 60)}\n\n{turn.instruction}\n\n"
+                   f"Surgeon-Pair-Session: {self.session.id}\nSurgeon-Model: {turn.model}\n")
+        snapshot = (f"pair turn {turn.number}: your own edits to {{paths}}\n\n"
+                    "The state these files had in the working tree before the turn's diff was applied.\n")
+        commit = self.git.commit_turn(tip, writes, message, snapshot)
+        if self.session.apply:
+            write_files(self.workdir, writes)
+        try:
+            self.git.move_branch(branch, commit, tip)
+        except RepoError:
             if self.session.apply:
-                write_files(self.workdir, writes)
-            try:
-                self.git.move_branch(branch, commit, tip)
-            except RepoError:
-                if self.session.apply:
-                    write_files(self.workdir, [FileWrite(w.path, w.after, w.before) for w in writes])
-                raise Refused(f"the session branch {branch} moved meanwhile; nothing was changed") from None
-            if not self.session.apply:
-                sync_private_worktree(self.workdir, commit)
+                write_files(self.workdir, [FileWrite(w.path, w.after, w.before) for w in writes])
+            raise Refused(f"the session branch {branch} moved meanwhile; nothing was changed") from None
+        if not self.session.apply:
+            sync_private_worktree(self.workdir, commit)
         where = "written to your working tree" if self.session.apply else "not written to your files (--no-apply)"
         self.ui.info(f"accepted turn {turn.number}: {commit[:10]} on {branch}; "
                      f"{', '.join(turn.files)} {where}")
