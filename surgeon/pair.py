@@ -428,7 +428,11 @@ def _umask() -> int:
 def write_files(root: Path, writes: Sequence[FileWrite]) -> None:
     """Write exactly these files. Every file must still hold `before` (checked first, for all of
     them); if a write fails part-way, the files already written are put back."""
+    resolved_root = root.resolve()
     for w in writes:
+        parent = (root / w.path).parent.resolve()
+        if (parent != resolved_root and resolved_root not in parent.parents) or w.path.split("/")[0] == ".git":
+            raise Refused(f"{w.path} is not a file of this working tree; nothing was written")
         if read_file(root, w.path) != w.before:
             raise Refused(f"{w.path} changed while the diff waited; nothing was written")
     done: list[FileWrite] = []

@@ -102,6 +102,10 @@ def test_write_files_checks_every_file_first(repo):
     assert (repo / "d" / "new.txt").read_text() == "n\n"
     assert not (repo / "keep.txt").exists()
     assert not [p for p in repo.rglob("*.surgeon")]
+    for outside in ("../escape.txt", ".git/config"):
+        with pytest.raises(Refused, match="not a file of this working tree"):
+            write_files(repo, [FileWrite(outside, None, b"x\n")])
+    assert not (repo.parent / "escape.txt").exists()
 
 
 def test_writes_for_a_rename():
