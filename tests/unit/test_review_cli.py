@@ -1,0 +1,180 @@
+"""`surgeon review` through the real CLI: output shapes, exit codes, scopes, baseline, --fix."""
+
+import json
+
+import pytest
+
+from tests.helpers import git, make_repo, repo_state, run_surgeon
+
+AWS_ID = "AKIA" + "UJZDE8GXD6NCF10E"
+
+
+def staged_repo(tmp_path, files, base=None):
+    repo = make_repo(tmp_path / "r", base or {"README.md": "shop\n"})
+    for rel, text in files.items():
+        target = repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(repo, "add", "-A")
+    return repo
+
+
+def test_json_shape_and_blocking_exit(tmp_path):
+    repo = staged_repo(tmp_path, {
+        "app/settings.py": f'import os\n\nAWS_ACCESS_KEY_ID = "{AWS_ID}"\n',
+        "deploy/site.conf": "http {\n    proxy_read_timeout 3600s;\n}\n",
+    })
+    result = run_surgeon("review", "--json", cwd=repo)
+    assert result.code == 1, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"findings", "files_checked", "seconds"}
+    assert payload["files_checked"] == 2 and isinstance(payload["seconds"], float)
+    by_rule = {f["rule"]: f for f in payload["findings"]}
+    assert set(by_rule) == {"secret.aws", "timeout.nginx"}
+    nginx = by_rule["timeout.nginx"]
+    assert set(nginx) == {"path", "line", "rule", "severity", "message", "diff"}
+    assert (nginx["path"], nginx["line"], nginx["severity"]) == ("deploy/site.conf", 2, "medium")
+    assert nginx["diff"].startswith("--- a/deploy/site.conf\n+++ b/deploy/site.conf\n@@ ")
+    assert AWS_ID not in by_rule["secret.aws"]["message"]
+
+
+def test_fail_on_threshold_from_flag_and_config(tmp_path):
+    repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    proxy_read_timeout 3600s;\n}\n"})
+    assert run_surgeon("review", cwd=repo).code == 0  # medium < high (the default)
+    assert run_surgeon("review", "--fail-on", "medium", cwd=repo).code == 1
+    (repo / ".surgeon.toml").write_text('[review]\nfail_on = "low"\nmax_timeout_seconds = 7200\n')
+    result = run_surgeon("review", "--json", cwd=repo)
+    assert result.code == 0 and json.loads(result.stdout)["findings"] == []  # 3600 s is under 7200 s now
+    (repo / ".surgeon.toml").write_text('[review]\nfail_on = "urgent"\n')
+    bad = run_surgeon("review", cwd=repo)
+    assert bad.code == 2 and "review.fail_on" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_old_lines_do_not_block_a_new_commit(tmp_path):
+    repo = staged_repo(tmp_path, {"app/b.py": "y = 2\n"}, base={"app/a.py": f'KEY = "{AWS_ID}"\n'})
+    result = run_surgeon("review", "--json", cwd=repo)
+    assert result.code == 0 and json.loads(result.stdout)["findings"] == []
+    assert run_surgeon("review", "--all", cwd=repo).code == 1
+    assert run_surgeon("review", "app/a.py", cwd=repo).code == 1
+
+
+def test_human_output_groups_by_file_with_the_diff_under_each_finding(tmp_path):
+    repo = staged_repo(tmp_path, {
+        "deploy/site.conf": "http {\n    server_tokens on;\n    proxy_read_timeout 3600s;\n}\n",
+        "app/c.py": "import requests\nr = requests.get('u')\n",
+    })
+    result = run_surgeon("review", cwd=repo)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "app/c.py"
+    assert "timeout.http-missing" in lines[1]
+    assert lines[2].strip() == "--- a/app/c.py"
+    assert "deploy/site.conf" in lines
+    assert any("risky.server-tokens" in line for line in lines)
+    assert "+    server_tokens off;" in result.stdout
+    assert "3 finding(s)" in result.stdout and "staged changes" in result.stdout
+
+
+def test_clean_commit_is_quiet_and_passes(example_repo):
+    (example_repo / "ingest" / "extra.py").write_text("LIMIT = 10\n")
+    git(example_repo, "add", "-A")
+    result = run_surgeon("review", cwd=example_repo)
+    assert result.code == 0
+    assert result.stdout.strip().startswith("surgeon review: 0 finding(s) in 1 file(s)")
+
+
+def test_example_stack_all_files(example_repo):
+    result = run_surgeon("review", "--all", "--json", cwd=example_repo)
+    assert result.code == 0, result.stderr
+    found = {(f["path"], f["rule"]) for f in json.loads(result.stdout)["findings"]}
+    assert found == {("web/analytics.js", "timeout.http-missing")}
+
+
+def test_skip_variable_exits_zero_with_a_note(tmp_path):
+    result = run_surgeon("review", cwd=tmp_path, env={"SURGEON_SKIP": "1"})  # not even a repository
+    assert result.code == 0
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1 and "SURGEON_SKIP" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("--staged", "--all"), ("--json", "--sarif"), ("--range", "main"), ("--range", "main..nope"),
+    ("--range", "HEAD..HEAD", "--fix"), ("no/such/file.py",), ("--fail-on", "urgent"),
+])
+def test_usage_errors_exit_two(tmp_path, args):
+    repo = staged_repo(tmp_path, {"a.py": "x = 1\n"})
+    result = run_surgeon("review", *args, cwd=repo)
+    assert result.code == 2, (args, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_outside_a_repository(tmp_path):
+    result = run_surgeon("review", cwd=tmp_path)
+    assert result.code == 2 and "not inside a git repository" in result.stderr
+
+
+def test_range(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "a.py").write_text(f'x = 1\nKEY = "{AWS_ID}"\n')
+    git(repo, "commit", "-qam", "key")
+    result = run_surgeon("review", "--range", "main..topic", "--json", cwd=repo)
+    assert result.code == 1
+    assert [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [("a.py", 2)]
+    assert run_surgeon("review", "--range", "topic..main", cwd=repo).code == 0
+
+
+def test_sarif(tmp_path):
+    repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    server_tokens on;\n}\n",
+                                  "app/s.py": f'KEY = "{AWS_ID}"\n'})
+    result = run_surgeon("review", "--sarif", cwd=repo)
+    assert result.code == 1
+    sarif = json.loads(result.stdout)
+    assert sarif["version"] == "2.1.0" and "sarif" in sarif["$schema"]
+    (run,) = sarif["runs"]
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert "secret.aws" in rules and "timeout.nginx" in rules  # every rule is described
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert results["secret.aws"]["level"] == "error"
+    tokens = results["risky.server-tokens"]
+    assert tokens["level"] == "note" and rules[tokens["ruleIndex"]] == "risky.server-tokens"
+    location = tokens["locations"][0]["physicalLocation"]
+    assert location == {"artifactLocation": {"uri": "deploy/site.conf", "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 2}}
+    (replacement,) = tokens["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement == {"deletedRegion": {"startLine": 2, "startColumn": 1, "endLine": 3, "endColumn": 1},
+                           "insertedContent": {"text": "    server_tokens off;\n"}}
+
+
+def test_write_baseline_accepts_findings_without_storing_the_secret(tmp_path):
+    repo = staged_repo(tmp_path, {"app/s.py": f'KEY = "{AWS_ID}"\n'})
+    written = run_surgeon("review", "--write-baseline", cwd=repo)
+    assert written.code == 0, written.stderr
+    baseline = (repo / ".surgeon-baseline.json").read_text()
+    assert AWS_ID not in baseline and '"rule": "secret.aws"' in baseline
+    result = run_surgeon("review", cwd=repo)
+    assert result.code == 0 and "1 accepted by baseline" in result.stdout
+    # The same key moved to another line stays accepted; a new key does not.
+    (repo / "app/s.py").write_text(f'\n\nKEY = "{AWS_ID}"\nOTHER = "AKIA' + 'Q7NE4XRZ2KM5TB3W"\n')
+    git(repo, "add", "-A")
+    after = run_surgeon("review", "--json", cwd=repo)
+    assert [f["line"] for f in json.loads(after.stdout)["findings"]] == [4]
+
+
+def test_fix_stages_a_review_branch_and_touches_nothing_else(tmp_path):
+    repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    server_tokens on;\n    proxy_read_timeout 3600s;\n}\n"})
+    before = repo_state(repo)
+    result = run_surgeon("review", "--fix", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert repo_state(repo) == before
+    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/surgeon/").split()
+    assert len(branches) == 1 and branches[0] in result.stderr
+    fixed = git(repo, "show", f"{branches[0]}:deploy/site.conf")
+    assert fixed == "http {\n    server_tokens off;\n    proxy_read_timeout 60s;\n}\n"
+
+
+def test_review_never_changes_the_repository(example_repo):
+    (example_repo / "ingest" / "client.py").write_text(f'import requests\nKEY = "{AWS_ID}"\nr = requests.get("u")\n')
+    git(example_repo, "add", "-A")
+    before = repo_state(example_repo)
+    assert run_surgeon("review", cwd=example_repo).code == 1
+    assert run_surgeon("review", "--all", "--sarif", cwd=example_repo).code == 1
+    assert repo_state(example_repo) == before
