@@ -7,6 +7,7 @@ stdin is not a terminal (scripts, pipes).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,8 +31,11 @@ from surgeon.repo import find_repo
 @click.option("--history-budget", type=click.IntRange(0, None), default=None, metavar="TOKENS",
               help="Tokens of earlier turns sent with each instruction before older turns are summarised "
                    "(default 6000).")
+@click.option("--json", "as_json", is_flag=True,
+              help="At the end, print the session (turns, branch, totals) as one JSON object on stdout; "
+                   "the session itself is shown on stderr.")
 def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: bool, resume: bool,
-         history_budget: int | None) -> None:
+         history_budget: int | None, as_json: bool) -> None:
     """An interactive session: each instruction gets one validated diff that you accept, reject,
     test or refine. Accepted turns are commits on the session branch surgeon/pair-<date>-<id>
     and (unless --no-apply) are written to your working tree.
@@ -66,7 +70,7 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
     if not resume:
         git.create_branch(session.branch, session.base)
 
-    ui = TerminalUI(repo.surgeon_dir / "pair_history")
+    ui = TerminalUI(repo.surgeon_dir / "pair_history", to_stderr=as_json)
     controller = core.PairController(
         core.PairContext(root=repo.root, git_dir=repo.git_dir, surgeon_dir=repo.surgeon_dir, cwd=Path.cwd(),
                          check_timeout=float(config.get("check_timeout"))),
@@ -80,6 +84,8 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
     finally:
         controller.close()
         ui.goodbye(controller.session)
+    if as_json:
+        click.echo(json.dumps(core.session_to_json(controller.session), indent=2, ensure_ascii=False))
 
 
 def _default_label(config: Any) -> str:
@@ -117,12 +123,12 @@ class TerminalUI:
     """prompt_toolkit input (with a history file) and rich output; a plain line reader when stdin
     is not a terminal."""
 
-    def __init__(self, history_file: Path) -> None:
+    def __init__(self, history_file: Path, *, to_stderr: bool = False) -> None:
         from rich.console import Console
 
         from surgeon.commands.edit import EditView
 
-        self.out = Console(highlight=False)
+        self.out = Console(highlight=False, stderr=to_stderr)
         self.err = Console(stderr=True, highlight=False)
         self.view = EditView()
         self.view.out = self.out

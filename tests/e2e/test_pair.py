@@ -375,13 +375,17 @@ def test_piped_input_secrets_in_history_and_clear_errors(repo, fake_model, term_
     git(repo, "commit", "-q", "-m", "settings")
     fake_model.script([TIMEOUT_10, GREET_HI])
     env = {**fake_model.env()}
-    run = run_surgeon("pair", "--model", "anthropic:fake-one", cwd=repo, env=env,
+    run = run_surgeon("pair", "--model", "anthropic:fake-one", "--json", cwd=repo, env=env,
                       input="/frobnicate\n/add nope.py\n/add settings.py\nset the timeout to 10\na\n"
                             "/add app.py\nmake greet say Hi\na\n/log\n")
     assert run.code == 0, run.stderr
-    assert "unknown command /frobnicate" in run.stdout
-    assert "/add nope.py: no such file" in run.stdout
-    assert "accepted turn 1" in run.stdout and "accepted turn 2" in run.stdout
+    assert "unknown command /frobnicate" in run.stderr
+    assert "/add nope.py: no such file" in run.stderr
+    assert "accepted turn 1" in run.stderr and "accepted turn 2" in run.stderr
+    session = json.loads(run.stdout)
+    assert [t["status"] for t in session["turns"]] == ["accepted", "accepted"]
+    assert session["pinned"] == ["settings.py", "app.py"] and session["totals"]["calls"] == 2
+    assert git(repo, "rev-list", "--count", f"main..{session['branch']}").strip() == "2"
     assert (repo / "settings.py").read_text() == SETTINGS.replace("30", "10")
     assert 'return "Hi, " + name' in app(repo)
     assert TOKEN not in fake_model.all_text()
