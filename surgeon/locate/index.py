@@ -24,7 +24,7 @@ from surgeon.languages import has_grammar
 from surgeon.locate.blocks import parse_blocks
 from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS
 
-INDEX_VERSION = 3  # bump when the record layout or what is extracted changes
+INDEX_VERSION = 4  # bump when the record layout or what is extracted changes
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 MAX_DEFINITIONS = 5000
 MAX_KEY_DEPTH = 4  # JSON/YAML/TOML keys deeper than this are not kept
@@ -179,6 +179,7 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
     query = _query(language)
     found: dict[int, tuple] = {}  # span node id -> (pattern, kind, span node, name node, definition node)
     comment_ranges: list[tuple[int, int]] = []
+    doc_ranges: list[tuple[int, int]] = []  # comments proper, which may document the definition below
     if query is not None:
         from tree_sitter import QueryCursor
 
@@ -187,6 +188,8 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
                 line_start = data.rfind(b"\n", 0, comment.start_byte) + 1
                 if not data[line_start:comment.start_byte].strip():
                     comment_ranges.append((comment.start_point[0] + 1, _end_line(comment)))
+                    if "comment" in comment.type:  # not a docstring
+                        doc_ranges.append(comment_ranges[-1])
             kind = next((k.split(".", 1)[1] for k in captures if k.startswith("definition.")), None)
             if kind is None or "name" not in captures:
                 continue
@@ -227,13 +230,27 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
         if len(definitions) >= MAX_DEFINITIONS:
             break
 
+    comments = _merge_ranges(comment_ranges)
+    definitions = _with_leading_comments(definitions, _merge_ranges(doc_ranges))
     def_starts = {d.start for d in definitions}
     blocks = []
     for child in root.children:
         start, end = child.start_point[0] + 1, _end_line(child)
         if end > start and start not in def_starts:
             blocks.append((start, end))
-    return FileRecord(language, None, lines, tuple(definitions), _merge_ranges(comment_ranges), tuple(blocks), root.has_error)
+    return FileRecord(language, None, lines, tuple(definitions), comments, tuple(blocks), root.has_error)
+
+
+def _with_leading_comments(definitions: list[Definition], comments: tuple[tuple[int, int], ...]) -> list[Definition]:
+    """A definition's region starts at the doc comment right above it (// Put stores a value.)."""
+    ends = {end: start for start, end in comments}
+    out = []
+    for d in definitions:
+        start = ends.get(d.start - 1)
+        if start is not None and start < d.start:
+            d = Definition(d.kind, d.qualname, d.name, start, d.end, d.name_line)
+        out.append(d)
+    return out
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

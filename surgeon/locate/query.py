@@ -349,10 +349,8 @@ def parse_instruction(instruction: str) -> Query:
         _add_url_shape(b)
 
     for m in PATHLIKE_RE.finditer(rest):
-        candidate = m.group(1)
-        if "/" in candidate or language_for(candidate) is not None:
-            if not DOMAIN_RE.fullmatch(candidate) or language_for(candidate) is not None:
-                paths.append(candidate)
+        if looks_like_path(m.group(1)):
+            paths.append(m.group(1))
 
     for m in ROUTE_RE.finditer(rest):
         route = m.group(1)
@@ -378,8 +376,8 @@ def parse_instruction(instruction: str) -> Query:
         if len(stem_name) >= 3 and stem_name.lower() not in STOP_WORDS:
             b.add(stem_name, "part", 0.3, (stem_name.lower(),), group)
 
-    stripped = PATHLIKE_RE.sub(" ", rest)
-    stripped = DOMAIN_RE.sub(" ", stripped)
+    stripped = PATHLIKE_RE.sub(lambda m: " " if looks_like_path(m.group(1)) else m.group(0), rest)
+    stripped = DOMAIN_RE.sub(lambda m: " " if looks_like_domain(m.group(1)) else m.group(0), stripped)
     stripped = ROUTE_RE.sub(" ", stripped)
     for m in IDENT_RE.finditer(stripped):
         token = m.group(0)
@@ -403,6 +401,22 @@ def looks_like_domain(text: str) -> bool:
     if len(labels) < 2 or language_for(text) is not None or "_" in text:
         return False
     return labels[-1] in COMMON_TLDS
+
+
+FILE_SUFFIXES = frozenset("""
+    md txt rst adoc html htm css scss less sql xml csv log lock cfg ini conf env j2 jinja tmpl tpl svg mk gradle
+    properties plist proto graphql gql tf hcl vue svelte rb php swift kt kts scala cs fs ex exs erl hs ml lua pl r
+""".split())
+
+
+def looks_like_path(text: str) -> bool:
+    """deploy/nginx/site.conf, settings.py, README.md; but not navigator.sendBeacon or Store.Put."""
+    if language_for(text) is not None:
+        return True
+    suffix = text.rsplit(".", 1)[-1]
+    if suffix.lower() in FILE_SUFFIXES and suffix.islower():
+        return True
+    return "/" in text and not looks_like_domain(text.split("/", 1)[0]) and "." in text.rsplit("/", 1)[-1]
 
 
 def _take_trace_source_lines(b: _Builder, text: str) -> str:

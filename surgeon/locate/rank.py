@@ -312,7 +312,7 @@ def _merge(units: list[_Unit]) -> list[_Unit]:
     for unit in units:
         if out and unit.start <= out[-1].end + 1:
             prev = out[-1]
-            if unit.end - unit.start > prev.end - prev.start:
+            if (unit.symbol is not None, unit.end - unit.start) > (prev.symbol is not None, prev.end - prev.start):
                 prev.symbol, prev.kind = unit.symbol, unit.kind
             prev.end = max(prev.end, unit.end)
             for term, (count, weight, role) in unit.terms.items():

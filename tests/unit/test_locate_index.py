@@ -124,3 +124,10 @@ def test_records_round_trip_through_json():
 def test_text_without_a_reader_is_still_indexed_for_grep():
     record = index_bytes(b"# Title\n\nSome prose.\n", None)
     assert record.skip is None and record.lines == 3 and record.definitions == ()
+
+
+def test_a_definition_starts_at_the_doc_comment_above_it_but_not_at_a_docstring():
+    go = "package s\n\n// Put stores a value.\n// It locks.\nfunc Put() {}\n"
+    assert defs(go, "go")["Put"] == ("function", 3, 5)
+    python = 'class A:\n    """Doc."""\n    size = 3\n'
+    assert defs(python, "python")["A.size"] == ("field", 3, 3)

@@ -130,3 +130,11 @@ def test_any_text_parses_to_lower_case_non_empty_variants(text):
         assert term.variants
         for variant in term.variants:
             assert variant == variant.lower() and len(variant) >= 2
+
+
+def test_dotted_code_names_are_not_mistaken_for_files_or_domains():
+    query = parse_instruction("only use navigator.sendBeacon and Store.Put, see README.md and s.ado.im")
+    found = {t.display for t in query.terms}
+    assert {"navigator.sendBeacon", "Store.Put"} <= found
+    assert query.paths == ("README.md",)
+    assert "s.ado.im" in found
