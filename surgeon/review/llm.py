@@ -64,6 +64,7 @@ def parse_reply(text: str) -> tuple[list[dict], int]:
     for line in text.splitlines():
         match = _OBJECT.search(line.strip())
         if not match:
+            broken += line.strip().startswith("{")
             continue
         try:
             value = json.loads(match.group(0))
