@@ -999,7 +999,9 @@ class PairController:
         if tip != turn.commit:
             raise Refused(f"the session branch {branch} has moved since turn {turn.number} was accepted "
                           f"(it is at {tip[:10] if tip else 'nothing'}); undo it with git instead")
-        back = rev_parse(self.ctx.root, f"{turn.commit}^")
+        # Back to the tip before the turn; a snapshot of the person's edits made for this turn goes
+        # too (those edits stay in the working tree; a later turn records them again if needed).
+        back = turn.parent or rev_parse(self.ctx.root, f"{turn.commit}^")
         assert back is not None
         with sigint_deferred():
             if self.session.apply:

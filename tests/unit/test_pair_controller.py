@@ -217,3 +217,31 @@ def test_long_sessions_send_older_turns_as_a_summary(repo):
     assert "- turn 2: " in first and "- turn 3: " not in first and "Instruction:\ninstruction number 3" in first
     assert "(turns 1-2 are sent as a summary" in ui.text
     assert "6 model call(s): 600 input tokens, 60 output tokens, 300 read from cache (33% of prompt tokens), $0.0120" in ui.text
+
+
+def test_undo_twice_across_a_snapshot_of_the_persons_edits(repo):
+    mine = b"# my own line\n"
+    hey = NEW.replace(b"Hi", b"Hey")
+    ui = ScriptUI(["make greet say Hi", "a", "make greet say Hey", "a", "/undo", "/undo", "/undo"])
+    ctl = controller(repo, ui, FakeLoop(proposal(OLD, NEW), proposal(NEW + mine, hey + mine)))
+    original = ctl.ui.ask
+
+    def ask(prompt, default="", *, remember=False):
+        if prompt == "pair> " and len(ctl.session.turns) == 1 and not ctl.session.turns[0].undone:
+            if not (repo / "app.py").read_bytes().endswith(mine):
+                (repo / "app.py").write_bytes(NEW + mine)  # the person edits by hand between turns
+        return original(prompt, default, remember=remember)
+
+    ctl.ui.ask = ask
+    base = ctl.session.base
+    branch = f"refs/heads/{ctl.session.branch}"
+    ctl.run()
+    turn1, turn2 = ctl.session.turns
+    # turn 2's commit is exactly its diff: the hand edit is a snapshot commit under it
+    assert rev_parse(repo, f"{turn2.commit}^") != turn1.commit
+    assert rev_parse(repo, f"{turn2.commit}^^") == turn1.commit
+    assert git(repo, "show", f"{turn2.commit}^:app.py").encode() == NEW + mine
+    assert "undid turn 2" in ui.text and "undid turn 1" in ui.text and "nothing to undo" in ui.text
+    assert (repo / "app.py").read_bytes() == OLD + mine
+    assert rev_parse(repo, branch) == base
+    assert turn1.undone and turn2.undone
