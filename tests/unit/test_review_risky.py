@@ -117,3 +117,14 @@ def test_nginx_parser_keeps_lines_quotes_and_variables():
     (server,) = tree
     assert [(d.name, d.args, d.line) for d in server.block] == [
         ("add_header", ["X", "a; b", "always"], 2), ("return", ["301", "https://${host}x"], 3)]
+
+
+def test_location_add_header_drops_the_servers_security_headers():
+    conf = ("server {\n    listen 443 ssl;\n    root /srv;\n    add_header Strict-Transport-Security \"max-age=1\";\n"
+            "    add_header X-Content-Type-Options nosniff;\n    add_header X-Frame-Options DENY;\n"
+            "    location /files/ {\n        add_header Cache-Control \"public\";\n    }\n"
+            "    location /api/ {\n        add_header Cache-Control no-store;\n"
+            "        add_header X-Content-Type-Options nosniff;\n    }\n}\n")
+    findings = risky.check(SourceFile("site.conf", conf), ReviewSettings())
+    assert [(f.line, f.rule) for f in findings] == [(8, "risky.security-headers")]
+    assert "Strict-Transport-Security" in findings[0].message and "/files/" in findings[0].message

@@ -215,12 +215,33 @@ def _security_headers(file: SourceFile, server: nginx.Directive) -> list[Finding
     if not ({"content-security-policy", "x-frame-options"} & present):
         missing.append("content-security-policy (or x-frame-options)")
     if not missing:
-        return []
+        return _shadowed_headers(file, server, present)
     edits = _header_edits(file, server, [h for h in missing if h in ("x-content-type-options",
                                                                       "strict-transport-security")])
     names = ", ".join(_HEADER_TITLES[h] for h in missing)
     return [_report(file, server.line, "risky.security-headers", "medium",
                     f"this server block serves content without {names}", edits)]
+
+
+_SECURITY_HEADERS = frozenset({"strict-transport-security", "x-content-type-options", "content-security-policy",
+                               "x-frame-options"})
+
+
+def _shadowed_headers(file: SourceFile, server: nginx.Directive, present: set[str]) -> list[Finding]:
+    """nginx drops every inherited add_header in a block that has an add_header of its own."""
+    findings = []
+    for block in server.walk():
+        if block is server or block.block is None or block.name not in ("location", "if"):
+            continue
+        own = [d for d in block.block if d.name == "add_header" and d.args]
+        if not own or _headers_in(own) & _SECURITY_HEADERS or not any(file.judges(d.line) for d in own):
+            continue
+        dropped = ", ".join(_HEADER_TITLES.get(h, h) for h in sorted(present & _SECURITY_HEADERS))
+        findings.append(_report(
+            file, own[0].line, "risky.security-headers", "medium",
+            f"this add_header makes nginx drop the server's security headers ({dropped}) for "
+            f"`{block.name} {' '.join(block.args)}`: repeat them here or move them to a shared include"))
+    return findings
 
 
 _HEADER_LINES = {
@@ -230,6 +251,8 @@ _HEADER_LINES = {
 
 
 _HEADER_TITLES = {
+    "content-security-policy": "Content-Security-Policy",
+    "x-frame-options": "X-Frame-Options",
     "x-content-type-options": "X-Content-Type-Options",
     "strict-transport-security": "Strict-Transport-Security",
     "content-security-policy (or x-frame-options)": "Content-Security-Policy (or X-Frame-Options)",
