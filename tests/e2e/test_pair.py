@@ -258,7 +258,17 @@ def test_ctrl_c_cancels_the_model_call_then_a_refused_diff_is_retried(repo, fake
     t.send("a")
     t.expect("accepted turn 2")
     assert 'return "Hi, " + name' in app(repo)
-    t.quit()
+    # at the prompt, Ctrl-C drops the line being typed and Ctrl-D ends the session
+    t.expect("pair>")
+    t.child.send("half an instruction")
+    t.child.sendintr()
+    t.child.sendeof()
+    t.expect("Continue with `surgeon pair --resume`")
+    t.child.expect(pexpect.EOF, timeout=10)
+    t.child.close()
+    assert t.child.exitstatus == 0
+    assert [turn["status"] for turn in json.loads(
+        next((repo / ".git" / "surgeon" / "sessions").glob("*.json")).read_text())["turns"]] == ["cancelled", "accepted"]
 
 
 def test_no_apply_keeps_the_files_and_builds_on_the_branch(repo, fake_model, term_env):
