@@ -603,16 +603,23 @@ def save_session(surgeon_dir: Path, session: Session) -> Path:
 def load_last_session(surgeon_dir: Path) -> Session:
     """The session saved most recently under .git/surgeon/sessions/."""
     folder = sessions_dir(surgeon_dir)
-    found: list[tuple[str, float, Session]] = []
+    found: list[tuple[float, float, Session]] = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
             session = session_from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
             raise UsageError(f"{path}: unreadable session file ({exc}); move it away to continue") from None
-        found.append((session.updated, path.stat().st_mtime, session))
+        found.append((_when(session.updated), path.stat().st_mtime, session))
     if not found:
         raise UsageError("no pair session to resume in this repository; start one with `surgeon pair`")
     return max(found, key=lambda item: (item[0], item[1]))[2]
+
+
+def _when(stamp: str) -> float:
+    try:
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def now_local() -> datetime:
@@ -656,7 +663,6 @@ class PairContext:
     """Where the session lives."""
 
     root: Path  # the person's working tree
-    git_dir: Path
     surgeon_dir: Path
     cwd: Path  # where the person started the session, for relative /add paths
     check_timeout: float = 600.0

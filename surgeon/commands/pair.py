@@ -72,7 +72,7 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
 
     ui = TerminalUI(repo.surgeon_dir / "pair_history", to_stderr=as_json)
     controller = core.PairController(
-        core.PairContext(root=repo.root, git_dir=repo.git_dir, surgeon_dir=repo.surgeon_dir, cwd=Path.cwd(),
+        core.PairContext(root=repo.root, surgeon_dir=repo.surgeon_dir, cwd=Path.cwd(),
                          check_timeout=float(config.get("check_timeout"))),
         session, ui, propose=_proposer(repo, config), validate_model=lambda spec: core.model_label(spec, config),
         count_tokens=_count_tokens, gate=_gate(repo),

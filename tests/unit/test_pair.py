@@ -223,7 +223,7 @@ def test_save_is_atomic_and_resume_picks_the_latest(tmp_path: Path):
     surgeon_dir = tmp_path / "surgeon"
     with pytest.raises(UsageError, match="no pair session to resume"):
         load_last_session(surgeon_dir)
-    older = replace(sample_session(), id="older1", updated="2025-03-04T10:00:00+00:00")
+    older = replace(sample_session(), id="older1", updated="2025-03-05T11:00:00+02:00")
     newer = replace(sample_session(), id="newer2", updated="2025-03-05T10:00:00+00:00")
     save_session(surgeon_dir, newer)
     save_session(surgeon_dir, older)

@@ -86,7 +86,7 @@ def repo(tmp_path: Path) -> Path:
 def controller(repo: Path, ui: ScriptUI, loop: FakeLoop, *, apply: bool = True, gate=None) -> PairController:
     head = git(repo, "rev-parse", "HEAD").strip()
     session = new_session(head, apply=apply, model=None, check="true", now=now_local())
-    ctl = PairController(PairContext(repo, repo / ".git", repo / ".git" / "surgeon", repo), session, ui, loop,
+    ctl = PairController(PairContext(repo, repo / ".git" / "surgeon", repo), session, ui, loop,
                          validate_model=lambda spec: f"label of {spec}", count_tokens=lambda t: len(t) // 4,
                          gate=gate)
     ctl.git.create_branch(session.branch, head)
