@@ -16,6 +16,7 @@ def rules(path, text):
     ("web/api.js", 'const API = "https://api.shopfront.io/v2";', "origin.url"),
     ("web/api.ts", 'const ws = new WebSocket("wss://stream.acme-corp.com/feed");', "origin.url"),
     ("main.go", 'const endpoint = "http://192.168.1.50:9000/jobs"', "origin.url"),
+    ("app/db.py", 'DSN = "postgresql://db.prod.acme-corp.com:5432/shop"', "origin.url"),
     ("app/cache.py", 'CACHE_HOST = "10.12.4.31"', "origin.ip"),
     ("app/cache.py", 'REDIS = "redis.prod.acme-corp.com:6379"', "origin.host"),
     ("compose.yml", '      - "billing:172.16.4.20"', "origin.ip"),

@@ -28,6 +28,7 @@ def rules(path, text, judged=None):
     ("site.conf", "    proxy_ssl_verify off;", "risky.tls-verify-off"),
     ("deploy.sh", 'curl -k --fail "$HOOK"', "risky.tls-verify-off"),
     ("deploy.sh", 'wget --no-check-certificate "$URL"', "risky.tls-verify-off"),
+    ("backup.sh", "aws s3 cp dump.sql s3://backups/ --no-verify-ssl", "risky.tls-verify-off"),
     ("deploy.sh", "chmod -R 777 /srv/uploads", "risky.world-writable"),
     ("deploy.sh", "chmod o+w /srv/uploads", "risky.world-writable"),
     ("deploy.sh", "umask 000", "risky.world-writable"),

@@ -35,6 +35,7 @@ def rules(path, text, settings=S):
     ("compose.yml", "DATABASE_URL: postgres://shop:S3cr3tPa55w0rdX@db:5432/shop", "secret.url-password"),
     ("app/mail.py", 'SMTP_PASSWORD = "pZ4!rT9#mQ2x-Lw7"', "secret.password"),
     ("config.toml", 'password = "Tr0ub4dor&3x"', "secret.password"),
+    ("main.go", 'var dsn = "postgres://payments:Pq9$wLm2Rt@db.internal:5432/payments"', "secret.url-password"),
 ])
 def test_provider_keys_are_found(path, line, rule):
     assert rules(path, "x = 1\n" + line + "\n") == [(2, rule)]
@@ -55,6 +56,7 @@ def test_private_key_block_needs_key_material():
     'url = "postgres://user:password@localhost/db"',
     'password = os.environ["DB_PASSWORD"]',
     'password = "${DB_PASSWORD}"',
+    'DATABASE_URL = "postgres://app:$DB_PASSWORD@db/app"',
     'api_key = "<your-api-key>"',
     'password_field = "password"',
     'token_type = "bearer"',

@@ -28,7 +28,9 @@ CODE_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "go", "
                             "bash"})
 CONFIG_LANGUAGES = frozenset({"yaml", "json", "toml", "ini", "dotenv", "dockerfile", "nginx", "systemd"})
 
-_URL = re.compile(r"\b(?:https?|wss?|ftps?)://(?:[^\s/@\"'`<>]*@)?(\[[0-9A-Fa-f:.]+\]|[^\s/:?#\"'`<>]+)")
+# Network schemes, including database and queue connection strings.
+_URL = re.compile(r"\b(?:https?|wss?|ftps?|sftp|postgres(?:ql)?|mysql|mariadb|rediss?|amqps?|mongodb(?:\+srv)?|"
+                  r"nats|kafka|grpcs?|ldaps?|smtps?)://(?:[^\s/@\"'`<>]*@)?(\[[0-9A-Fa-f:.]+\]|[^\s/:?#\"'`<>]+)")
 _IPV4 = re.compile(r"(?<![\w.])((?:\d{1,3}\.){3}\d{1,3})(?![\w.]|/\d)")
 _HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,})(?::\d{1,5})?$")
 # Top-level names that mark a real host in a bare string; file extensions (.py, .md, .ai, .in) left out.

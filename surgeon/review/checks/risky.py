@@ -53,6 +53,9 @@ _TLS_OFF: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...] = (
      frozenset({"bash", "dockerfile", "yaml", "make"})),
     (re.compile(r"\bwget\b[^|;&#]*\s--no-check-certificate\b"), "wget --no-check-certificate accepts any "
      "certificate", frozenset({"bash", "dockerfile", "yaml", "make"})),
+    (re.compile(r"\baws\b[^|;&#]*\s--no-verify-ssl\b"), "aws --no-verify-ssl accepts any certificate",
+     frozenset({"bash", "dockerfile", "yaml", "make"})),
+    (re.compile(r"\bstrict-ssl\s*[= ]\s*false\b"), "npm strict-ssl false accepts any certificate", None),
     (re.compile(r"\bsslVerify\s*=\s*false\b|\bhttp\.sslVerify\s+false\b", re.IGNORECASE),
      "git's sslVerify false accepts any certificate", None),
 )

@@ -67,17 +67,21 @@ _EXTRA: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("secret.openai", re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}"), "OpenAI API key"),
     ("secret.google", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), "Google API key"),
     ("secret.github", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{60,}"), "GitHub fine-grained token"),
+    # detect-secrets' pattern stops at "$", "!" and other sub-delimiters, which raw passwords often hold.
+    ("secret.url-password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"`]+:([^\s@/'\"`]{4,})@[\w.-]"),
+     "password in a URL"),
 )
 
 # A value containing one of these is a placeholder, a documentation example or a test fixture.
 _PLACEHOLDER = re.compile(
     r"example|dummy|fake|placeholder|changeme|change[_-]me|replace[_-]?me|redacted|sample|your[_-]|"
-    r"xxxx|\*\*\*\*|<[^>]*>|\$\{|\{\{|%\(|\$[A-Z_]+|\.\.\.|lorem|notasecret|not[_-]a[_-]secret",
+    r"xxxx|\*\*\*\*|<[^>]*>|\$\{|\$\(|\{\{|%\(|\.\.\.|lorem|notasecret|not[_-]a[_-]secret",
     re.IGNORECASE,
 )
 # Whole values that are the name of what belongs there: user:password@host, PASSWORD=secret.
 _PLACEHOLDER_WORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key",
                                 "key", "user", "username", "changeit", "admin", "root", "none", "null"})
+_ENV_REFERENCE = re.compile(r"^\$[A-Z_][A-Z0-9_]*$")  # $DB_PASSWORD (case matters: "Pq9$wLm" is a password)
 _SAME_CHAR_RUN = re.compile(r"(.)\1{7,}")  # "aaaaaaaa", "00000000"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _INDIRECT = re.compile(r"(getenv|environ|process\.env|os\.Getenv|ENV\[|secrets\.|vault|\bget_secret)", re.I)
@@ -139,6 +143,7 @@ def is_placeholder(value: str) -> bool:
         not stripped
         or stripped.lower() in _PLACEHOLDER_WORDS
         or _PLACEHOLDER.search(stripped)
+        or _ENV_REFERENCE.match(stripped)
         or _SAME_CHAR_RUN.search(stripped)
         or _UUID.match(stripped)
         or heuristic.is_sequential_string(stripped)
