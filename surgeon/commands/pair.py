@@ -191,6 +191,8 @@ class TerminalUI:
     def event(self, name: str, payload: dict[str, Any]) -> None:
         self._end_progress()
         self.view.event(name, payload)
+        if name == "model_start" and payload.get("attempt") == 1 and self.interactive:
+            self.out.print("  (Ctrl-C cancels this turn)", style="dim", markup=False)
 
     def progress(self, progress: Any) -> None:
         """The model's progress line on stderr (shared with `surgeon edit`)."""
