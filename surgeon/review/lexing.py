@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import tokenize
 from dataclasses import dataclass
+from functools import cached_property
 
 HASH_COMMENTS = frozenset({"python", "bash", "yaml", "toml", "nginx", "systemd", "ini", "dotenv", "dockerfile",
                            "make"})
@@ -32,7 +33,14 @@ class Lexed:
         return self.code[number - 1] if 1 <= number <= len(self.code) else ""
 
     def strings_on(self, number: int) -> list[StringLiteral]:
-        return [s for s in self.strings if s.line == number]
+        return self._by_line.get(number, [])
+
+    @cached_property
+    def _by_line(self) -> dict[int, list[StringLiteral]]:
+        by_line: dict[int, list[StringLiteral]] = {}
+        for literal in self.strings:
+            by_line.setdefault(literal.line, []).append(literal)
+        return by_line
 
 
 def lex(lines: tuple[str, ...], language: str | None) -> Lexed:

@@ -91,8 +91,8 @@ def _report(file: SourceFile, number: int, rule: str, severity: str, message: st
                    fingerprint=fingerprint(rule, file.path, file.line(number)), edits=edits)
 
 
-def _debug(file: SourceFile, number: int, code: str) -> list[Finding]:
-    if _is_dev_config(file.path):
+def _debug(file: SourceFile, number: int, code: str, dev_config: bool) -> list[Finding]:
+    if dev_config:
         return []
     language = file.language
     hit = None
@@ -285,11 +285,12 @@ def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
     findings: list[Finding] = []
     if file.language == "nginx":
         findings.extend(_nginx(file))
+    dev_config = _is_dev_config(file.path)
     for number, _line in file.judged_lines():
         code = file.lexed.code_line(number)
         if not code.strip():
             continue
-        findings.extend(_debug(file, number, code))
+        findings.extend(_debug(file, number, code, dev_config))
         findings.extend(_tls(file, number, code))
         findings.extend(_world(file, number, code))
     return findings

@@ -114,6 +114,32 @@ def _detectors() -> tuple[_Detector, ...]:
 
 
 @cache
+def _any_pattern() -> re.Pattern[str] | None:
+    """All detector patterns in one alternation: one scan rules out the many lines that hold no secret.
+    None when they cannot be combined (a back-reference, a global flag), and every detector runs."""
+    parts = []
+    for detector in _detectors():
+        patterns = detector.patterns or tuple(getattr(detector.plugin, "denylist", ()))
+        for pattern in patterns:
+            if re.search(r"\\\d|\(\?P=|^\(\?[a-zA-Z]+\)", pattern.pattern):
+                return None
+            flags = "i" if pattern.flags & re.IGNORECASE else ""
+            parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        return None
+
+
+@cache
+def _keyword_words() -> re.Pattern[str]:
+    """The keyword plugin's own names (password, secret, api_key ...): lines without one skip it."""
+    from detect_secrets.plugins import keyword
+
+    return re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
+
+
+@cache
 def _keyword_plugin():
     from detect_secrets.plugins.keyword import KeywordDetector
 
@@ -205,7 +231,8 @@ def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
         if len(line) > 4000:  # minified bundles and data blobs
             line = line[:4000]
         seen: set[str] = set()
-        for detector in _detectors():
+        prefilter = _any_pattern()
+        for detector in _detectors() if prefilter is None or prefilter.search(line) else ():
             for value in _matches(detector, line):
                 if value in seen or is_placeholder(value):
                     continue
@@ -221,7 +248,7 @@ def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
                     "and rotate it if it was ever pushed",
                     fingerprint=fingerprint(detector.rule, file.path, value), span=(start, start + len(value)),
                 ))
-        if keyword_ok and not seen and not _INDIRECT.search(line):
+        if keyword_ok and not seen and _keyword_words().search(line) and not _INDIRECT.search(line):
             for value in _keyword_plugin().analyze_string(line, denylist_regex_to_group=_keyword_regexes(
                     file.language)):
                 if not value or value in seen or is_placeholder(value) or not _looks_secret(value):
