@@ -19,6 +19,7 @@ from surgeon.languages import language_for
 from surgeon.review.lexing import Lexed, lex
 
 MAX_FILE_BYTES = 1_000_000  # larger files are generated or data; skipped and counted
+MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".bundle.js")
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "fixtures", "testdata",
                        "__fixtures__", "__mocks__"})
@@ -191,6 +192,9 @@ def _decode(path: str, data: bytes | None, skipped: dict[str, int]) -> str | Non
         return None
     if b"\0" in data[:8192]:
         skipped["binary"] = skipped.get("binary", 0) + 1
+        return None
+    if path.endswith(MINIFIED_SUFFIXES) or (len(data) > 20_000 and data.count(b"\n") < len(data) // 5_000):
+        skipped["minified or generated"] = skipped.get("minified or generated", 0) + 1
         return None
     return data.decode("utf-8", "replace")
 

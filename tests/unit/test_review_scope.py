@@ -37,9 +37,12 @@ def test_staged_works_before_the_first_commit_and_skips_binaries(tmp_path):
     repo = make_repo(tmp_path / "r", {}, commit=False)
     (repo / "a.py").write_text("x = 1\n")
     (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (repo / "vendor.min.js").write_text("var a=1;" * 10)
+    (repo / "bundle.js").write_text("var a=1;" * 5000 + "\n")  # one 40 kB line: generated
     git(repo, "add", "-A")
     chosen = scope.staged(repo)
     assert [f.path for f in chosen.files] == ["a.py"]
+    assert chosen.skipped == {"minified or generated": 2}  # git itself leaves binaries out of the diff
 
 
 def test_renamed_file_judges_only_the_changed_lines(tmp_path):
