@@ -160,3 +160,15 @@ def test_pre_commit_framework_manifest():
     for expected in ("- id: surgeon-review", "entry: surgeon review --staged", "language: python",
                      "pass_filenames: false", "stages: [pre-commit]"):
         assert expected in text
+
+
+def test_commit_all_uses_gits_temporary_index(tmp_path):
+    """`git commit -a` and `git commit PATH` stage into a temporary index (GIT_INDEX_FILE): the hook
+    must judge that index, not the repository's own."""
+    repo = make_repo(tmp_path / "r", {"app/settings.py": "import os\n", "notes.txt": "a\n"})
+    installed(repo)
+    (repo / "app/settings.py").write_text(f'import os\nKEY = "{AWS_ID}"\n')  # modified, not added
+    blocked = commit(repo, "-a")
+    assert blocked.returncode == 1 and "secret.aws" in blocked.stderr
+    (repo / "notes.txt").write_text("b\n")
+    assert commit(repo, "notes.txt").returncode == 0  # only notes.txt goes into this commit
