@@ -242,7 +242,10 @@ def combined_fix(findings: Sequence[Finding], files: Mapping[str, SourceFile]):
         file = files[path]
         edits: list[TextEdit] = []
         for finding in group:
-            candidate = edits + [edit for edit in edits_for(finding, file) if edit not in edits]
+            own = edits_for(finding, file)
+            if not own:
+                continue  # a model's diff: --fix stages mechanical fixes only
+            candidate = edits + [edit for edit in own if edit not in edits]
             if apply_edits(file.text, candidate) is None:
                 notes.append(f"{path}:{finding.line} {finding.rule}: fix overlaps another fix; left out")
                 continue
