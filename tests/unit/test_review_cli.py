@@ -178,3 +178,26 @@ def test_review_never_changes_the_repository(example_repo):
     assert run_surgeon("review", cwd=example_repo).code == 1
     assert run_surgeon("review", "--all", "--sarif", cwd=example_repo).code == 1
     assert repo_state(example_repo) == before
+
+
+def test_disabled_rules_and_custom_fix_timeout(tmp_path):
+    repo = staged_repo(tmp_path, {"app/c.py": 'import requests\nr = requests.get("https://api.partner.io/x")\n'})
+    (repo / ".surgeon.toml").write_text('[review]\ndisable = ["origin"]\nfix_timeout_seconds = 3\n')
+    result = run_surgeon("review", "--json", cwd=repo)
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["rule"] == "timeout.http-missing"
+    assert 'requests.get("https://api.partner.io/x", timeout=3)' in finding["diff"]
+
+
+def test_default_path_imports_no_model_sdk_grammar_or_rich(tmp_path):
+    import subprocess
+    import sys
+
+    repo = staged_repo(tmp_path, {"app/c.py": "LIMIT = 10\n", "deploy/site.conf": "http {\n}\n"})
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "surgeon", "review", "--staged"],
+                            cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "detect_secrets" in imported  # the secrets check is on the default path
+    assert imported.isdisjoint({"anthropic", "openai", "tree_sitter", "git", "rich", "prompt_toolkit"})
