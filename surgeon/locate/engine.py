@@ -14,9 +14,9 @@ from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files
 from surgeon.locate.query import Query, parse_instruction
 from surgeon.locate.rank import (
     FileEvidence,
+    LineMatcher,
     LocateResult,
     Scored,
-    count_matches,
     estimate_tokens,
     file_prescore,
     idf,
@@ -28,7 +28,7 @@ from surgeon.locate.rank import (
 )
 from surgeon.repo import find_repo
 
-MAX_CANDIDATE_FILES = 80
+MAX_CANDIDATE_FILES = 50
 WRITE_BATCH = 256
 
 
@@ -59,15 +59,21 @@ def locate(
     cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
     query = parse_instruction(instruction)
     with IndexCache(cache_path) as cache:
-        # grep runs while new files are indexed; it skips huge files and what was excluded last
-        # time (binary, generated), and its hits are filtered by this run's listing.
         listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
+        known = cache.known()
+        fresh = any(not f.huge and (f.blob, f.language or "") not in known for f in listing.files)
         previous_exclusions = cache.get_meta("excluded") or []
-        exclusions = grep_module.Exclusions(
-            paths=sorted(set(previous_exclusions) | {f.path for f in listing.files if f.huge}),
-            suffixes=GENERATED_SUFFIXES, names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-        job = grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
-        skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse)
+        huge_now = {f.path for f in listing.files if f.huge}
+
+        def start_grep(excluded_paths: set[str]) -> grep_module.GrepJob:
+            exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
+                                                names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
+            return grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
+
+        # A warm query greps while the few changed files are indexed; after a larger change the
+        # index is brought up to date first, so that grep already skips new huge or binary files.
+        job = None if fresh else start_grep(set(previous_exclusions) | huge_now)
+        skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, known)
         skipped = dict(listing.skipped)
         indexed: dict[str, RepoFile] = {}
         excluded: list[str] = []
@@ -81,6 +87,8 @@ def locate(
                 indexed[f.path] = f
         if sorted(excluded) != sorted(previous_exclusions):
             cache.set_meta("excluded", excluded)
+        if job is None:
+            job = start_grep(set(excluded))
         regions = _rank(query, root, cache, indexed, job, budget, pinned, max_file_bytes)
     return LocateResult(
         regions=tuple(regions),
@@ -92,9 +100,9 @@ def locate(
 
 
 def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
-                  on_parse: Callable[[str], None] | None) -> dict[tuple[str, str], str | None]:
+                  on_parse: Callable[[str], None] | None, known: dict[tuple[str, str], str | None]
+                  ) -> dict[tuple[str, str], str | None]:
     """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
-    known = cache.known()
     missing = [f for f in files if not f.huge and (f.blob, f.language or "") not in known]
     by_path = {f.path: f for f in missing}
     batch: list[tuple[str, str | None, FileRecord]] = []
@@ -148,23 +156,28 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     term_files: dict[int, set[str]] = {}
-    if terms:
-        seen: dict[str, dict[int, int]] = {}  # an exact match's text -> the terms it is
-        exact = job.exact
-        for path, line, text in job.matches():
-            if path not in indexed:
-                continue
-            matched = seen.get(text) if exact else None
-            if matched is None:
-                matched = _terms_in(terms, text)
-                if exact:
-                    seen[text] = matched
-            if not matched:
-                continue
-            line_terms = hits.setdefault(path, {}).setdefault(line, {})
-            for index, count in matched.items():
-                line_terms[index] = line_terms.get(index, 0) + count
-                term_files.setdefault(index, set()).add(path)
+    file_terms: dict[str, dict[int, int]] = {}
+    grepped = job.by_file() if terms else {}
+    # Which terms each file holds, from all its matching lines at once (cheap); the per-line
+    # work with word boundaries is done below only for the files that are ranked.
+    encoded: list[tuple[bytes, tuple[int, ...]]] = []
+    owners: dict[bytes, list[int]] = {}
+    for index, term in enumerate(terms):
+        for variant in term.variants:
+            owners.setdefault(variant.encode("utf-8"), []).append(index)
+    encoded = [(variant, tuple(indices)) for variant, indices in owners.items()]
+    for path, rows in grepped.items():
+        if path not in indexed:
+            continue
+        text = b"\n".join(row[1] for row in rows).lower()
+        present: dict[int, int] = {}
+        for variant, indices in encoded:
+            if variant in text:
+                for index in indices:
+                    present[index] = 1
+                    term_files.setdefault(index, set()).add(path)
+        if present:
+            file_terms[path] = present
     files = len(indexed)
     idfs = [idf(len(term_files.get(i, ())), files) for i in range(len(terms))]
 
@@ -183,15 +196,20 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     pinned_paths = list(dict.fromkeys(_normalise(p) for p in pinned))
 
     prescores: dict[str, float] = {}
-    for path in set(hits) | named | set(frames_by_path):
-        per_term: dict[int, int] = {}
-        for matched in hits.get(path, {}).values():
-            for index, count in matched.items():
-                per_term[index] = per_term.get(index, 0) + count
+    for path in set(file_terms) | named | set(frames_by_path):
         bonus, _ = path_bonus(query, path, idfs)
-        prescores[path] = file_prescore(query, per_term, idfs, bonus) + (100.0 if path in frames_by_path else 0.0)
+        prescores[path] = file_prescore(query, file_terms.get(path, {}), idfs, bonus) + (
+            100.0 if path in frames_by_path else 0.0)
     candidates = sorted(prescores, key=lambda p: (-prescores[p], p))[:MAX_CANDIDATE_FILES]
     candidates = [p for p in candidates if p not in pinned_paths]
+    matcher = LineMatcher(terms)
+    for path in [*candidates, *pinned_paths]:
+        for number_b, text_b in grepped.get(path, ()):
+            matched = matcher.match(text_b.decode("utf-8", "replace"))
+            if matched:
+                line_terms = hits.setdefault(path, {}).setdefault(int(number_b), {})
+                for index, count in matched.items():
+                    line_terms[index] = line_terms.get(index, 0) + count
 
     keys = [(indexed[p].blob, indexed[p].language) for p in candidates + [p for p in pinned_paths if p in indexed]]
     records = cache.get(keys)
@@ -208,16 +226,6 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         evidence = FileEvidence(path, record, lines, hits.get(path, {}), tuple(frames_by_path.get(path, ())))
         scored.extend(rank_file(query, evidence, idfs))
     return pack(select(scored), budget)
-
-
-def _terms_in(terms: Sequence, text: str) -> dict[int, int]:
-    lowered = text.lower()
-    found = {}
-    for index, term in enumerate(terms):
-        count = count_matches(term, text, lowered)
-        if count:
-            found[index] = count
-    return found
 
 
 def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile], records: dict, hits: dict,

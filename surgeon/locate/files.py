@@ -108,7 +108,7 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
                stat_store: StatStore | None = None) -> Listing:
     """The files locate reads, each with the blob id of its working-tree content.
 
-    Every file is stat'ed (cheap), so a huge file is never read or hashed.
+    Edited and untracked files are stat'ed, so a huge one is never read or hashed.
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
@@ -135,6 +135,11 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
             skipped_paths.append(path)
             continue
         language = language_of(path)
+        if path in index_blobs and path not in dirty:
+            # Unchanged since it was staged: the index has its blob id; a huge one is recognised
+            # (and remembered by blob id) when it is first indexed.
+            files.append(RepoFile(path, index_blobs[path], language))
+            continue
         absolute = root / path
         try:
             st = os.lstat(absolute)
@@ -145,16 +150,13 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
         if st.st_size > max_bytes:
             files.append(RepoFile(path, "", language, huge=True))
             continue
-        if path in dirty or path not in index_blobs:
-            blob = stat_lookup(path, st.st_size, st.st_mtime_ns, st.st_ino) if stat_lookup else None
-            if blob is None:
-                try:
-                    blob = git_blob_id(absolute.read_bytes())
-                except OSError:
-                    continue
-                if stat_store:
-                    stat_store(path, st.st_size, st.st_mtime_ns, st.st_ino, blob)
-            files.append(RepoFile(path, blob, language))
-        else:
-            files.append(RepoFile(path, index_blobs[path], language))
+        blob = stat_lookup(path, st.st_size, st.st_mtime_ns, st.st_ino) if stat_lookup else None
+        if blob is None:
+            try:
+                blob = git_blob_id(absolute.read_bytes())
+            except OSError:
+                continue
+            if stat_store:
+                stat_store(path, st.st_size, st.st_mtime_ns, st.st_ino, blob)
+        files.append(RepoFile(path, blob, language))
     return Listing(tuple(files), skipped, tuple(skipped_paths))

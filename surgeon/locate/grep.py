@@ -20,14 +20,11 @@ MAX_LINE_CHARS = 2000
 
 @dataclass(frozen=True)
 class Hit:
-    """A line that matched. With `exact`, `text` is just one match, preceded by the character
-    before it when that is a letter or digit (so word boundaries can still be checked);
-    otherwise it is the whole line."""
+    """A line that contains at least one of the patterns."""
 
     path: str
     line: int
     text: str
-    exact: bool = False
 
 
 def grep_tool() -> str:
@@ -43,11 +40,11 @@ def _git_has_pcre(root: str) -> bool:
 
 
 def pcre_pattern(patterns: Sequence[str]) -> str:
-    """One case-insensitive alternation, longest first, each match preceded by the letter or digit
-    before it (if any) so that the caller can check word and camelCase boundaries."""
+    """One case-insensitive alternation of fixed strings: much faster in git grep than many
+    `-i -F -e` patterns, which git tries one after another on every line."""
     escaped = "|".join("".join(c if c.isalnum() or c == "_" else "\\" + c for c in p)
                        for p in sorted(set(patterns), key=lambda p: (-len(p), p)))
-    return f"[A-Za-z0-9]?(?i:{escaped})"
+    return f"(?i:{escaped})"
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ def _command(patterns: Sequence[str], exclude: Exclusions, tool: str) -> list[st
     cmd = ["git", "-c", "core.quotepath=off", "-c", "grep.fallbackToNoIndex=false", "grep", "--untracked", "-I",
            "-n", "-z", "--no-color", "--full-name"]
     if tool == "git grep -P":
-        cmd += ["-o", "-P", "-e", pcre_pattern(patterns)]
+        cmd += ["-P", "-e", pcre_pattern(patterns)]
     else:
         cmd += ["-i", "-F"]
         for p in patterns:
@@ -102,7 +99,6 @@ class GrepJob:
         self.tool = tool or grep_tool()
         if self.tool == "git grep" and self.patterns and _git_has_pcre(str(root)):
             self.tool = "git grep -P"
-        self.exact = self.tool == "git grep -P"
         self._output = b""
         self._proc = None
         self._reader = None
@@ -118,9 +114,35 @@ class GrepJob:
         self._proc.stdout.close()
         self._proc.wait()
 
+    def by_file(self) -> dict[str, list[tuple[bytes, bytes]]]:
+        """The output grouped by file: path -> [(line number, line text)], both still bytes, so
+        that lines of files that will not be ranked are never decoded."""
+        out: dict[str, list[tuple[bytes, bytes]]] = {}
+        if self._reader is None:
+            return out
+        self._reader.join()
+        output, self._output = self._output, b""
+        rg = self.tool == "rg"
+        last_path = b""
+        rows: list[tuple[bytes, bytes]] = []
+        for raw in output.split(b"\n"):
+            if rg:
+                path_b, sep, rest = raw.partition(b"\0")
+                number_b, _, text_b = rest.partition(b":")
+            else:
+                path_b, sep, rest = raw.partition(b"\0")
+                number_b, _, text_b = rest.partition(b"\0")
+            if not sep:
+                continue
+            if path_b != last_path:
+                last_path = path_b
+                rows = out.setdefault(path_b.decode("utf-8", "surrogateescape"), [])
+            rows.append((number_b, text_b[:MAX_LINE_CHARS].rstrip(b"\r")))
+        return out
+
     def hits(self) -> Iterator[Hit]:
         for path, number, text in self.matches():
-            yield Hit(path, number, text, self.exact)
+            yield Hit(path, number, text)
 
     def matches(self) -> Iterator[tuple[str, int, str]]:
         """(path, line number, text) for each output line; paths decoded once each."""
@@ -129,7 +151,6 @@ class GrepJob:
         self._reader.join()
         rg = self.tool == "rg"
         paths: dict[bytes, str] = {}
-        texts: dict[bytes, str] = {}
         output, self._output = self._output, b""
         for raw in output.split(b"\n"):
             parts = raw.rstrip(b"\r").split(b"\0")
@@ -149,12 +170,7 @@ class GrepJob:
             path = paths.get(path_b)
             if path is None:
                 path = paths[path_b] = path_b.decode("utf-8", "surrogateescape")
-            text = texts.get(text_b) if self.exact else None
-            if text is None:
-                text = text_b[:MAX_LINE_CHARS].decode("utf-8", "replace")
-                if self.exact:
-                    texts[text_b] = text
-            yield path, number, text
+            yield path, number, text_b[:MAX_LINE_CHARS].decode("utf-8", "replace")
 
 
 def grep(root: Path, patterns: Sequence[str], *, exclude: Exclusions = Exclusions(), tool: str | None = None

@@ -131,6 +131,41 @@ def count_matches(term: Term, text: str, lowered: str | None = None) -> int:
     return total
 
 
+def _count_variant(variant: str, text: str, low: str, aligned: bool, boundary: bool) -> int:
+    total = 0
+    start = low.find(variant)
+    while start != -1:
+        if not boundary or not aligned or not variant[0].isalnum() or _at_boundary(text, start):
+            total += 1
+        start = low.find(variant, start + len(variant))
+    return total
+
+
+class LineMatcher:
+    """Which terms a line contains, and how often: `count_matches` for every term at once,
+    checking each distinct variant once per line (the hot loop of a query on a large repo)."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        owners: dict[tuple[str, bool], list[int]] = {}
+        for index, term in enumerate(terms):
+            for variant in term.variants:
+                owners.setdefault((variant, term.kind != "shape"), []).append(index)
+        self._checks = [(variant, boundary, tuple(indices)) for (variant, boundary), indices in owners.items()]
+
+    def match(self, text: str) -> dict[int, int]:
+        low = text.lower()
+        aligned = len(low) == len(text)
+        found: dict[int, int] = {}
+        for variant, boundary, indices in self._checks:
+            if variant in low:
+                count = _count_variant(variant, text, low, aligned, boundary)
+                if count:
+                    for index in indices:
+                        if index not in found:
+                            found[index] = count
+        return found
+
+
 def idf(document_frequency: int, files: int) -> float:
     """Rarity of a term in (0, 1]: 1 for a term in one file, small for one in most files of a large
     repository (a term in every file of a tiny repository still counts for something)."""
@@ -191,14 +226,39 @@ def _paragraph(lines: Sequence[str], line: int, lo: int, hi: int, cap: int = WIN
     return start, end
 
 
-def _enclosing(defs: Sequence[Definition], line: int) -> list[Definition]:
-    """Definitions containing `line`, outermost first."""
-    return [d for d in defs if d.start <= line <= d.end]
+class Scopes:
+    """The chain of definitions around each line of a file, from one pass over its definitions."""
+
+    def __init__(self, defs: Sequence[Definition], total: int) -> None:
+        self.defs = defs
+        self.parent = [-1] * len(defs)
+        self.innermost = [-1] * (total + 2)
+        stack: list[int] = []
+        for i in sorted(range(len(defs)), key=lambda i: (defs[i].start, -defs[i].end)):
+            d = defs[i]
+            while stack and defs[stack[-1]].end < d.start:
+                stack.pop()
+            if stack and defs[stack[-1]].end >= d.end:
+                self.parent[i] = stack[-1]
+            stack.append(i)
+            for line in range(max(d.start, 0), min(d.end, total) + 1):
+                self.innermost[line] = i
+
+    def chain(self, line: int) -> list[Definition]:
+        """Definitions containing `line`, outermost first."""
+        out: list[Definition] = []
+        i = self.innermost[line] if 0 <= line < len(self.innermost) else -1
+        while i != -1:
+            out.append(self.defs[i])
+            i = self.parent[i]
+        out.reverse()
+        return out
 
 
-def _unit_for(defs: Sequence[Definition], blocks: Sequence[tuple[int, int]], lines: Sequence[str], line: int
+def _unit_for(scopes: Scopes, blocks: Sequence[tuple[int, int]], lines: Sequence[str], line: int
               ) -> tuple[int, int, str | None, str]:
-    chain = _enclosing(defs, line)
+    defs = scopes.defs
+    chain = scopes.chain(line)
     total = max(len(lines), 1)
     if chain:
         inner = chain[-1]
@@ -257,8 +317,10 @@ def build_units(query: Query, evidence: FileEvidence, idfs: Sequence[float], bon
     units: dict[tuple[int, int], _Unit] = {}
     defined: dict[tuple[int, int], list[str]] = {}
 
+    scopes = Scopes(defs, len(evidence.lines))
+
     def unit_at(line: int) -> _Unit:
-        start, end, symbol, kind = _unit_for(defs, record.blocks, evidence.lines, line)
+        start, end, symbol, kind = _unit_for(scopes, record.blocks, evidence.lines, line)
         key = (start, end)
         if key not in units:
             units[key] = _Unit(start, end, symbol, kind)

@@ -136,3 +136,11 @@ def test_region_tokens_match_estimate_tokens_of_their_text(example_repo):
     for region in result.regions:
         lines = (example_repo / region.path).read_text().split("\n")
         assert region.tokens == estimate_tokens(region_text(lines, region.start_line, region.end_line))
+
+
+def test_a_committed_huge_file_is_skipped_and_its_content_never_returned(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"dump.sql": "INSERT needle;\n" * 100_000, "app.py": "needle = 1\n"})
+    for _ in range(2):  # cold, then warm (from the cache)
+        result = locate(repo, "needle")
+        assert result.skipped["huge"] == 1
+        assert {r.path for r in result.regions} == {"app.py"}
