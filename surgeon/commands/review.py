@@ -96,10 +96,6 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
                    f"{count}. Add it to the commit: git add {baseline.BASELINE_NAME}", err=True)
         return
 
-    staged_branch = None
-    if fix:
-        staged_branch = _stage_fixes(repo, findings, files, notes)
-
     seconds = time.perf_counter() - started
     from surgeon.review.findings import at_or_above
 
@@ -116,17 +112,18 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
         _print_human(findings, chosen, settings.fail_on, blocking, seconds, suppressed)
     for note in notes:
         click.echo(f"surgeon review: note: {note}", err=True)
-    if staged_branch:
-        click.echo(staged_branch, err=True)
+    if fix:  # after the report, so a refusal to stage never hides the findings
+        click.echo(_stage_fixes(repo, findings, files), err=True)
     if blocking:
         ctx.exit(1)
 
 
-def _stage_fixes(repo, findings, files, notes: list[str]) -> str | None:
+def _stage_fixes(repo, findings, files) -> str:
     from surgeon.review import fixes
 
     result, fix_notes, used = fixes.combined_fix(findings, files)
-    notes.extend(fix_notes)
+    for note in fix_notes:
+        click.echo(f"surgeon review: note: {note}", err=True)
     if result is None:
         return "surgeon review: --fix: no mechanical fix to stage"
     from surgeon.stage import stage_diff

@@ -201,3 +201,14 @@ def test_default_path_imports_no_model_sdk_grammar_or_rich(tmp_path):
                 if line.startswith("import time:")}
     assert "detect_secrets" in imported  # the secrets check is on the default path
     assert imported.isdisjoint({"anthropic", "openai", "tree_sitter", "git", "rich", "prompt_toolkit"})
+
+
+def test_fix_refused_when_the_working_tree_differs_from_the_index(tmp_path):
+    repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    server_tokens on;\n}\n"})
+    (repo / "deploy/site.conf").write_text("http {\n    server_tokens on;\n    gzip on;\n}\n")  # not staged
+    before = repo_state(repo)
+    result = run_surgeon("review", "--fix", cwd=repo)
+    assert result.code == 1 and "risky.server-tokens" in result.stdout  # the report comes first
+    assert "nothing staged" in result.stderr and "Traceback" not in result.stderr
+    assert git(repo, "for-each-ref", "refs/heads/surgeon/") == ""
+    assert repo_state(repo) == before
