@@ -201,14 +201,16 @@ class EditLoop:
         redactor = Redactor()
         context_text, shown = render_context(self.repo.root, located.regions)
         context_block = redactor.redact(prompts.render("edit_context", regions=context_text))
-        system = [prompts.template("edit_system"), context_block]
+        # The fixed instructions are the system prompt; the located context opens this turn's
+        # message, so that a pair session's earlier turns form a stable prefix for prompt caching.
+        system = [prompts.template("edit_system")]
         # Earlier turns carry diffs with real file lines: they go through the same redactor as the context.
         messages: list[dict[str, str]] = [{"role": m["role"], "content": redactor.redact(m["content"])}
                                           for m in request.history]
         request_text = prompts.render("edit_request", instruction=request.instruction)
         if request.preface.strip():
             request_text = f"{request.preface.rstrip()}\n\n{request_text}"
-        messages.append({"role": "user", "content": redactor.redact(request_text)})
+        messages.append({"role": "user", "content": f"{context_block}\n\n{redactor.redact(request_text)}"})
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
 
         max_attempts = request.max_attempts or int(self.config.get("max_attempts"))

@@ -18,7 +18,7 @@ from surgeon.repo import find_repo
 @click.option("--files", "files", multiple=True, metavar="PATH",
               help="Always show these files to the model (repeatable; also accepts several paths).")
 @click.option("--budget", type=int, help="Tokens of located context shown to the model (default 8000).")
-@click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-4-6, openai:gpt-4o, script:replies.json.")
+@click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-5-5, openai:gpt-4o, script:replies.json.")
 @click.option("--check", help="Gate command run on the staged commit in a temporary worktree, e.g. 'pytest -q'.")
 @click.option("--max-attempts", type=click.IntRange(1, 10), help="Model attempts, first try included (default 3).")
 @click.option("--dry-run", is_flag=True, help="Stop before staging: print the validated diff and the cost, write nothing.")

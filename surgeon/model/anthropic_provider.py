@@ -4,7 +4,10 @@ The SDK reads ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ANTHROPIC_BASE_URL
 own retries are off: the retry loop in base.py handles 429/5xx/529 and connection errors, so the
 progress line can say what is happening. The system blocks are marked for prompt caching
 (cache_control ephemeral) on the first and the last block: the first is the fixed instructions,
-the last closes the stable context, so retries and follow-up turns read them from the cache.
+the last closes the stable context. The last two messages carry a breakpoint too: the last one
+writes the whole conversation so far to the cache, and the one before it (the end of earlier turns,
+or the previous attempt) is where the next call, which only appends, finds it again.
+At most four breakpoints, as the API allows.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class AnthropicProvider(NetworkProvider):
         params: dict[str, Any] = {
             "model": self.name,
             "max_tokens": self.max_tokens,
-            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "messages": [_message(m, cached=i >= len(messages) - 2) for i, m in enumerate(messages)],
         }
         if blocks:
             params["system"] = blocks
@@ -147,3 +150,10 @@ def _usage_from_fields(fields: dict[str, int]) -> Usage:
 
 def _usage(usage: Any) -> Usage:
     return _usage_from_fields(_usage_fields(usage))
+
+
+def _message(message: dict, *, cached: bool) -> dict[str, Any]:
+    if not cached:
+        return {"role": message["role"], "content": message["content"]}
+    block = {"type": "text", "text": message["content"], "cache_control": {"type": "ephemeral"}}
+    return {"role": message["role"], "content": [block]}

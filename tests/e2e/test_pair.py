@@ -142,8 +142,10 @@ def app(repo: Path) -> str:
 
 def last_request_text(fake_model) -> str:
     body = fake_model.requests[-1].body
-    return "\n".join(m["content"] if isinstance(m["content"], str) else json.dumps(m["content"])
-                     for m in body["messages"])
+    def text(content) -> str:  # a plain string, or content blocks (those marked for prompt caching)
+        return content if isinstance(content, str) else "\n".join(block["text"] for block in content)
+
+    return "\n".join(text(m["content"]) for m in body["messages"])
 
 
 def test_accept_reject_with_reason_model_switch_undo_and_resume(repo, fake_model, term_env):

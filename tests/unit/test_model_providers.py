@@ -55,9 +55,28 @@ def test_anthropic_reply_usage_and_cost(fake_model, stream):
     assert body["model"] == "claude-sonnet-5-5" and body["max_tokens"] == 777
     assert [b["text"] for b in body["system"]] == SYSTEM
     assert all(b["cache_control"] == {"type": "ephemeral"} for b in body["system"])
-    assert body["messages"] == ASK
+    assert body["messages"] == [{"role": "user", "content": [
+        {"type": "text", "text": ASK[0]["content"], "cache_control": {"type": "ephemeral"}}]}]
     assert "temperature" not in body
     assert request.headers.get("x-stainless-retry-count", "0") == "0"
+
+
+def test_anthropic_caches_the_conversation_prefix(fake_model):
+    """The last message writes the conversation to the cache; the one before it is where the
+    next call (which only appends) reads it back. Earlier messages stay plain."""
+    fake_model.script(["ok"])
+    conversation = [
+        {"role": "user", "content": "turn 1"}, {"role": "assistant", "content": "diff 1"},
+        {"role": "user", "content": "turn 2"}, {"role": "assistant", "content": "diff 2"},
+        {"role": "user", "content": "turn 3"},
+    ]
+    make_provider("anthropic:claude-sonnet-5-5", config()).complete(SYSTEM, conversation, task="pair")
+    sent = fake_model.requests[0].body["messages"]
+    assert [m["content"] for m in sent[:3]] == ["turn 1", "diff 1", "turn 2"]
+    assert [m["content"][0]["text"] for m in sent[3:]] == ["diff 2", "turn 3"]
+    assert all(m["content"][0]["cache_control"] == {"type": "ephemeral"} for m in sent[3:])
+    breakpoints = len(fake_model.requests[0].body["system"]) + 2
+    assert breakpoints <= 4
 
 
 def test_anthropic_single_system_block_is_cached_once(fake_model):
