@@ -271,7 +271,7 @@ SLASH_COMMANDS: dict[str, str] = {
     "/drop PATH": "unpin a file",
     "/files": "list the pinned files",
     "/undo": "revert the last accepted turn (session branch and working tree)",
-    "/model NAME": "switch model, e.g. /model anthropic:claude-sonnet-4-6",
+    "/model NAME": "switch model, e.g. /model anthropic:claude-sonnet-5-5",
     "/cost": "tokens, cache reads and cost so far",
     "/check CMD": "set the check command that `t` runs (/check off to clear; /check alone shows it)",
     "/log": "the turns so far",

@@ -23,7 +23,7 @@ from surgeon.repo import find_repo
 
 @click.command()
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
-@click.option("--model", help="provider:name for this session, e.g. anthropic:claude-sonnet-4-6 (/model switches).")
+@click.option("--model", help="provider:name for this session, e.g. anthropic:claude-sonnet-5-5 (/model switches).")
 @click.option("--check", help="Check command that `t` runs on a proposal, e.g. 'pytest -q' (/check changes it).")
 @click.option("--no-apply", is_flag=True,
               help="Commit accepted diffs on the session branch only; leave your files alone.")
