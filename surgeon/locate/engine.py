@@ -68,7 +68,7 @@ def locate(
         def start_grep(excluded_paths: set[str]) -> grep_module.GrepJob:
             exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
                                                 names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-            return grep_module.GrepJob(root, query.patterns, exclusions, grep_tool)
+            return grep_module.GrepJob(root, query.patterns, exclusions, grep_tool, untracked=listing.untracked)
 
         # A warm query greps while the few changed files are indexed; after a larger change the
         # index is brought up to date first, so that grep already skips new huge or binary files.

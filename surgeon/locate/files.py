@@ -55,6 +55,7 @@ class Listing:
     files: tuple[RepoFile, ...]
     skipped: dict[str, int] = field(default_factory=dict)  # by path: vendored / generated / binary / huge
     skipped_paths: tuple[str, ...] = ()
+    untracked: tuple[str, ...] = ()  # listed files that git does not track
 
 
 def skip_reason_for_path(path: str) -> str | None:
@@ -159,4 +160,5 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
             if stat_store:
                 stat_store(path, st.st_size, st.st_mtime_ns, st.st_ino, blob)
         files.append(RepoFile(path, blob, language))
-    return Listing(tuple(files), skipped, tuple(skipped_paths))
+    untracked = tuple(f.path for f in files if f.path not in index_blobs and not f.huge)
+    return Listing(tuple(files), skipped, tuple(skipped_paths), untracked)

@@ -57,7 +57,12 @@ class Exclusions:
     dirs: Sequence[str] = ()
 
 
-def _command(patterns: Sequence[str], exclude: Exclusions, tool: str) -> list[str]:
+MAX_UNTRACKED_PATHS = 500
+
+
+def _command(patterns: Sequence[str], exclude: Exclusions, tool: str, only: Sequence[str] | None = None) -> list[str]:
+    """The grep command line. For git grep, `only` limits the search to these (untracked) paths;
+    None searches tracked files plus all untracked ones."""
     if tool == "rg":
         cmd = ["rg", "--no-config", "--hidden", "--no-heading", "--null", "--line-number", "--ignore-case",
                "--fixed-strings", "--color", "never", "--max-columns", str(MAX_LINE_CHARS), "-g", "!.git/"]
@@ -68,14 +73,18 @@ def _command(patterns: Sequence[str], exclude: Exclusions, tool: str) -> list[st
         for p in patterns:
             cmd += ["-e", p]
         return cmd
-    cmd = ["git", "-c", "core.quotepath=off", "-c", "grep.fallbackToNoIndex=false", "grep", "--untracked", "-I",
+    cmd = ["git", "-c", "core.quotepath=off", "-c", "grep.fallbackToNoIndex=false", "grep", "-I",
            "-n", "-z", "--no-color", "--full-name"]
+    if only is None or only:
+        cmd.append("--untracked")
     if tool == "git grep -P":
         cmd += ["-P", "-e", pcre_pattern(patterns)]
     else:
         cmd += ["-i", "-F"]
         for p in patterns:
             cmd += ["-e", p]
+    if only:
+        return [*cmd, "--", *(f":(literal){path}" for path in only)]
     cmd += ["--", "."]
     # Plain pathspecs are fnmatch patterns where * also crosses '/'.
     cmd += [f":(exclude)*{_glob_escape(s)}" for s in exclude.suffixes]
@@ -94,34 +103,50 @@ class GrepJob:
     """A grep running in the background (so the caller can list and index files meanwhile);
     `hits()` waits for it and parses its output."""
 
-    def __init__(self, root: Path, patterns: Sequence[str], exclude: Exclusions = Exclusions(), tool: str | None = None):
+    def __init__(self, root: Path, patterns: Sequence[str], exclude: Exclusions = Exclusions(), tool: str | None = None,
+                 untracked: Sequence[str] | None = None):
+        """`untracked`: the untracked files to search, when the caller knows them (git grep then
+        skips its own walk for untracked files, which costs time on a large tree)."""
         self.patterns = [p for p in patterns if p]
         self.tool = tool or grep_tool()
         if self.tool == "git grep" and self.patterns and _git_has_pcre(str(root)):
             self.tool = "git grep -P"
-        self._output = b""
-        self._proc = None
-        self._reader = None
-        if self.patterns:
-            self._proc = subprocess.Popen(_command(self.patterns, exclude, self.tool), cwd=root, stdout=subprocess.PIPE,
-                                          stderr=subprocess.DEVNULL)
-            self._reader = threading.Thread(target=self._drain, daemon=True)
-            self._reader.start()
+        self._outputs: list[bytes] = []
+        self._readers: list[threading.Thread] = []
+        if not self.patterns:
+            return
+        if self.tool == "rg" or untracked is None or len(untracked) > MAX_UNTRACKED_PATHS:
+            commands = [_command(self.patterns, exclude, self.tool)]
+        else:
+            commands = [_command(self.patterns, exclude, self.tool, only=())]
+            if untracked:
+                commands.append(_command(self.patterns, exclude, self.tool, only=untracked))
+        for command in commands:
+            proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            reader = threading.Thread(target=self._drain, args=(proc,), daemon=True)
+            reader.start()
+            self._readers.append(reader)
 
-    def _drain(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        self._output = self._proc.stdout.read()
-        self._proc.stdout.close()
-        self._proc.wait()
+    def _drain(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        proc.stdout.close()
+        proc.wait()
+        self._outputs.append(output)
+
+    def _join(self) -> bytes:
+        for reader in self._readers:
+            reader.join()
+        self._readers = []
+        output = b"\n".join(self._outputs)
+        self._outputs = []
+        return output
 
     def by_file(self) -> dict[str, list[tuple[bytes, bytes]]]:
         """The output grouped by file: path -> [(line number, line text)], both still bytes, so
         that lines of files that will not be ranked are never decoded."""
         out: dict[str, list[tuple[bytes, bytes]]] = {}
-        if self._reader is None:
-            return out
-        self._reader.join()
-        output, self._output = self._output, b""
+        output = self._join()
         rg = self.tool == "rg"
         last_path = b""
         rows: list[tuple[bytes, bytes]] = []
@@ -146,12 +171,9 @@ class GrepJob:
 
     def matches(self) -> Iterator[tuple[str, int, str]]:
         """(path, line number, text) for each output line; paths decoded once each."""
-        if self._reader is None:
-            return
-        self._reader.join()
+        output = self._join()
         rg = self.tool == "rg"
         paths: dict[bytes, str] = {}
-        output, self._output = self._output, b""
         for raw in output.split(b"\n"):
             parts = raw.rstrip(b"\r").split(b"\0")
             if rg:
