@@ -1,11 +1,14 @@
-"""Plain-text prompt templates from prompts/, filled with str.format-style fields."""
+"""Plain-text prompt templates, filled with `{field}` slots.
+
+The templates live in surgeon/templates/ so that they ship inside the package (a pre-commit
+framework install is not editable); the top-level prompts/ is a link to that folder."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 
 
 @cache
@@ -14,7 +17,7 @@ def template(name: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FileNotFoundError(f"prompt template {path} is missing; reinstall surgeon from its source tree") from None
+        raise FileNotFoundError(f"prompt template {path} is missing; reinstall surgeon") from None
 
 
 def render(name: str, **fields: object) -> str:
