@@ -134,7 +134,9 @@ def _read_lines(path: Path, max_bytes: int) -> tuple[str, ...] | None:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
+    if "\r" in text:
+        return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
+    return tuple(lines)
 
 
 def _resolve(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
@@ -169,7 +171,7 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     for path, rows in grepped.items():
         if path not in indexed:
             continue
-        text = b"\n".join(row[1] for row in rows).lower()
+        text = b"\n".join([row[1] for row in rows]).lower()
         present: dict[int, int] = {}
         for variant, indices in encoded:
             if variant in text:

@@ -162,6 +162,11 @@ class Query:
                     seen[variant] = None
         return tuple(seen)
 
+    @property
+    def about_tests(self) -> bool:
+        """Whether the instruction is about tests (then test files are not weighed down)."""
+        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.instruction, re.I))
+
     def searched(self) -> tuple[Term, ...]:
         """The terms grep looks for (those with at least one variant among `patterns`)."""
         patterns = set(self.patterns)

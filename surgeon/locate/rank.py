@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from surgeon.locate.index import Definition, FileRecord
 from surgeon.locate.query import Frame, Query, Term
 
-ROLE_WEIGHT = {"definition": 2.5, "reference": 1.0, "comment": 0.4}
+# A definition whose name is exactly an identifier the instruction spells out counts most; a word
+# that is only part of a longer defined name (host in test_..._host) counts less.
+ROLE_WEIGHT = {"named definition": 4.0, "definition": 2.5, "partial definition": 1.6, "reference": 1.0, "comment": 0.4}
+NAMING_KINDS = frozenset({"identifier", "header"})
+TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[jt]sx?$")
+TEST_WEIGHT = 0.7  # tests matter less unless the instruction is about tests
 PROXIMITY = 0.35
 COUNT_GAIN = 0.15
 FRAME_BONUS = 6.0
@@ -179,7 +185,7 @@ def file_prescore(query: Query, term_files: dict[int, int], idfs: Sequence[float
     groups: dict[int, float] = {}
     for index, _count in term_files.items():
         term = query.terms[index]
-        value = term.weight * idfs[index] * ROLE_WEIGHT["definition"]
+        value = term.weight * idfs[index] * ROLE_WEIGHT["named definition" if term.kind in NAMING_KINDS else "definition"]
         groups[term.group] = max(groups.get(term.group, 0.0), value)
     base = sum(groups.values())
     return base * (1 + PROXIMITY * max(0, len(groups) - 1)) + path_bonus
@@ -266,9 +272,12 @@ def _unit_for(scopes: Scopes, blocks: Sequence[tuple[int, int]], lines: Sequence
             parent = chain[-2] if len(chain) > 1 else None
             if parent is not None and parent.end - parent.start + 1 <= SMALL_CONTAINER:
                 return parent.start, parent.end, parent.qualname, parent.kind
-            if inner.end - inner.start + 1 >= 3:
-                if inner.end - inner.start + 1 <= MAX_UNIT_LINES:
-                    return inner.start, inner.end, inner.qualname, inner.kind
+            size = inner.end - inner.start + 1
+            if 3 <= size <= MAX_UNIT_LINES:
+                return inner.start, inner.end, inner.qualname, inner.kind
+            if size > MAX_UNIT_LINES:  # a long table or dict: the part around the hit
+                start, end = _paragraph(lines, line, inner.start, inner.end)
+                return start, end, inner.qualname, inner.kind
             lo, hi = (parent.start, parent.end) if parent else (1, total)
             start, end = _paragraph(lines, line, lo, hi)
             return min(start, inner.start), max(end, inner.end), inner.qualname, inner.kind
@@ -300,10 +309,20 @@ def _in_ranges(ranges: Sequence[tuple[int, int]], line: int) -> bool:
     return at >= 0 and ranges[at][0] <= line <= ranges[at][1]
 
 
+def _names_exactly(term: Term, name: str) -> bool:
+    """The term is the defined name itself (in any spelling), not just a word inside it."""
+    low = name.lower()
+    squashed = low.replace("_", "").replace("-", "")
+    return any(v == low or v.replace("_", "").replace("-", "").replace(".", "") == squashed
+               or low.endswith("." + v) or v.endswith("." + low) for v in term.variants)
+
+
 def _role(term: Term, line: int, named_here: Sequence[Definition], comments) -> tuple[str, str | None]:
     for d in named_here:
         if count_matches(term, d.name):
-            return "definition", d.name
+            if _names_exactly(term, d.name):
+                return ("named definition" if term.kind in NAMING_KINDS else "definition"), d.name
+            return "partial definition", d.name
     if _in_ranges(comments, line):
         return "comment", None
     return "reference", None
@@ -433,6 +452,8 @@ def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> li
     bonus, why = path_bonus(query, evidence.path, idfs)
     units = build_units(query, evidence, idfs, bonus, why)
     factor = DOCS_WEIGHT if evidence.record.language is None and evidence.path.lower().endswith(DOCS_SUFFIXES) else 1.0
+    if TEST_PATH.search(evidence.path) and not query.about_tests:
+        factor *= TEST_WEIGHT
     out = []
     for unit in units:
         score, reasons = score_unit(query, unit, idfs, factor)

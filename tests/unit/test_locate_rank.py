@@ -156,3 +156,23 @@ def test_packed_regions_fit_the_budget_and_stay_inside_files(specs, budget):
     for r in regions:
         assert 1 <= r.start_line <= r.end_line <= 400
         assert r.tokens == estimate_tokens(region_text(lines, r.start_line, r.end_line))
+
+
+def test_a_named_identifier_definition_beats_a_word_inside_a_long_name():
+    source = "class URLValidator:\n    pass\n\n\ndef test_url_validator_rejects_host():\n    pass\n"
+    query = parse_instruction("URLValidator rejects bad host")
+    regions = {s.symbol: s for s in rank_file(query, evidence(query, source), [1.0] * len(query.terms))}
+    assert regions["URLValidator"].score > regions["test_url_validator_rejects_host"].score
+
+
+def test_test_files_weigh_less_unless_the_instruction_is_about_tests():
+    source = "def parse_header(value):\n    return value\n"
+    plain = parse_instruction("parse_header drops the charset")
+    idfs = [1.0] * len(plain.terms)
+    source_score = rank_file(plain, evidence(plain, source, "pkg/http.py"), idfs)[0].score
+    test_score = rank_file(plain, evidence(plain, source, "tests/test_http.py"), idfs)[0].score
+    assert test_score < source_score
+    about_tests = parse_instruction("add a test for parse_header")
+    idfs = [1.0] * len(about_tests.terms)
+    assert rank_file(about_tests, evidence(about_tests, source, "tests/test_http.py"), idfs)[0].score == \
+        rank_file(about_tests, evidence(about_tests, source, "pkg/http.py"), idfs)[0].score
