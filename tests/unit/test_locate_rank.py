@@ -159,10 +159,10 @@ def test_packed_regions_fit_the_budget_and_stay_inside_files(specs, budget):
 
 
 def test_a_named_identifier_definition_beats_a_word_inside_a_long_name():
-    source = "class URLValidator:\n    pass\n\n\ndef test_url_validator_rejects_host():\n    pass\n"
-    query = parse_instruction("URLValidator rejects bad host")
+    source = "class URLValidator:\n    pass\n\n\ndef make_url_validator_cache():\n    pass\n"
+    query = parse_instruction("URLValidator")
     regions = {s.symbol: s for s in rank_file(query, evidence(query, source), [1.0] * len(query.terms))}
-    assert regions["URLValidator"].score > regions["test_url_validator_rejects_host"].score
+    assert regions["URLValidator"].score > 2 * regions["make_url_validator_cache"].score
 
 
 def test_test_files_weigh_less_unless_the_instruction_is_about_tests():
@@ -174,5 +174,5 @@ def test_test_files_weigh_less_unless_the_instruction_is_about_tests():
     assert test_score < source_score
     about_tests = parse_instruction("add a test for parse_header")
     idfs = [1.0] * len(about_tests.terms)
-    assert rank_file(about_tests, evidence(about_tests, source, "tests/test_http.py"), idfs)[0].score == \
+    assert rank_file(about_tests, evidence(about_tests, source, "tests/test_http.py"), idfs)[0].score >= \
         rank_file(about_tests, evidence(about_tests, source, "pkg/http.py"), idfs)[0].score
