@@ -1,5 +1,7 @@
 """locate() on real git repositories: the cache, the working tree, odd files, pinned files."""
 
+import shutil
+
 import pytest
 
 from surgeon.errors import UsageError
@@ -144,3 +146,27 @@ def test_a_committed_huge_file_is_skipped_and_its_content_never_returned(tmp_pat
         result = locate(repo, "needle")
         assert result.skipped["huge"] == 1
         assert {r.path for r in result.regions} == {"app.py"}
+
+
+@pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed")
+@pytest.mark.parametrize("instruction", [
+    "update the CSP to allow https://s.ado.im",
+    "add a /collect endpoint with strict method and size limits",
+    "make the EventStore capacity configurable",
+])
+def test_ripgrep_and_git_grep_give_the_same_regions(example_repo, instruction):
+    (example_repo / "notes.txt").write_text("EventStore capacity and CSP notes\n")  # untracked
+    with_rg = locate(example_repo, instruction, grep_tool="rg")
+    with_git = locate(example_repo, instruction, grep_tool="git grep")
+    assert with_rg.regions == with_git.regions
+
+
+@pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed")
+def test_ripgrep_respects_the_same_exclusions(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "src/app.py": "needle = 1\n", "node_modules/x/index.js": "needle\n", "static/a.min.js": "needle\n",
+        ".gitignore": "ignored/\n", "ignored/x.py": "needle = 2\n",
+    })
+    (repo / "big.txt").write_bytes(b"needle\n" * 300_000)
+    result = locate(repo, "needle", grep_tool="rg")
+    assert {r.path for r in result.regions} == {"src/app.py"}
