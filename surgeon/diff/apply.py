@@ -225,13 +225,17 @@ def _elided(number: int, path: str, hunk: ParsedHunk, file_lines: set[str], lang
     return None
 
 
-def _dominant_ending(endings: Sequence[str]) -> str:
+def _dominant_ending(endings: Sequence[str], fallback: str) -> str:
+    """The file's own line ending for added lines; `fallback` (from the diff) when the file has
+    no line ending to go by."""
     crlf = sum(1 for e in endings if e == "\r\n")
     lf = sum(1 for e in endings if e == "\n")
+    if crlf == lf == 0:
+        return fallback
     return "\r\n" if crlf > lf else "\n"
 
 
-def _apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk]) -> _Edited | list[Refusal]:
+def _apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_ending: str = "\n") -> _Edited | list[Refusal]:
     texts, endings = normalise.split_lines(text)
     index = match.FileIndex(texts, indentation_matters(path))
     language = language_for(path)
@@ -349,7 +353,7 @@ def _apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk]) -> _Edited |
     if refusals:
         return refusals
 
-    ending = _dominant_ending(endings)
+    ending = _dominant_ending(endings, fallback_ending)
     new_texts: list[str] = []
     new_endings: list[str] = []
     ops: list[normalise.Op] = []
@@ -463,7 +467,8 @@ def _process(target: _Target, reader: _Reader) -> tuple[_Done | None, list[Refus
         ops = [normalise.Op(i, i) for i in range(len(normalise.split_lines(text)[0]))]
         edited = _Edited(text, ops, [])
     else:
-        result = _apply_hunks(target.old_path, text, hunks)
+        crlf = any(section.crlf_content for section in target.sections)
+        result = _apply_hunks(target.old_path, text, hunks, "\r\n" if crlf else "\n")
         if isinstance(result, list):
             return None, result, repairs
         edited = result

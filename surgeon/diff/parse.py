@@ -311,6 +311,10 @@ def parse_diff(text: str) -> ParsedDiff:
     had_cr = [line.endswith("\r") for line in raw]
     lines = [line[:-1] if cr else line for line, cr in zip(raw, had_cr, strict=True)]
     all_cr = bool(raw) and all(had_cr)
+    if all_cr:
+        # the diff travelled with CRLF line ends; a CR left over belongs to a CRLF file's line
+        had_cr = [line.endswith("\r") for line in lines]
+        lines = [line[:-1] if cr else line for line, cr in zip(lines, had_cr, strict=True)]
     diff_repairs = ["the diff had CRLF line endings"] if all_cr else []
     problems: list[Refusal] = []
     files: list[_FileDraft] = []
@@ -410,8 +414,12 @@ def parse_diff(text: str) -> ParsedDiff:
                 ParsedHunk(lines_out, hunk_draft.old_start, hunk_draft.new_start, old_nl, new_nl,
                            hunk_draft.header_line, tuple(repairs))
             )
-        added = [b for body in bodies for b in body if b.kind == "+"]
-        crlf_content = not all_cr and bool(added) and all(b.had_cr for b in added)
+        # a CRLF file's added lines carry CRs, except a last line without any line ending
+        added = [
+            b for hunk_draft, body in zip(draft.hunks, bodies, strict=True)
+            for k, b in enumerate(body) if b.kind == "+" and (k + 1) not in hunk_draft.markers
+        ]
+        crlf_content = bool(added) and all(b.had_cr for b in added)
         old_path, new_path = draft.old_path, draft.new_path
         if draft.new_file_mode is not None:
             old_path = None
