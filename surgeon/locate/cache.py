@@ -75,6 +75,17 @@ class IndexCache:
                 self.db.execute("BEGIN")
                 self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
 
+    def prune(self, keep: set[tuple[str, str]], keep_paths: set[str]) -> int:
+        """Forget records of blobs no file has any more, and stats of paths that are gone or
+        clean again; returns how many records were removed."""
+        stale = [key for key in self.known() if key not in keep]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM records WHERE blob=? AND language=?", stale)
+            paths = [p for (p,) in self.db.execute("SELECT path FROM stats") if p not in keep_paths]
+            self.db.executemany("DELETE FROM stats WHERE path=?", [(p,) for p in paths])
+        return len(stale)
+
     def get_meta(self, key: str):
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else None

@@ -30,6 +30,10 @@ from surgeon.repo import find_repo
 
 MAX_CANDIDATE_FILES = 50
 WRITE_BATCH = 256
+# The cache keeps records of old versions (a branch switch back costs nothing) until it holds
+# more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
+PRUNE_FACTOR = 3
+PRUNE_SLACK = 2000
 
 
 def locate(
@@ -74,6 +78,9 @@ def locate(
         # index is brought up to date first, so that grep already skips new huge or binary files.
         job = None if fresh else start_grep(set(previous_exclusions) | huge_now)
         skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, known)
+        if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
+            current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
+            cache.prune(current, {f.path for f in listing.files})
         skipped = dict(listing.skipped)
         indexed: dict[str, RepoFile] = {}
         excluded: list[str] = []

@@ -170,3 +170,18 @@ def test_ripgrep_respects_the_same_exclusions(tmp_path):
     (repo / "big.txt").write_bytes(b"needle\n" * 300_000)
     result = locate(repo, "needle", grep_tool="rg")
     assert {r.path for r in result.regions} == {"src/app.py"}
+
+
+def test_old_versions_are_pruned_from_the_cache_when_it_grows(tmp_path, monkeypatch):
+    from surgeon.locate import engine
+    from surgeon.locate.cache import IndexCache
+
+    monkeypatch.setattr(engine, "PRUNE_SLACK", 3)
+    repo = small_repo(tmp_path)
+    for version in range(12):
+        (repo / "app/limits.py").write_text(f"UPLOAD_LIMIT = {version}\n")
+        locate(repo, "UPLOAD_LIMIT")
+    with IndexCache(repo / ".git" / "surgeon" / "locate" / "index.sqlite") as cache:
+        assert len(cache.known()) <= 3 * 3 + 3 + 1
+    _, parsed = parses(repo)
+    assert parsed == []  # what is current stays cached
