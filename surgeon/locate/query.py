@@ -240,7 +240,7 @@ class _Builder:
         group = group if group is not None else self.new_group()
         self.add(word, kind, weight, (stem(lower),), group)
         if lower in SYNONYMS:
-            self.add(f"{word}~", "synonym", weight * 0.5, SYNONYMS[lower], group)
+            self.add(f"{word} ~ {SYNONYMS[lower][0]}", "synonym", weight * 0.5, SYNONYMS[lower], group)
 
     def add_identifier(self, name: str, weight: float = 1.0) -> None:
         group = self.new_group()
@@ -256,7 +256,7 @@ class _Builder:
                 if len(part) >= 3 and part not in STOP_WORDS and part not in CODE_STOP_PARTS:
                     self.add(part, "part", weight * 0.35, (stem(part),), group)
         elif name.isupper() and name.lower() in SYNONYMS:
-            self.add(f"{name}~", "synonym", weight * 0.8, SYNONYMS[name.lower()], group)
+            self.add(f"{name} ~ {SYNONYMS[name.lower()][0]}", "synonym", weight * 0.8, SYNONYMS[name.lower()], group)
 
 
 def parse_frames(text: str) -> list[Frame]:
@@ -444,15 +444,15 @@ def _take_trace_source_lines(b: _Builder, text: str) -> str:
 def _add_url_shape(b: _Builder) -> None:
     """A URL or domain in an instruction is usually an origin or host to allow or call: look
     where other URLs and origin lists are."""
-    b.add("<url>", "shape", 0.35, ("https://", "http://"), b.new_group())
-    b.add("<origin>", "synonym", 0.4, ("origin", "cors", "allowed_host"), b.new_group())
+    b.add("any URL", "shape", 0.35, ("https://", "http://"), b.new_group())
+    b.add("origin or CORS", "synonym", 0.4, ("origin", "cors", "allowed_host"), b.new_group())
 
 
 def _add_route(b: _Builder, route: str) -> None:
     """A URL path: search it as written, its words, and where routes are declared."""
     group = b.new_group()
     b.add(route, "route", 1.1, (route.rstrip("/") or route,), group)
-    b.add("<route>", "shape", 0.4, ('"/', "'/", "location /", "location = /", "location ~"), b.new_group())
+    b.add("a route path", "shape", 0.4, ('"/', "'/", "location /", "location = /", "location ~"), b.new_group())
     for segment in re.split(r"[/{}:<>.]+", route):
         if len(segment) >= 3 and segment.lower() not in STOP_WORDS:
             b.add_word(segment, 0.5, group)

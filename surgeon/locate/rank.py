@@ -312,9 +312,10 @@ def _in_ranges(ranges: Sequence[tuple[int, int]], line: int) -> bool:
 def _names_exactly(term: Term, name: str) -> bool:
     """The term is the defined name itself (in any spelling), not just a word inside it."""
     low = name.lower()
+    last = re.split(r"[\s.:>]+", low.strip())[-1]  # add_header Content-Security-Policy, Cls.method
     squashed = low.replace("_", "").replace("-", "")
-    return any(v == low or v.replace("_", "").replace("-", "").replace(".", "") == squashed
-               or low.endswith("." + v) or v.endswith("." + low) for v in term.variants)
+    return any(v in (low, last) or v.replace("_", "").replace("-", "").replace(".", "") == squashed
+               or v.endswith("." + low) for v in term.variants)
 
 
 def _role(term: Term, line: int, named_here: Sequence[Definition], comments) -> tuple[str, str | None]:
