@@ -113,31 +113,43 @@ class GrepJob:
             self.tool = "git grep -P"
         self._outputs: list[bytes] = []
         self._readers: list[threading.Thread] = []
-        if not self.patterns:
-            return
-        if self.tool == "rg" or untracked is None or len(untracked) > MAX_UNTRACKED_PATHS:
-            commands = [_command(self.patterns, exclude, self.tool)]
+        self._root = root
+        self._exclude = exclude
+        self._untracked = untracked
+        self._failed = False
+        if self.patterns:
+            self._start(self.tool)
+
+    def _start(self, tool: str) -> None:
+        untracked = self._untracked
+        if tool == "rg" or untracked is None or len(untracked) > MAX_UNTRACKED_PATHS:
+            commands = [_command(self.patterns, self._exclude, tool)]
         else:
-            commands = [_command(self.patterns, exclude, self.tool, only=())]
+            commands = [_command(self.patterns, self._exclude, tool, only=())]
             if untracked:
-                commands.append(_command(self.patterns, exclude, self.tool, only=untracked))
+                commands.append(_command(self.patterns, self._exclude, tool, only=untracked))
         for command in commands:
-            proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(command, cwd=self._root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             reader = threading.Thread(target=self._drain, args=(proc,), daemon=True)
             reader.start()
             self._readers.append(reader)
 
     def _drain(self, proc: subprocess.Popen) -> None:
-        assert proc.stdout is not None
-        output = proc.stdout.read()
-        proc.stdout.close()
-        proc.wait()
+        output, _ = proc.communicate()
+        # grep tools exit 1 for "no match"; 2 (rg) or 128 (git) mean the search itself failed.
+        if proc.returncode not in (0, 1):
+            self._failed = True
         self._outputs.append(output)
 
     def _join(self) -> bytes:
         for reader in self._readers:
             reader.join()
         self._readers = []
+        if self._failed and self.tool == "git grep -P":
+            # A pattern PCRE could not take: search again with plain fixed strings.
+            self.tool, self._failed, self._outputs = "git grep", False, []
+            self._start(self.tool)
+            return self._join()
         output = b"\n".join(self._outputs)
         self._outputs = []
         return output

@@ -1,0 +1,47 @@
+"""Grep: tracked, edited and untracked files, .gitignore, exclusions, fallbacks."""
+
+from surgeon.locate import grep as grep_module
+from surgeon.locate.grep import Exclusions, GrepJob
+from tests.helpers import make_repo
+
+
+def found(job: GrepJob) -> dict[str, list[int]]:
+    return {path: [int(n) for n, _ in rows] for path, rows in job.by_file().items()}
+
+
+def repo_with_files(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "a.py": "x = 1\nNeedle = 2\n", "vendor/lib.py": "needle\n", "gen.min.js": "needle\n",
+        ".gitignore": "build/\n", "build/out.py": "needle\n",
+    })
+    (repo / "a.py").write_text("x = 1\nNeedle = 2\nneedle_again = 3\n")  # uncommitted edit
+    (repo / "new.py").write_text("NEEDLE = 4\n")  # untracked
+    return repo
+
+
+def test_git_grep_finds_working_tree_content_case_insensitively(tmp_path):
+    repo = repo_with_files(tmp_path)
+    exclusions = Exclusions(suffixes=(".min.js",), dirs=("vendor",))
+    for untracked in (None, ["new.py"]):
+        job = GrepJob(repo, ["needle"], exclusions, "git grep", untracked=untracked)
+        assert found(job) == {"a.py": [2, 3], "new.py": [1]}
+
+
+def test_excluded_paths_and_no_patterns(tmp_path):
+    repo = repo_with_files(tmp_path)
+    job = GrepJob(repo, ["needle"], Exclusions(paths=("a.py",), suffixes=(".min.js",), dirs=("vendor",)), "git grep")
+    assert found(job) == {"new.py": [1]}
+    assert found(GrepJob(repo, [], Exclusions(), "git grep")) == {}
+
+
+def test_a_pattern_pcre_rejects_falls_back_to_fixed_strings(tmp_path, monkeypatch):
+    repo = repo_with_files(tmp_path)
+    monkeypatch.setattr(grep_module, "pcre_pattern", lambda patterns: "(?i:(")
+    job = GrepJob(repo, ["needle_again"], Exclusions(), "git grep")
+    assert found(job) == {"a.py": [3]}
+    assert job.tool == "git grep"
+
+
+def test_special_characters_are_literal(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "price (USD) $5.00 [x]*\nprice USD 5000\n"})
+    assert found(GrepJob(repo, ["(usd) $5.00 [x]*"], Exclusions(), "git grep")) == {"a.txt": [1]}
