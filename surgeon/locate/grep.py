@@ -10,21 +10,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 MAX_LINE_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A line that contains at least one of the patterns."""
-
-    path: str
-    line: int
-    text: str
 
 
 def grep_tool() -> str:
@@ -176,38 +167,3 @@ class GrepJob:
                 rows = out.setdefault(path_b.decode("utf-8", "surrogateescape"), [])
             rows.append((number_b, text_b[:MAX_LINE_CHARS].rstrip(b"\r")))
         return out
-
-    def hits(self) -> Iterator[Hit]:
-        for path, number, text in self.matches():
-            yield Hit(path, number, text)
-
-    def matches(self) -> Iterator[tuple[str, int, str]]:
-        """(path, line number, text) for each output line; paths decoded once each."""
-        output = self._join()
-        rg = self.tool == "rg"
-        paths: dict[bytes, str] = {}
-        for raw in output.split(b"\n"):
-            parts = raw.rstrip(b"\r").split(b"\0")
-            if rg:
-                if len(parts) < 2:
-                    continue
-                path_b, rest = parts[0], b"\0".join(parts[1:])
-                number_b, _, text_b = rest.partition(b":")
-            else:
-                if len(parts) < 3:
-                    continue
-                path_b, number_b, text_b = parts[0], parts[1], parts[2] if len(parts) == 3 else b"\0".join(parts[2:])
-            try:
-                number = int(number_b)
-            except ValueError:
-                continue
-            path = paths.get(path_b)
-            if path is None:
-                path = paths[path_b] = path_b.decode("utf-8", "surrogateescape")
-            yield path, number, text_b[:MAX_LINE_CHARS].decode("utf-8", "replace")
-
-
-def grep(root: Path, patterns: Sequence[str], *, exclude: Exclusions = Exclusions(), tool: str | None = None
-         ) -> Iterator[Hit]:
-    """Every line of the working tree that contains one of `patterns` (case-insensitive)."""
-    yield from GrepJob(root, patterns, exclude, tool).hits()
