@@ -33,6 +33,7 @@ WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
 PRUNE_FACTOR = 3
+CONCURRENT_GREP_MAX_UNSEEN = 50
 PRUNE_SLACK = 2000
 
 
@@ -65,7 +66,7 @@ def locate(
     with IndexCache(cache_path) as cache:
         listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
         known = cache.known()
-        fresh = any(not f.huge and (f.blob, f.language or "") not in known for f in listing.files)
+        unseen = sum(1 for f in listing.files if not f.huge and (f.blob, f.language or "") not in known)
         previous_exclusions = cache.get_meta("excluded") or []
         huge_now = {f.path for f in listing.files if f.huge}
 
@@ -74,9 +75,10 @@ def locate(
                                                 names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
             return grep_module.GrepJob(root, query.patterns, exclusions, grep_tool, untracked=listing.untracked)
 
-        # A warm query greps while the few changed files are indexed; after a larger change the
-        # index is brought up to date first, so that grep already skips new huge or binary files.
-        job = None if fresh else start_grep(set(previous_exclusions) | huge_now)
+        # A warm query greps while the few changed files are indexed (git grep -I skips binary
+        # files itself, huge ones are known from the listing); after a larger change the index is
+        # brought up to date first, so that grep can skip every file the index found unreadable.
+        job = start_grep(set(previous_exclusions) | huge_now) if unseen <= CONCURRENT_GREP_MAX_UNSEEN else None
         skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, known)
         if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
             current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
@@ -110,10 +112,15 @@ def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_
                   on_parse: Callable[[str], None] | None, known: dict[tuple[str, str], str | None]
                   ) -> dict[tuple[str, str], str | None]:
     """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
-    missing = [f for f in files if not f.huge and (f.blob, f.language or "") not in known]
-    by_path = {f.path: f for f in missing}
+    missing: dict[tuple[str, str], RepoFile] = {}  # identical files (empty __init__.py ...) are parsed once
+    for f in files:
+        key = (f.blob, f.language or "")
+        if not f.huge and key not in known and key not in missing:
+            missing[key] = f
+    by_path = {f.path: f for f in missing.values()}
     batch: list[tuple[str, str | None, FileRecord]] = []
-    for path, record in index_files(root, [(f.path, f.language) for f in missing], max_bytes=max_bytes, workers=workers):
+    items = [(f.path, f.language) for f in missing.values()]
+    for path, record in index_files(root, items, max_bytes=max_bytes, workers=workers):
         f = by_path[path]
         if record.skip == "missing":
             continue
