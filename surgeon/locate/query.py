@@ -294,7 +294,7 @@ def parse_frames(text: str) -> list[Frame]:
 
 def parse_instruction(instruction: str) -> Query:
     """Split an instruction into weighted search terms, frames and mentioned paths."""
-    text = instruction.strip()
+    text = instruction.replace("\0", " ").strip()  # a NUL cannot be passed to grep
     b = _Builder()
     frames = parse_frames(text)
     paths: list[str] = []

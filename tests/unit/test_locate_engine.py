@@ -70,6 +70,11 @@ def test_parallel_indexing_gives_the_same_answer(tmp_path):
     assert parallel.files_indexed == 120
 
 
+def test_control_characters_in_an_instruction_do_not_crash(tmp_path):
+    result = locate(small_repo(tmp_path), 'the "UPLOAD\0_LIMIT" value \x07')
+    assert result.files_indexed == 3
+
+
 def test_empty_instruction_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="empty"):
         locate(small_repo(tmp_path), "   ")
