@@ -190,3 +190,31 @@ def test_old_versions_are_pruned_from_the_cache_when_it_grows(tmp_path, monkeypa
         assert len(cache.known()) <= 3 * 3 + 3 + 1
     _, parsed = parses(repo)
     assert parsed == []  # what is current stays cached
+
+
+def test_any_instruction_on_the_example_stack_stays_within_budget(tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.helpers import copy_example
+
+    repo = copy_example(tmp_path_factory.mktemp("prop") / "stack")
+    words = st.sampled_from(["CSP", "allow", "nginx", "/api/events", "EventStore", "'too large'", "https://x.io",
+                             'File "ingest/app.py", line 25, in read_limited_body', "limit", "\u00e9t\u00e9", "{}", "..."])
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(st.one_of(words, st.text(max_size=12)), min_size=1, max_size=8), st.integers(50, 3000))
+    def check(parts, budget):
+        instruction = " ".join(parts)
+        if not instruction.strip():
+            return
+        result = locate(repo, instruction, budget=budget)
+        assert result.tokens == sum(r.tokens for r in result.regions) <= budget
+        seen = set()
+        for r in result.regions:
+            assert 1 <= r.start_line <= r.end_line
+            for line in range(r.start_line, r.end_line + 1):
+                assert (r.path, line) not in seen  # regions never overlap
+                seen.add((r.path, line))
+
+    check()
