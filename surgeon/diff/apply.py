@@ -258,9 +258,16 @@ def _apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_end
         body, unchurned = minimality.drop_churn([(line.kind, line.text) for line in hunk.lines])
         lines = [HunkLine(kind, text) for kind, text in body]
         old_texts = [line.text for line in lines if line.kind != "+"]
-        placed = index.place(old_texts, hunk.hint)
+        placed = index.place(old_texts, hunk.hint, [line.kind for line in lines if line.kind != "+"])
         if isinstance(placed, match.NoPlace):
-            refusals.append(Refusal(path, number, placed.line, placed.reason))
+            reason = placed.reason
+            new_side = [line.text for line in lines if line.kind != "-"]
+            done_at = index.find(new_side) if new_side != old_texts else []
+            if old_texts and not index.find(old_texts) and len(done_at) == 1:
+                reason = (
+                    f"its change is in the file already: the lines it would produce are at lines "
+                    f"{done_at[0] + 1}-{done_at[0] + len(new_side)}. Leave this hunk out")
+            refusals.append(Refusal(path, number, placed.line, reason))
             continue
         start = placed.start
         file_old = texts[start : start + len(old_texts)]
@@ -306,13 +313,14 @@ def _apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_end
             added_iter = iter(added_texts)
             block_start: int | None = None
             block_added: list[str] = []
-            for line in lines + [HunkLine(" ", "")]:  # a sentinel flushes the last block
-                if line.kind == " ":
+            for line in [*lines, None]:  # None flushes the last block
+                if line is None or line.kind == " ":
                     if block_start is not None:
                         blocks.append(_Block(block_start, old_at, tuple(block_added), number))
                         block_start, block_added = None, []
-                    kept_by.setdefault(old_at, number)
-                    old_at += 1
+                    if line is not None:
+                        kept_by.setdefault(old_at, number)
+                        old_at += 1
                     continue
                 if block_start is None:
                     block_start = old_at

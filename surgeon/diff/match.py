@@ -66,6 +66,10 @@ class FileIndex:
         for number, key in enumerate(self.loose):
             self.positions.setdefault(key, []).append(number)
 
+    def find(self, texts: list[str]) -> list[int]:
+        """Every place where `texts` occur, ignoring leading and trailing whitespace."""
+        return self._find([loose_key(t) for t in texts]) if texts else []
+
     def _find(self, keys: list[str]) -> list[int]:
         size = len(keys)
         pivot = min(range(size), key=lambda j: len(self.positions.get(keys[j], ())))
@@ -79,7 +83,9 @@ class FileIndex:
     def _exact_indentation(self, start: int, strict: list[str]) -> bool:
         return self.strict[start : start + len(strict)] == strict
 
-    def place(self, old_texts: list[str], hint: int | None) -> Placement | NoPlace:
+    def place(self, old_texts: list[str], hint: int | None, kinds: Sequence[str] | None = None) -> Placement | NoPlace:
+        """Where the hunk whose old side is `old_texts` goes. `kinds` (" " or "-" per line) only
+        sharpens the wording of a refusal."""
         if not old_texts:
             if not self.texts:
                 return Placement(0)
@@ -90,7 +96,7 @@ class FileIndex:
         strict = [strict_key(t) for t in old_texts] if self.indentation_matters else keys
         candidates = self._find(keys)
         if not candidates:
-            return NoPlace(self.explain_nowhere(old_texts, hint), hint)
+            return NoPlace(self.explain_nowhere(old_texts, hint, kinds), hint)
         chosen: int | None = None
         by_hint = False
         if len(candidates) == 1:
@@ -125,8 +131,13 @@ class FileIndex:
                     "Copy the file's indentation exactly")
         return "its indentation differs from the file"  # not reached: a caller saw a difference
 
-    def explain_nowhere(self, old_texts: list[str], hint: int | None) -> str:
+    def explain_nowhere(self, old_texts: list[str], hint: int | None, kinds: Sequence[str] | None = None) -> str:
         keys = [loose_key(t) for t in old_texts]
+        kinds = kinds or [" "] * len(old_texts)
+
+        def diff_line(a: int) -> str:
+            return f"the diff {'removes' if kinds[a] == '-' else 'expects'} {_shown(old_texts[a].strip())}"
+
         votes: Counter[int] = Counter()
         for offset, key in enumerate(keys):
             positions = self.positions.get(key, ())
@@ -155,19 +166,15 @@ class FileIndex:
                 continue
             if tag == "replace":
                 for a, b in zip(range(a1, a2), range(b1, b2), strict=False):
-                    notes.append(
-                        f"line {low + b + 1} of the file is {_shown(self.texts[low + b].strip())}, "
-                        f"the diff has {_shown(old_texts[a].strip())}")
+                    notes.append(f"{diff_line(a)} where line {low + b + 1} of the file is {_shown(self.texts[low + b].strip())}")
                 for a in range(a1 + (b2 - b1), a2):
-                    notes.append(f"the diff's line {_shown(old_texts[a].strip())} is not in the file there")
+                    notes.append(f"{diff_line(a)}, which is not in the file there")
                 for b in range(b1 + (a2 - a1), b2):
                     notes.append(
                         f"line {low + b + 1} of the file, {_shown(self.texts[low + b].strip())}, is missing from the diff")
             elif tag == "delete":
                 for a in range(a1, a2):
-                    notes.append(
-                        f"the diff's line {_shown(old_texts[a].strip())} is not in the file "
-                        f"(expected after line {low + b1})")
+                    notes.append(f"{diff_line(a)} after line {low + b1}, which is not in the file")
             else:
                 for b in range(b1, b2):
                     notes.append(

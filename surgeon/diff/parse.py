@@ -185,6 +185,20 @@ def _file_header_at(lines: list[str], i: int, inside_hunk: bool) -> bool:
     return not inside_hunk or (i + 2 < len(lines) and lines[i + 2].startswith("@@"))
 
 
+def _same_file(draft: _FileDraft, old_line: str, new_line: str) -> bool:
+    """Whether a `---`/`+++` pair restates the file of the header lines before it (a hunk-less
+    rename or mode change may be followed directly by the next file's `---`/`+++`)."""
+    named = [p for p in (draft.old_path, draft.new_path, draft.rename_from, draft.rename_to) if p]
+    if not named:
+        return True
+    known = {p[2:] if p.startswith(("a/", "b/")) else p for p in named}
+    for line in (old_line, new_line):
+        path = _header_path(line[4:])
+        if path is not None and (path[2:] if path.startswith(("a/", "b/")) else path) in known:
+            return True
+    return False
+
+
 def _numbers(header: str) -> tuple[int | None, int | None, int | None, int | None]:
     inner = header.lstrip("@").split("@@", 1)[0]
     old = _HUNK_NUMBERS_OLD.search(inner)
@@ -330,7 +344,7 @@ def parse_diff(text: str) -> ParsedDiff:
             i += 1
             continue
         if _file_header_at(lines, i, inside_hunk=False):
-            if current is None or current.dash_paths or current.hunks:
+            if current is None or current.dash_paths or current.hunks or not _same_file(current, lines[i], lines[i + 1]):
                 current = _FileDraft(diff_line=i + 1)
                 files.append(current)
             current.old_path = _header_path(line[4:])
