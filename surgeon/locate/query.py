@@ -57,8 +57,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cors": ("cors", "access-control-allow", "allow_origins", "allowed_origins", "corsmiddleware"),
     "tls": ("ssl",),
     "ssl": ("tls",),
-    "endpoint": ("route", "location", "router", "urlpatterns", "handler"),
-    "endpoints": ("route", "location", "router", "urlpatterns", "handler"),
+    # where web frameworks declare routes: Flask/FastAPI decorators, Express, Django, nginx
+    "endpoint": ("route", "location", "router", "urlpatterns", "handler", "@app.", "@router.", "app.get(", "app.post("),
+    "endpoints": ("route", "location", "router", "urlpatterns", "handler", "@app.", "@router.", "app.get(", "app.post("),
     "route": ("endpoint", "location", "router", "urlpatterns"),
     "routes": ("endpoint", "location", "router", "urlpatterns"),
     "url": ("uri", "href"),

@@ -423,6 +423,19 @@ CASES = [
     Case("yaml", "run the CI tests on Python 3.12 too", ((".github/workflows/ci.yml", 'python-version: ["3.11"]'),)),
     Case("yaml", "raise the memory limit of the web deployment to 512Mi", (("k8s/deployment.yaml", "memory: 256Mi"),)),
     Case("yaml", "publish the web service on port 8080 instead of 80", (("docker-compose.yml", '- "80:8000"'),)),
+    # Added afterwards, without looking at the results first (a check on over-fitting the above).
+    Case("example", "validate that event names contain only letters, digits and underscores",
+         (("ingest/models.py", "name: str | None"),)),
+    Case("example", "log the number of accepted events per request",
+         (("ingest/app.py", "return Accepted(accepted=store.add_many"),)),
+    Case("example", "the JS client should retry a failed POST once", (("web/analytics.js", "fetch(ENDPOINT"),)),
+    Case("go", "Config should also read READ_TIMEOUT from the environment",
+         (("internal/config/config.go", "return &Config{Port: port"),)),
+    Case("js", "format dates in the user's time zone", (("src/utils/format.js", "function formatDate"),)),
+    Case("rust", "the error message for an unexpected character should include its position",
+         (("src/error.rs", 'write!(f, "unexpected character'),)),
+    Case("yaml", "add a readiness probe to the web container", (("k8s/deployment.yaml", "livenessProbe:"),)),
+    Case("yaml", "cache pip downloads in CI", ((".github/workflows/ci.yml", "- run: pip install"),)),
 ]
 
 
@@ -447,8 +460,10 @@ def target_lines(repo: Path, case: Case) -> list[tuple[str, int]]:
     return out
 
 
-def evaluate(repos: dict[str, Path], budget: int, verbose: bool) -> float:
-    passed = 0
+def evaluate(repos: dict[str, Path], budget: int, verbose: bool) -> tuple[float, float]:
+    """(fraction with every target inside the returned regions, fraction with every target inside
+    the first three regions)."""
+    passed = top3 = 0
     for case in CASES:
         repo = repos[case.repo]
         result = locate(repo, case.instruction, budget=budget)
@@ -460,12 +475,13 @@ def evaluate(repos: dict[str, Path], budget: int, verbose: bool) -> float:
             found.append(rank)
         ok = all(rank is not None for rank in found)
         passed += ok
+        top3 += all(rank is not None and rank <= 3 for rank in found)
         if verbose or not ok:
             label = case.instruction.strip().splitlines()[0][:70]
             ranks = ", ".join(f"{p}:{n}@{r or '-'}" for (p, n), r in zip(targets, found, strict=True))
             print(f"  [{'ok' if ok else 'MISS'}] {case.repo:7} {label}  ->  {ranks}  "
                   f"({len(result.regions)} regions, {result.tokens} tokens)")
-    return passed / len(CASES)
+    return passed / len(CASES), top3 / len(CASES)
 
 
 def main() -> None:
@@ -480,7 +496,8 @@ def main() -> None:
             print(f"budget {budget}:")
             fractions[budget] = evaluate(repos, budget, args.verbose)
         print(f"{len(CASES)} labelled instructions; all target lines inside the returned regions: "
-              f"{fractions[2000]:.0%} at 2k tokens, {fractions[8000]:.0%} at 8k tokens")
+              f"{fractions[2000][0]:.0%} at 2k tokens, {fractions[8000][0]:.0%} at 8k tokens; "
+              f"inside the first 3 regions: {fractions[8000][1]:.0%}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
