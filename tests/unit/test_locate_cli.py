@@ -99,3 +99,12 @@ def test_repo_with_nothing_readable_says_so(tmp_path):
     repo = make_repo(tmp_path / "images", {"logo.png": b"\x89PNG\r\n\x1a\n\0\0"})
     run = run_surgeon("locate", "logo", cwd=repo)
     assert run.code == 0 and "No files surgeon can read" in run.stdout and "1 binary" in run.stdout
+
+
+def test_locate_leaves_working_tree_index_and_branch_untouched(example_repo):
+    from tests.helpers import repo_state
+
+    (example_repo / "ingest/settings.py").write_text("ALLOWED_ORIGINS = []\n")  # an uncommitted edit
+    before = repo_state(example_repo)
+    assert run_surgeon("locate", "ALLOWED_ORIGINS", cwd=example_repo).code == 0
+    assert repo_state(example_repo) == before
