@@ -2,9 +2,13 @@
 file's lines) to scored regions that fit a token budget. No I/O here.
 
 Score of a region = sum over the ideas (term groups) it matches of
-    weight(term) x idf(term) x role (definition 2.5, reference 1, comment 0.4) x (1 + 0.15 ln count)
-times a proximity factor (1 + 0.35 per extra idea in the same region), plus bonuses for a file
-the instruction names (or whose path contains a term) and for stack-trace frames.
+    weight(term) x idf(term) x role x (1 + 0.15 ln count)
+where role is 4 for the definition of a name the instruction spells out, 2.5 for a definition
+whose name a word matches, 1.6 for a word inside a longer defined name, 1 for a reference and 0.4
+for a comment; times a proximity factor (1 + 0.35 per extra idea in the same region), times 0.5
+for prose documents and 0.7 for tests (unless the instruction is about tests), plus bonuses for a
+file the instruction names (or whose path contains a term) and for stack-trace frames (6, shrinking
+with the frame's depth).
 """
 
 from __future__ import annotations
