@@ -33,7 +33,7 @@ WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
 PRUNE_FACTOR = 3
-CONCURRENT_GREP_MAX_UNSEEN = 50
+CONCURRENT_GREP_MAX_UNSEEN = 50  # below index.py's pool threshold: no fork while grep threads run
 PRUNE_SLACK = 2000
 
 
