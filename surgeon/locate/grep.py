@@ -7,6 +7,7 @@ in Python, on the returned text.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -28,6 +29,10 @@ def _git_has_pcre(root: str) -> bool:
     probe = subprocess.run(["git", "grep", "-q", "-P", "-e", "(?i:x)", "--", ":(exclude)*"], cwd=root,
                            capture_output=True)
     return probe.returncode in (0, 1) and b"fatal" not in probe.stderr
+
+
+ERE_SPECIAL = re.compile(r"[.\[\]()*+?{}|^$\\]")
+MANY_PATTERNS = 4  # from here on, one alternation beats many -F patterns in git grep
 
 
 def pcre_pattern(patterns: Sequence[str]) -> str:
@@ -70,6 +75,8 @@ def _command(patterns: Sequence[str], exclude: Exclusions, tool: str, only: Sequ
         cmd.append("--untracked")
     if tool == "git grep -P":
         cmd += ["-P", "-e", pcre_pattern(patterns)]
+    elif tool == "git grep -E":
+        cmd += ["-E", "-i", "-e", "|".join(ERE_SPECIAL.sub(r"\\\g<0>", p) for p in patterns)]
     else:
         cmd += ["-i", "-F"]
         for p in patterns:
@@ -100,8 +107,11 @@ class GrepJob:
         skips its own walk for untracked files, which costs time on a large tree)."""
         self.patterns = [p for p in patterns if p]
         self.tool = tool or grep_tool()
-        if self.tool == "git grep" and self.patterns and _git_has_pcre(str(root)):
-            self.tool = "git grep -P"
+        if self.tool == "git grep" and self.patterns:
+            if _git_has_pcre(str(root)):
+                self.tool = "git grep -P"
+            elif len(self.patterns) > MANY_PATTERNS:
+                self.tool = "git grep -E"
         self._outputs: list[bytes] = []
         self._readers: list[threading.Thread] = []
         self._root = root
@@ -136,8 +146,8 @@ class GrepJob:
         for reader in self._readers:
             reader.join()
         self._readers = []
-        if self._failed and self.tool == "git grep -P":
-            # A pattern PCRE could not take: search again with plain fixed strings.
+        if self._failed and self.tool in ("git grep -P", "git grep -E"):
+            # A pattern the regex engine could not take: search again with plain fixed strings.
             self.tool, self._failed, self._outputs = "git grep", False, []
             self._start(self.tool)
             return self._join()

@@ -45,3 +45,13 @@ def test_a_pattern_pcre_rejects_falls_back_to_fixed_strings(tmp_path, monkeypatc
 def test_special_characters_are_literal(tmp_path):
     repo = make_repo(tmp_path / "repo", {"a.txt": "price (USD) $5.00 [x]*\nprice USD 5000\n"})
     assert found(GrepJob(repo, ["(usd) $5.00 [x]*"], Exclusions(), "git grep")) == {"a.txt": [1]}
+
+
+def test_without_pcre_many_patterns_use_one_extended_regex_with_the_same_result(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a.b (c) one\nA+B two\nplain\n[x] three\nfour|five\n"})
+    patterns = ["a.b (c)", "a+b", "[x]", "four|five", "nothing^$"]
+    with_pcre = found(GrepJob(repo, patterns, Exclusions(), "git grep"))
+    monkeypatch.setattr(grep_module, "_git_has_pcre", lambda root: False)
+    job = GrepJob(repo, patterns, Exclusions(), "git grep")
+    assert job.tool == "git grep -E"
+    assert found(job) == with_pcre == {"a.txt": [1, 2, 4, 5]}
