@@ -294,31 +294,52 @@ def parse_frames(text: str) -> list[Frame]:
 
 
 def parse_instruction(instruction: str) -> Query:
-    """Split an instruction into weighted search terms, frames and mentioned paths."""
+    """Split an instruction into weighted search terms, frames and mentioned paths.
+
+    Each step takes what it recognises out of the text, so that later steps (and the final split
+    into identifiers and words) do not see it again.
+    """
     text = instruction.replace("\0", " ").strip()  # a NUL cannot be passed to grep
     b = _Builder()
-    frames = parse_frames(text)
     paths: list[str] = []
-    rest = text
+    frames = parse_frames(text)
+    rest = _take_frames(b, text, frames, paths)
+    rest = _take_error_messages(b, rest)
+    rest = _take_urls(b, rest)
+    rest = _take_quoted(b, rest, paths)
+    rest = _take_domains_and_paths(b, rest, paths)
+    rest = _take_routes(b, rest, paths)
+    rest = _take_headers(b, rest)
+    _add_paths(b, paths)
+    _add_identifiers_and_words(b, rest)
+    return Query(instruction=text, terms=tuple(b.terms.values()), frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
 
+
+def _take_frames(b: _Builder, text: str, frames: list[Frame], paths: list[str]) -> str:
+    """Frames give files (unless in an installed library) and function names; the source lines a
+    Python traceback quotes give their code-like names."""
     for frame in frames:
         library = LIBRARY_PATH_RE.search(frame.path) is not None
         if not library:
             paths.append(frame.path)
         if frame.function:
             b.add_identifier(frame.function, 0.3 if library else 1.2 if frame.depth == 0 else 0.9)
-    if frames:
-        rest = _take_trace_source_lines(b, rest)
+    rest = _take_trace_source_lines(b, text) if frames else text
     for pattern, *_ in FRAME_PATTERNS:
         rest = pattern.sub(" ", rest)
+    return rest
 
+
+def _take_error_messages(b: _Builder, rest: str) -> str:
     for m in ERROR_LINE_RE.finditer(rest):
         b.add_identifier(m.group(1), 0.8)
-        message = m.group(2).strip().rstrip(".")
-        _add_message(b, message)
+        _add_message(b, m.group(2).strip().rstrip("."))
     for m in PANIC_RE.finditer(rest):
         _add_message(b, m.group(1).strip().rstrip("."))
+    return rest
 
+
+def _take_urls(b: _Builder, rest: str) -> str:
     for m in URL_RE.finditer(rest):
         url = m.group(0).rstrip(".,;:!?")
         host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.IGNORECASE).split("/")[0].split(":")[0]
@@ -330,50 +351,66 @@ def parse_instruction(instruction: str) -> Query:
         if len(path_part) > 3:
             b.add(path_part, "route", 1.0, (path_part.split("?")[0],), group)
         _add_url_shape(b)
-    rest = URL_RE.sub(" ", rest)
+    return URL_RE.sub(" ", rest)
 
+
+def _take_quoted(b: _Builder, rest: str, paths: list[str]) -> str:
+    """Quoted text: an identifier, a path, a route, or a phrase (an error message) searched as is."""
     for m in QUOTED_RE.finditer(rest):
         inner = next(g for g in m.groups()[1:] if g is not None).strip()
         if not inner:
             continue
         if IDENT_RE.fullmatch(inner) and (_is_code_like(inner) or m.group(0).startswith("`")):
             b.add_identifier(inner, 1.3)
-        elif PATHLIKE_RE.fullmatch(inner) and language_for(inner.split("/")[-1]) is not None:
+        elif PATHLIKE_RE.fullmatch(inner) and looks_like_path(inner):
             paths.append(inner)
         elif inner.startswith("/") and " " not in inner:
             _add_route(b, inner)
         else:
             _add_message(b, inner)
-    rest = QUOTED_RE.sub(lambda m: " " if not m.group(0).startswith("`") else " " + m.group(0)[1:-1] + " ", rest)
+    # `backticked` text is code: its words stay for the identifier pass.
+    return QUOTED_RE.sub(lambda m: " " + m.group(0)[1:-1] + " " if m.group(0).startswith("`") else " ", rest)
 
+
+def _take_domains_and_paths(b: _Builder, rest: str, paths: list[str]) -> str:
     for m in DOMAIN_RE.finditer(rest):
-        domain = m.group(1)
-        if not looks_like_domain(domain):
-            continue
-        group = b.new_group()
-        b.add(domain, "domain", 1.2, (domain,), group)
-        _add_url_shape(b)
-
+        if looks_like_domain(m.group(1)):
+            b.add(m.group(1), "domain", 1.2, (m.group(1),), b.new_group())
+            _add_url_shape(b)
     for m in PATHLIKE_RE.finditer(rest):
         if looks_like_path(m.group(1)):
             paths.append(m.group(1))
+    rest = PATHLIKE_RE.sub(lambda m: " " if looks_like_path(m.group(1)) else m.group(0), rest)
+    return DOMAIN_RE.sub(lambda m: " " if looks_like_domain(m.group(1)) else m.group(0), rest)
 
+
+def _take_routes(b: _Builder, rest: str, paths: list[str]) -> str:
     for m in ROUTE_RE.finditer(rest):
         route = m.group(1)
-        if route in paths or any(p.endswith(route) for p in paths) or len(route) < 3:
-            continue
-        _add_route(b, route)
+        if len(route) >= 3 and not any(p.endswith(route) for p in paths):
+            _add_route(b, route)
+    return ROUTE_RE.sub(" ", rest)
 
+
+def _is_header(name: str) -> bool:
+    return "-" in name and not name.replace("-", "").isupper()
+
+
+def _take_headers(b: _Builder, rest: str) -> str:
+    """HTTP header names (Content-Security-Policy, X-Frame-Options) in every spelling."""
     for m in HEADER_RE.finditer(rest):
         header = m.group(1)
-        if header.count("-") >= 1 and not header.replace("-", "").isupper():
+        if _is_header(header):
             group = b.new_group()
             b.add(header, "header", 1.5, _spellings(header), group)
             for part in split_identifier(header):
                 if len(part) >= 4 and part not in STOP_WORDS:
                     b.add(part, "part", 0.3, (part,), group)
-    rest = HEADER_RE.sub(lambda m: " " if m.group(1).count("-") and not m.group(1).replace("-", "").isupper() else m.group(0), rest)
+    return HEADER_RE.sub(lambda m: " " if _is_header(m.group(1)) else m.group(0), rest)
 
+
+def _add_paths(b: _Builder, paths: list[str]) -> None:
+    """A mentioned file is searched by its name (and, weakly, by its stem)."""
     for path in dict.fromkeys(paths):
         group = b.new_group()
         name = PurePosixPath(path).name
@@ -382,16 +419,14 @@ def parse_instruction(instruction: str) -> Query:
         if len(stem_name) >= 3 and stem_name.lower() not in STOP_WORDS:
             b.add(stem_name, "part", 0.3, (stem_name.lower(),), group)
 
-    stripped = PATHLIKE_RE.sub(lambda m: " " if looks_like_path(m.group(1)) else m.group(0), rest)
-    stripped = DOMAIN_RE.sub(lambda m: " " if looks_like_domain(m.group(1)) else m.group(0), stripped)
-    stripped = ROUTE_RE.sub(" ", stripped)
-    for m in IDENT_RE.finditer(stripped):
+
+def _add_identifiers_and_words(b: _Builder, rest: str) -> None:
+    for m in IDENT_RE.finditer(rest):
         token = m.group(0)
         if _is_code_like(token):
             b.add_identifier(token.strip("."))
         else:
             b.add_word(token)
-    return Query(instruction=text, terms=tuple(b.terms.values()), frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
 
 
 COMMON_TLDS = frozenset("""
