@@ -22,6 +22,11 @@ _PHRASES = re.compile(
 _REST_OF = re.compile(r"^(?:the\s+)?(?:rest|remainder)(?:\s+of\b|\s+(?:is\s+|are\s+)?unchanged\b)", re.IGNORECASE)
 
 
+# Languages in which a line holding only `...` cannot be code. (In Python it is Ellipsis, in YAML
+# the end of a document, in docs a doctest continuation prompt.)
+_BARE_ELLIPSIS_INVALID = {"javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "json", "toml"}
+
+
 def is_placeholder(text: str, language: str | None) -> bool:
     """True when `text` (a line without its diff prefix) reads as a placeholder for elided code."""
     stripped = text.strip()
@@ -30,12 +35,12 @@ def is_placeholder(text: str, language: str | None) -> bool:
     comment = _COMMENT.match(stripped)
     body = _COMMENT_END.sub("", stripped[comment.end():] if comment else stripped).strip()
     had_ellipsis = bool(_ELLIPSIS.search(body))
+    if had_ellipsis and not _ELLIPSIS.sub("", body).strip():
+        # nothing but an ellipsis: a placeholder as a comment, or where `...` cannot be code
+        return bool(comment) or language in _BARE_ELLIPSIS_INVALID
     core = _ELLIPSIS.sub(" ", body).strip(" .:;,()[]{}<>-")
     if not core:
-        if not had_ellipsis:
-            return False
-        # `...` alone is Python's Ellipsis (stub bodies); anywhere else, and as a comment, it is elision
-        return bool(comment) or language != "python"
+        return False  # `... })`: a doctest continuation, a closing bracket after a spread
     if had_ellipsis:
         return len(core) <= 80 and bool(_PHRASES.search(core) or _REST_OF.match(core))
     if not comment or len(core.split()) > 7:
