@@ -243,7 +243,9 @@ class _Builder:
         if lower in SYNONYMS:
             self.add(f"{word} ~ {SYNONYMS[lower][0]}", "synonym", weight * 0.5, SYNONYMS[lower], group)
 
-    def add_identifier(self, name: str, weight: float = 1.0) -> None:
+    def add_identifier(self, name: str, weight: float = 1.0, *, exact: bool = False) -> None:
+        """An identifier in all its spellings, its dotted pieces and (unless `exact`: copied from
+        code, as in a stack trace) the words it is made of."""
         group = self.new_group()
         pieces = [p for p in re.split(r"\.|::|->|#", name) if p]
         self.add(name, "identifier", weight, _spellings(name) if len(pieces) == 1 else (name.lower(),), group)
@@ -251,7 +253,7 @@ class _Builder:
             for piece in pieces:
                 if len(piece) >= 3 and piece.lower() not in STOP_WORDS and piece.lower() not in CODE_STOP_PARTS:
                     self.add(piece, "identifier", weight * 0.8, _spellings(piece), group)
-        parts = split_identifier(name)
+        parts = [] if exact else split_identifier(name)
         if len(parts) > 1:
             for part in parts:
                 if len(part) >= 3 and part not in STOP_WORDS and part not in CODE_STOP_PARTS:
@@ -310,7 +312,7 @@ def parse_instruction(instruction: str) -> Query:
     rest = _take_domains_and_paths(b, rest, paths)
     rest = _take_routes(b, rest, paths)
     rest = _take_headers(b, rest)
-    _add_paths(b, paths)
+    _add_paths(b, paths, {f.path for f in frames})
     _add_identifiers_and_words(b, rest)
     return Query(instruction=text, terms=tuple(b.terms.values()), frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
 
@@ -323,7 +325,7 @@ def _take_frames(b: _Builder, text: str, frames: list[Frame], paths: list[str]) 
         if not library:
             paths.append(frame.path)
         if frame.function:
-            b.add_identifier(frame.function, 0.3 if library else 1.2 if frame.depth == 0 else 0.9)
+            b.add_identifier(frame.function, 0.3 if library else 1.2 if frame.depth == 0 else 0.9, exact=True)
     rest = _take_trace_source_lines(b, text) if frames else text
     for pattern, *_ in FRAME_PATTERNS:
         rest = pattern.sub(" ", rest)
@@ -332,11 +334,11 @@ def _take_frames(b: _Builder, text: str, frames: list[Frame], paths: list[str]) 
 
 def _take_error_messages(b: _Builder, rest: str) -> str:
     for m in ERROR_LINE_RE.finditer(rest):
-        b.add_identifier(m.group(1), 0.8)
+        b.add_identifier(m.group(1), 0.8, exact=True)
         _add_message(b, m.group(2).strip().rstrip("."))
     for m in PANIC_RE.finditer(rest):
         _add_message(b, m.group(1).strip().rstrip("."))
-    return rest
+    return PANIC_RE.sub(" ", ERROR_LINE_RE.sub(" ", rest))
 
 
 def _take_urls(b: _Builder, rest: str) -> str:
@@ -409,14 +411,15 @@ def _take_headers(b: _Builder, rest: str) -> str:
     return HEADER_RE.sub(lambda m: " " if _is_header(m.group(1)) else m.group(0), rest)
 
 
-def _add_paths(b: _Builder, paths: list[str]) -> None:
-    """A mentioned file is searched by its name (and, weakly, by its stem)."""
+def _add_paths(b: _Builder, paths: list[str], from_frames: set[str]) -> None:
+    """A mentioned file is searched by its name (and, weakly, by its stem unless a stack frame
+    already says exactly which file it is)."""
     for path in dict.fromkeys(paths):
         group = b.new_group()
         name = PurePosixPath(path).name
         b.add(path, "path", 1.0, (name,), group)
         stem_name = PurePosixPath(name).stem
-        if len(stem_name) >= 3 and stem_name.lower() not in STOP_WORDS:
+        if path not in from_frames and len(stem_name) >= 3 and stem_name.lower() not in STOP_WORDS:
             b.add(stem_name, "part", 0.3, (stem_name.lower(),), group)
 
 
@@ -471,7 +474,7 @@ def _take_trace_source_lines(b: _Builder, text: str) -> str:
                 and indent > len(previous) - len(previous.lstrip())):
             for m in IDENT_RE.finditer(line):
                 if _is_code_like(m.group(0)):
-                    b.add_identifier(m.group(0).strip("."), 0.6)
+                    b.add_identifier(m.group(0).strip("."), 0.6, exact=True)
             continue
         kept.append(line)
     return "\n".join(kept)
