@@ -15,6 +15,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from surgeon.languages import INDENT_SENSITIVE, language_for
+
+# Languages known to ignore indentation; anything else (unknown files too) is treated as if
+# indentation mattered.
+INDENT_FREE = {
+    "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "bash", "json", "toml",
+    "nginx", "systemd", "ini", "dockerfile", "dotenv",
+}
+
+
+def indentation_matters(path: str) -> bool:
+    language = language_for(path)
+    return language in INDENT_SENSITIVE or language not in INDENT_FREE
+
+
 # How far (in lines) the @@ line number may be from a candidate and still pick it among several.
 HINT_WINDOW = 3
 _MAX_SHOWN = 8

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from surgeon.diff import ApplyOptions, apply_patch  # noqa: E402
-from surgeon.diff.apply import indentation_matters  # noqa: E402
+from surgeon.diff.match import indentation_matters  # noqa: E402
 
 CACHE = ROOT / "tests" / "bench" / ".cache" / "diff-sdists"
 PAIRS = [

@@ -581,3 +581,9 @@ def test_pure_and_deterministic():
     second = apply_patch(textwrap.dedent(CHANGE_TOTAL), read)
     assert first == second
     assert set(calls) == {"app.py"}
+
+
+def test_doctest_continuations_are_not_placeholders():
+    text = "Example:\n\n>>> f(\n...     1,\n... )\n1\n"
+    diff = "--- a/docs/usage.rst\n+++ b/docs/usage.rst\n@@ -3,4 +3,5 @@\n >>> f(\n ...     1,\n+...     2,\n ... )\n-1\n+3\n"
+    assert new_text(apply_patch(diff, {"docs/usage.rst": text.encode()}.get)) == text.replace("...     1,\n", "...     1,\n...     2,\n").replace(")\n1\n", ")\n3\n")
