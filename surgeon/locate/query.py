@@ -38,7 +38,7 @@ STOP_WORDS = frozenset(
     something somewhere anything everything nothing one two three first second last next lot lots bit
     code file files line lines function functions bug issue issues problem problems work works working
     thanks hi hello ok okay sure right wrong good bad better best correct correctly properly proper
-    traceback recent call most last
+    traceback recent call most last set sets setting unset get gets put puts turn turns
     """.split()
 )
 
@@ -251,7 +251,7 @@ class _Builder:
         self.add(name, "identifier", weight, _spellings(name) if len(pieces) == 1 else (name.lower(),), group)
         if len(pieces) > 1:
             for piece in pieces:
-                if len(piece) >= 3 and piece.lower() not in STOP_WORDS and piece.lower() not in CODE_STOP_PARTS:
+                if len(piece) >= 3 and piece.lower() not in CODE_STOP_PARTS:
                     self.add(piece, "identifier", weight * 0.8, _spellings(piece), group)
         parts = [] if exact else split_identifier(name)
         if len(parts) > 1:
