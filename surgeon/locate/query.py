@@ -168,10 +168,6 @@ class Query:
         """Whether the instruction is about tests (then test files are not weighed down)."""
         return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.instruction, re.I))
 
-    def searched(self) -> tuple[Term, ...]:
-        """The terms grep looks for (those with at least one variant among `patterns`)."""
-        patterns = set(self.patterns)
-        return tuple(t for t in self.terms if any(v in patterns for v in t.variants))
 
 
 def split_identifier(name: str) -> list[str]:
