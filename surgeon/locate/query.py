@@ -169,7 +169,6 @@ class Query:
         return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.instruction, re.I))
 
 
-
 def split_identifier(name: str) -> list[str]:
     """Parts of an identifier: URLValidator -> [url, validator]; max_body_bytes -> [max, body, bytes]."""
     parts: list[str] = []
