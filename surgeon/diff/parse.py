@@ -223,6 +223,8 @@ def _read_hunk(lines: list[str], had_cr: list[bool], i: int) -> tuple[_HunkDraft
             or _BINARY.match(line)
         ):
             break
+        if line == "-- " and (j + 1 == len(lines) or re.match(r"^\d+\.\d+", lines[j + 1])):
+            break  # the signature under a `git format-patch` email ("-- " then git's version)
         if line.startswith("\\"):
             draft.markers.append(len(draft.body))
         elif line == "":

@@ -82,3 +82,12 @@ def test_paths():
     assert unquote_path("a/x.py\t2024-01-01 10:00:00") == "a/x.py"
     f = only_file("diff --git a/with space.py b/with space.py\nold mode 100644\nnew mode 100755\n")
     assert (f.old_path, f.new_path, f.old_mode, f.new_mode) == ("a/with space.py", "b/with space.py", "100644", "100755")
+
+
+def test_format_patch_email_signature_is_not_a_removed_line():
+    email = (
+        "From 1234 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] fix\n---\n x | 2 +-\n\n"
+        "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.5\n\n"
+    )
+    f = only_file(email)
+    assert [(line.kind, line.text) for line in f.hunks[0].lines] == [("-", "a"), ("+", "b")]
