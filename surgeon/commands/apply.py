@@ -230,7 +230,7 @@ def render_refused(result: PatchResult, as_json: bool) -> None:
     count = len(result.refusals)
     console.print(f"refused: {count} problem{'s' if count != 1 else ''}, nothing was written", style="bold red")
     for refusal in result.refusals:
-        console.print(f"  - {refusal}", markup=False)
+        console.print("  - " + str(refusal).replace("\n", "\n    "), markup=False)
     if result.repairs:
         console.print("repairs that would have been made:", style="yellow")
         for repair in result.repairs:
