@@ -33,6 +33,12 @@ class _Block:
 
 
 @dataclass(frozen=True)
+class _Unplaced:
+    refusal: Refusal
+    nowhere: bool = False  # its lines occur nowhere in the text it was matched against
+
+
+@dataclass(frozen=True)
 class _Placed:
     number: int
     hunk: ParsedHunk
@@ -70,16 +76,17 @@ class _FileEdit:
     def note(self, number: int, message: str) -> None:
         self.repairs.append(f"hunk {number} of {self.path}: {message}")
 
-    def place(self, number: int, hunk: ParsedHunk) -> _Placed | Refusal:
+    def place(self, number: int, hunk: ParsedHunk) -> _Placed | _Unplaced:
         elided = _elided(number, self.path, hunk, self.present, self.language)
         if elided:
-            return elided
+            return _Unplaced(elided)
         body, unchurned = minimality.drop_churn([(line.kind, line.text) for line in hunk.lines])
         lines = [HunkLine(kind, text) for kind, text in body]
         old_texts = [line.text for line in lines if line.kind != "+"]
         placed = self.index.place(old_texts, hunk.hint, [line.kind for line in lines if line.kind != "+"])
         if isinstance(placed, match.NoPlace):
-            return Refusal(self.path, number, placed.line, self._already_done(lines, old_texts) or placed.reason)
+            refusal = Refusal(self.path, number, placed.line, self._already_done(lines, old_texts) or placed.reason)
+            return _Unplaced(refusal, placed.nowhere)
         start = placed.start
         file_old = self.texts[start : start + len(old_texts)]
         mapping = match.indentation_map([
@@ -91,10 +98,10 @@ class _FileEdit:
             if line.kind == "+":
                 fitted = match.reindent(line.text, mapping) if mapping is not None else None
                 if fitted is None:
-                    return Refusal(self.path, number, start + 1, (
+                    return _Unplaced(Refusal(self.path, number, start + 1, (
                         f"its lines are indented differently from the file at lines {start + 1}-"
                         f"{start + len(old_texts)}, and not by one consistent amount, so the added line "
-                        f"`{line.text.strip()}` cannot be re-indented reliably. Copy the file's indentation exactly"))
+                        f"`{line.text.strip()}` cannot be re-indented reliably. Copy the file's indentation exactly")))
                 added.append(fitted)
 
         for message in hunk.repairs:
@@ -237,18 +244,67 @@ def _dominant_ending(endings: Sequence[str], fallback: str) -> str:
     return "\r\n" if crlf > lf else "\n"
 
 
-def apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_ending: str = "\n") -> Edited | list[Refusal]:
-    """`hunks` applied to `text` (the content of `path`), or every reason they cannot be."""
+def compose(first: Sequence[normalise.Op], second: Sequence[normalise.Op], old_count: int) -> list[normalise.Op]:
+    """The alignment old -> final from old -> middle (`first`) and middle -> final (`second`)."""
+    origin_of_middle = {op.new: op.old for op in first if op.new is not None}
+    out: list[normalise.Op] = []
+    next_old = 0
+    for op in second:
+        if op.new is None:
+            continue
+        origin = origin_of_middle.get(op.old) if op.old is not None else None
+        if origin is None:
+            out.append(normalise.Op(None, op.new))
+            continue
+        out.extend(normalise.Op(k, None) for k in range(next_old, origin))
+        out.append(normalise.Op(origin, op.new))
+        next_old = origin + 1
+    out.extend(normalise.Op(k, None) for k in range(next_old, old_count))
+    return out
+
+
+def _apply_together(
+    path: str, text: str, numbered: Sequence[tuple[int, ParsedHunk]], fallback_ending: str
+) -> tuple[Edited | None, list[Refusal], list[tuple[int, ParsedHunk, _Unplaced]]]:
+    """Place every hunk against `text` and apply those that fit; returns (result or None when
+    a conflict stops it, refusals, the hunks whose lines occur nowhere in `text`)."""
     edit = _FileEdit(path, text)
     placed: list[_Placed] = []
     refusals: list[Refusal] = []
-    for number, hunk in enumerate(hunks, start=1):
+    nowhere: list[tuple[int, ParsedHunk, _Unplaced]] = []
+    for number, hunk in numbered:
         result = edit.place(number, hunk)
-        if isinstance(result, Refusal):
-            refusals.append(result)
-        else:
+        if isinstance(result, _Placed):
             placed.append(result)
+        elif result.nowhere:
+            nowhere.append((number, hunk, result))
+        else:
+            refusals.append(result.refusal)
+    blocks, conflicts = edit.merge(placed)
+    refusals.extend(conflicts)
     if refusals:
-        return refusals
-    blocks, refusals = edit.merge(placed)
-    return refusals or edit.rebuild(blocks, placed, fallback_ending)
+        return None, refusals, nowhere
+    return edit.rebuild(blocks, placed, fallback_ending), [], nowhere
+
+
+def apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_ending: str = "\n") -> Edited | list[Refusal]:
+    """`hunks` applied to `text` (the content of `path`), or every reason they cannot be.
+
+    A hunk whose lines occur nowhere in the original gets one more chance against the text with
+    the other hunks applied: models often write a later hunk against the file as their earlier
+    hunks left it."""
+    edited, refusals, nowhere = _apply_together(path, text, list(enumerate(hunks, start=1)), fallback_ending)
+    if edited is not None and not nowhere:
+        return edited
+    if edited is None or len(nowhere) == len(hunks):
+        return refusals + [unplaced.refusal for _, _, unplaced in nowhere]
+    old_count = len(normalise.split_lines(text)[0])
+    repairs = list(edited.repairs)
+    again, refusals, still = _apply_together(path, edited.content, [(n, h) for n, h, _ in nowhere], fallback_ending)
+    if again is None or still:
+        first = {n: unplaced.refusal for n, _, unplaced in nowhere}
+        return refusals + [first[n] for n, _, _ in still]
+    for number, _, _ in nowhere:
+        repairs.append(f"hunk {number} of {path}: it fits the file only after the other hunks are applied; applied after them")
+    repairs.extend(r for r in again.repairs if "line numbers corrected" not in r)
+    return Edited(again.content, compose(edited.ops, again.ops, old_count), repairs)

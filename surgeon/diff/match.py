@@ -55,6 +55,7 @@ class Placement:
 class NoPlace:
     reason: str
     line: int | None  # 1-based line the refusal points at
+    nowhere: bool = False  # its lines occur nowhere (not: several places, or wrong indentation)
 
 
 def _shown(text: str, limit: int = 80) -> str:
@@ -111,7 +112,7 @@ class FileIndex:
         strict = [strict_key(t) for t in old_texts] if self.indentation_matters else keys
         candidates = self._find(keys)
         if not candidates:
-            return NoPlace(self.explain_nowhere(old_texts, hint, kinds), hint)
+            return NoPlace(self.explain_nowhere(old_texts, hint, kinds), hint, nowhere=True)
         chosen: int | None = None
         by_hint = False
         if len(candidates) == 1:

@@ -587,3 +587,25 @@ def test_doctest_continuations_are_not_placeholders():
     text = "Example:\n\n>>> f(\n...     1,\n... )\n1\n"
     diff = "--- a/docs/usage.rst\n+++ b/docs/usage.rst\n@@ -3,4 +3,5 @@\n >>> f(\n ...     1,\n+...     2,\n ... )\n-1\n+3\n"
     assert new_text(apply_patch(diff, {"docs/usage.rst": text.encode()}.get)) == text.replace("...     1,\n", "...     1,\n...     2,\n").replace(")\n1\n", ")\n3\n")
+
+
+def test_a_hunk_written_against_the_file_as_earlier_hunks_left_it():
+    text = "".join(f"line {n}\n" for n in range(1, 21))
+    diff = (
+        "--- a/f.txt\n+++ b/f.txt\n@@ -3,3 +3,4 @@\n line 3\n line 4\n+new line\n line 5\n"
+        "@@ -4,3 +4,3 @@\n line 4\n new line\n-line 5\n+LINE 5\n"
+    )
+    result = apply_patch(diff, {"f.txt": text.encode()}.get)
+    assert new_text(result) == text.replace("line 4\nline 5\n", "line 4\nnew line\nLINE 5\n")
+    assert any("only after the other hunks are applied" in r for r in result.repairs)
+    assert (result.lines_added, result.lines_removed) == (2, 1)
+
+
+def test_a_hunk_that_fits_neither_way_keeps_its_first_refusal():
+    text = "".join(f"line {n}\n" for n in range(1, 21))
+    diff = (
+        "--- a/f.txt\n+++ b/f.txt\n@@ -3,3 +3,4 @@\n line 3\n line 4\n+new line\n line 5\n"
+        "@@ -10,2 +10,2 @@\n line 10\n-line 99\n+LINE 99\n"
+    )
+    message = reasons(apply_patch(diff, {"f.txt": text.encode()}.get))
+    assert "f.txt: hunk 2 (near line 10): its context and removed lines match nowhere" in message

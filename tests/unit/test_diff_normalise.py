@@ -126,3 +126,13 @@ def test_normalised_diff_matches_gits_own_diff(tmp_path):
     # git adds a function name after the second @@; surgeon leaves it out
     theirs = re.sub(r"^(@@ [^@]* @@).*$", r"\1", theirs, flags=re.M)
     assert theirs.split("\n--- ", 1)[1] == result.normalised.split("\n--- ", 1)[1]
+
+
+def test_hunks_applied_one_after_the_other_round_trip(tmp_path):
+    diff = (
+        "--- a/f.txt\n+++ b/f.txt\n@@ -3,3 +3,4 @@\n line 3\n line 4\n+new line\n line 5\n"
+        "@@ -4,3 +4,3 @@\n line 4\n new line\n-line 5\n+LINE 5\n@@ -18 +19 @@\n-line 18\n+LINE 18\n"
+    )
+    result = check_round_trip(tmp_path, {"f.txt": TWENTY.encode()}, diff)
+    assert result.changes[0].new_content == TWENTY.replace("line 4\nline 5\n", "line 4\nnew line\nLINE 5\n").replace(
+        "line 18\n", "LINE 18\n").encode()
