@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from surgeon.errors import UsageError
@@ -33,7 +33,7 @@ WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
 PRUNE_FACTOR = 3
-CONCURRENT_GREP_MAX_UNSEEN = 50  # below index.py's pool threshold: no fork while grep threads run
+CONCURRENT_GREP_MAX_UNSEEN = 50  # more new files than this: index (in worker processes) before grep
 PRUNE_SLACK = 2000
 
 
@@ -63,22 +63,32 @@ def locate(
     root = repo.root
     cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
     query = parse_instruction(instruction)
+    tool = grep_tool or grep_module.grep_tool()
     with IndexCache(cache_path) as cache:
+        previous_exclusions = cache.get_meta("excluded")
+
+        def start_grep(excluded_paths: Iterable[str], **scope) -> grep_module.GrepJob:
+            exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
+                                                names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
+            return grep_module.GrepJob(root, query.patterns, exclusions, tool, **scope)
+
+        # On a warm cache, git grep searches the tracked files while they are listed (skipping
+        # what the last run found huge, binary or generated); untracked ones follow once the
+        # listing has named them. The first run lists and indexes first, then greps.
+        jobs: list[grep_module.GrepJob] = []
+        if previous_exclusions is not None and tool != "rg":
+            jobs.append(start_grep(previous_exclusions, tracked=True, untracked=()))
         listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
         known = cache.known()
         unseen = sum(1 for f in listing.files if not f.huge and (f.blob, f.language or "") not in known)
-        previous_exclusions = cache.get_meta("excluded") or []
         huge_now = {f.path for f in listing.files if f.huge}
-
-        def start_grep(excluded_paths: set[str]) -> grep_module.GrepJob:
-            exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
-                                                names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-            return grep_module.GrepJob(root, query.patterns, exclusions, grep_tool, untracked=listing.untracked)
-
-        # A warm query greps while the few changed files are indexed (git grep -I skips binary
-        # files itself, huge ones are known from the listing); after a larger change the index is
-        # brought up to date first, so that grep can skip every file the index found unreadable.
-        job = start_grep(set(previous_exclusions) | huge_now) if unseen <= CONCURRENT_GREP_MAX_UNSEEN else None
+        if jobs and listing.untracked:
+            jobs.append(start_grep(huge_now, tracked=False, untracked=listing.untracked))
+        elif not jobs and unseen <= CONCURRENT_GREP_MAX_UNSEEN:
+            jobs.append(start_grep(set(previous_exclusions or ()) | huge_now, untracked=listing.untracked))
+        if unseen > CONCURRENT_GREP_MAX_UNSEEN:
+            for job in jobs:  # no worker processes are forked while grep's reader threads run
+                job.wait()
         skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, known)
         if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
             current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
@@ -94,11 +104,11 @@ def locate(
                 excluded.append(f.path)
             else:
                 indexed[f.path] = f
-        if sorted(excluded) != sorted(previous_exclusions):
+        if previous_exclusions is None or sorted(excluded) != sorted(previous_exclusions):
             cache.set_meta("excluded", excluded)
-        if job is None:
-            job = start_grep(set(excluded))
-        regions = _rank(query, root, cache, indexed, job, budget, pinned, max_file_bytes)
+        if not jobs:
+            jobs.append(start_grep(excluded, untracked=listing.untracked))
+        regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes)
     return LocateResult(
         regions=tuple(regions),
         tokens=sum(r.tokens for r in regions),
@@ -167,13 +177,16 @@ def _normalise(path: str) -> str:
     return clean
 
 
-def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], job: grep_module.GrepJob,
+def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], jobs: Sequence[grep_module.GrepJob],
           budget: int, pinned: Sequence[str], max_bytes: int) -> list:
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     term_files: dict[int, set[str]] = {}
     file_terms: dict[str, dict[int, int]] = {}
-    grepped = job.by_file() if terms else {}
+    grepped: dict[str, list[tuple[bytes, bytes]]] = {}
+    for job in jobs:
+        for path, rows in job.by_file().items():
+            grepped.setdefault(path, []).extend(rows)
     # Which terms each file holds, from all its matching lines at once (cheap); the per-line
     # work with word boundaries is done below only for the files that are ranked.
     encoded: list[tuple[bytes, tuple[int, ...]]] = []

@@ -53,7 +53,7 @@ class Exclusions:
     dirs: Sequence[str] = ()
 
 
-MAX_UNTRACKED_PATHS = 500
+MAX_UNTRACKED_PATHS = 500  # untracked paths per git grep command line
 
 
 def _command(patterns: Sequence[str], exclude: Exclusions, tool: str, only: Sequence[str] | None = None) -> list[str]:
@@ -99,12 +99,13 @@ def _glob_escape(path: str) -> str:
 
 class GrepJob:
     """A grep running in the background (so the caller can list and index files meanwhile);
-    `hits()` waits for it and parses its output."""
+    `by_file()` waits for it and returns its output."""
 
     def __init__(self, root: Path, patterns: Sequence[str], exclude: Exclusions = Exclusions(), tool: str | None = None,
-                 untracked: Sequence[str] | None = None):
-        """`untracked`: the untracked files to search, when the caller knows them (git grep then
-        skips its own walk for untracked files, which costs time on a large tree)."""
+                 *, tracked: bool = True, untracked: Sequence[str] | None = None):
+        """With git grep: `tracked` searches the tracked files; `untracked` lists the untracked
+        files to search (None: let git find them, which walks the whole tree). ripgrep always
+        searches everything that is not ignored."""
         self.patterns = [p for p in patterns if p]
         self.tool = tool or grep_tool()
         if self.tool == "git grep" and self.patterns:
@@ -116,24 +117,30 @@ class GrepJob:
         self._readers: list[threading.Thread] = []
         self._root = root
         self._exclude = exclude
+        self._tracked = tracked
         self._untracked = untracked
         self._failed = False
         if self.patterns:
             self._start(self.tool)
 
     def _start(self, tool: str) -> None:
-        untracked = self._untracked
-        if tool == "rg" or untracked is None or len(untracked) > MAX_UNTRACKED_PATHS:
+        if tool == "rg" or (self._tracked and self._untracked is None):
             commands = [_command(self.patterns, self._exclude, tool)]
         else:
-            commands = [_command(self.patterns, self._exclude, tool, only=())]
-            if untracked:
-                commands.append(_command(self.patterns, self._exclude, tool, only=untracked))
+            commands = [_command(self.patterns, self._exclude, tool, only=())] if self._tracked else []
+            paths = list(self._untracked or ())
+            for i in range(0, len(paths), MAX_UNTRACKED_PATHS):
+                commands.append(_command(self.patterns, self._exclude, tool, only=paths[i:i + MAX_UNTRACKED_PATHS]))
         for command in commands:
             proc = subprocess.Popen(command, cwd=self._root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             reader = threading.Thread(target=self._drain, args=(proc,), daemon=True)
             reader.start()
             self._readers.append(reader)
+
+    def wait(self) -> None:
+        """Wait until the grep has finished (its output is kept for `by_file`)."""
+        for reader in self._readers:
+            reader.join()
 
     def _drain(self, proc: subprocess.Popen) -> None:
         output, _ = proc.communicate()
@@ -143,8 +150,7 @@ class GrepJob:
         self._outputs.append(output)
 
     def _join(self) -> bytes:
-        for reader in self._readers:
-            reader.join()
+        self.wait()
         self._readers = []
         if self._failed and self.tool in ("git grep -P", "git grep -E"):
             # A pattern the regex engine could not take: search again with plain fixed strings.
