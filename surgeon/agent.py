@@ -150,8 +150,7 @@ class EditLoop:
             if not (self.repo.root / path).is_file():
                 raise UsageError(f"--files {path}: no such file in {self.repo.root}")
         budget = request.budget or int(self.config.get("budget"))
-        located = locate(self.repo.root, request.instruction, budget=budget, pinned=request.files,
-                         cache_dir=self.repo.surgeon_dir / "index")
+        located = locate(self.repo.root, request.instruction, budget=budget, pinned=request.files)
         kept = tuple(r for r in located.regions if not never_send(r.path, self.repo.root))
         if len(kept) != len(located.regions):
             self.emit("withheld", {"paths": sorted({r.path for r in located.regions} - {r.path for r in kept})})

@@ -36,7 +36,7 @@ def one_run(workdir: Path, warm: bool) -> dict:
     if warm:  # a first locate fills the index cache, as in a repository surgeon has seen before
         from surgeon.locate import locate
 
-        locate(repo.root, INSTRUCTION, cache_dir=repo.surgeon_dir / "index")
+        locate(repo.root, INSTRUCTION)
     outcome = loop.run(EditRequest(instruction=INSTRUCTION, model=f"script:{script}"))
     assert outcome.status == "staged", outcome.errors
     touched = [c.path for c in outcome.result.changes]
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     rows = {"cold": [], "warm": []}
-    for index in range(args.runs):
+    for _ in range(args.runs):
         for kind in rows:
             with tempfile.TemporaryDirectory() as tmp:
                 rows[kind].append(one_run(Path(tmp), warm=kind == "warm"))

@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-from tests.fakes.server import Reply
 from tests.helpers import git, make_repo, repo_state, run_surgeon
 
 PRICING = '''"""Prices for the shop."""
