@@ -60,8 +60,7 @@ def quote_path(path: str) -> str:
 
 
 def _side(prefix: str, path: str) -> str:
-    quoted = quote_path(prefix + path)
-    return quoted
+    return quote_path(prefix + path)
 
 
 def _file_line(marker: str, prefix: str, path: str | None) -> str:

@@ -502,8 +502,9 @@ def main() -> None:
 
     kinds = list(RECOVERABLE) + list(UNRECOVERABLE)
     width = max(len(k) for k in kinds) + 2
-    header = f"{'perturbation':<{width}}{'n':>5} | " + " | ".join(f"{t[:24]:^24}" for t in TOOLS)
-    sub = f"{'':<{width}}{'':>5} | " + " | ".join(f"{'correct wrong refused':^24}" for _ in TOOLS)
+    column = max(len(t) for t in TOOLS)
+    header = f"{'perturbation':<{width}}{'n':>5} | " + " | ".join(f"{t:^{column}}" for t in TOOLS)
+    sub = f"{'':<{width}}{'':>5} | " + " | ".join(f"{'correct wrong refused':^{column}}" for _ in TOOLS)
     print()
     print(header)
     print(sub)
@@ -518,7 +519,7 @@ def main() -> None:
             for tool in TOOLS:
                 c = tally[(kind, tool)]
                 cells.append(f"{c['correct']:>7} {c['wrong']:>5} {c['refused']:>7}  ")
-            print(f"{kind:<{width}}{n:>5} | " + " | ".join(f"{cell:^24}" for cell in cells))
+            print(f"{kind:<{width}}{n:>5} | " + " | ".join(f"{cell:^{column}}" for cell in cells))
     print()
     for tool in TOOLS:
         rec = Counter()
