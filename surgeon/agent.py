@@ -14,13 +14,22 @@ from typing import Any
 
 from surgeon import prompts
 from surgeon.config import Config
-from surgeon.diff import ApplyOptions, PatchResult, Refusal, apply_patch, extract_diff
+from surgeon.diff import ApplyOptions, PatchResult, Refusal, extract_diff
 from surgeon.errors import Refused, UsageError
 from surgeon.locate import LocateResult, Region, estimate_tokens, locate
-from surgeon.model import Completion, Redactor, make_provider, never_send, record_usage, resolve_model
+from surgeon.model import (
+    Completion,
+    Redactor,
+    cost_text,
+    make_provider,
+    never_send,
+    record_usage,
+    resolve_model,
+)
 from surgeon.repo import RepoInfo
 from surgeon.validate.scope import check_scope
 from surgeon.validate.secrets import check_changes
+from surgeon.worktree import patch_working_tree
 
 CONTEXT_PAD = 3  # lines shown around each region so the model can copy matching context
 
@@ -49,7 +58,7 @@ class EditRequest:
 class Attempt:
     number: int
     model: str
-    status: str  # "refused" | "valid" | "gate_failed" | "staged"
+    status: str  # "refused" | "valid" | "gate_failed" | "staged" | "blocked" (valid, but touches uncommitted work)
     errors: tuple[Refusal, ...] = ()
     gate: Any = None  # GateResult when a gate ran
     input_tokens: int = 0
@@ -84,18 +93,6 @@ class EditOutcome:
 
     def total(self, attribute: str) -> int:
         return sum(getattr(a, attribute) for a in self.attempts)
-
-
-def _read_worktree(root: Path) -> Callable[[str], bytes | None]:
-    resolved_root = root.resolve()
-
-    def read(path: str) -> bytes | None:
-        target = (resolved_root / path).resolve()
-        if resolved_root not in target.parents or not target.is_file():
-            return None
-        return target.read_bytes()
-
-    return read
 
 
 def _merge_spans(regions: Sequence[Region], line_count: int) -> list[tuple[int, int, list[Region]]]:
@@ -170,7 +167,7 @@ class EditLoop:
         if not diff_text.strip():
             reason = "the reply contains no unified diff; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
             return None, [Refusal(None, None, None, reason)], {"diff": "refused: no diff in the reply"}
-        result = apply_patch(diff_text, _read_worktree(self.repo.root), self._options())
+        result = patch_working_tree(self.repo.root, diff_text, self._options())
         verdicts["diff"] = "ok" if result.ok else f"refused ({len(result.refusals)})"
         refusals = list(result.refusals)
         if result.ok:
@@ -251,11 +248,18 @@ class EditLoop:
                 status = "proposed"
                 break
 
-            from surgeon.stage import run_gate, stage_diff
+            from surgeon.stage import DirtyFiles, run_gate, stage_diff
 
             t0 = time.perf_counter()
-            staged = stage_diff(self.repo, result, instruction=request.instruction, base=request.base,
-                                model=provider.label, cost=_cost_text(completion.cost))
+            try:
+                staged = stage_diff(self.repo, result, instruction=request.instruction, base=request.base,
+                                    model=provider.label, cost=cost_text(completion.cost), check=check)
+            except DirtyFiles as dirty:
+                # Not the model's doing: no retry. The validated diff stays in the outcome.
+                errors = (Refusal(None, None, None, str(dirty)),)
+                attempts.append(Attempt(number, status="blocked", errors=errors, **base))
+                self.emit("blocked", {"attempt": number, "errors": errors})
+                break
             timings["stage"] += time.perf_counter() - t0
             self.emit("staged", {"staged": staged})
             if not check:
@@ -286,11 +290,7 @@ class EditLoop:
         return EditOutcome(
             status=status, instruction=request.instruction, model=provider.label, located=located,
             shown_files=tuple(shown), attempts=tuple(attempts),
-            result=result if status != "refused" else None, staged=staged, gate=gate, timings=timings,
+            result=result if status != "refused" or attempts[-1].status == "blocked" else None, staged=staged, gate=gate, timings=timings,
             context_tokens=estimate_tokens("\n".join([*system, *(m["content"] for m in messages[:len(request.history) + 1])])),
             whole_file_tokens=whole,
         )
-
-
-def _cost_text(cost: float | None) -> str:
-    return "cost unknown" if cost is None else f"${cost:.4f}"

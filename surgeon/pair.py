@@ -856,10 +856,10 @@ class PairController:
         writes = writes_for(result.changes)
         if not self.session.apply or all(read_file(self.workdir, w.path) == w.before for w in writes):
             return writes
-        from surgeon.diff import ApplyOptions, apply_patch
+        from surgeon.diff import ApplyOptions
+        from surgeon.worktree import patch_working_tree
 
-        again = apply_patch(result.normalised, lambda p: read_file(self.workdir, p),
-                            ApplyOptions(allow_rewrite=True, check_syntax=False))
+        again = patch_working_tree(self.workdir, result.normalised, ApplyOptions(allow_rewrite=True, check_syntax=False))
         if not again.ok or again.repairs:
             why = "; ".join(str(r) for r in again.refusals) or "it would need repairs: " + "; ".join(again.repairs)
             raise Refused(f"your files changed since this diff was proposed and it no longer fits ({why}). "
@@ -1029,12 +1029,12 @@ class PairController:
     def _undo_writes(self, turn: Turn) -> list[FileWrite]:
         """The turn's diff applied in reverse to the files as they are now. If the person has since
         edited the lines it changed, the reverse diff does not fit and undo is refused."""
-        from surgeon.diff import ApplyOptions, apply_patch
+        from surgeon.diff import ApplyOptions
+        from surgeon.worktree import patch_working_tree
 
         assert turn.commit is not None
         reverse = self.git.reverse_diff(turn.commit)
-        result = apply_patch(reverse, lambda p: read_file(self.workdir, p),
-                             ApplyOptions(allow_rewrite=True, check_syntax=False))
+        result = patch_working_tree(self.workdir, reverse, ApplyOptions(allow_rewrite=True, check_syntax=False))
         if not result.ok or result.repairs:
             why = "; ".join(str(r) for r in result.refusals) or "; ".join(result.repairs)
             raise Refused(f"cannot undo turn {turn.number}: you have edited the lines it changed ({why}). "

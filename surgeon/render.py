@@ -29,10 +29,6 @@ def gate_json(gate: Any) -> dict[str, Any] | None:
     }
 
 
-def cost_text(cost: float | None) -> str:
-    return "cost unknown" if cost is None else f"${cost:.4f}"
-
-
 def diff_text(diff: str) -> Text:
     """A unified diff coloured line by line: headers bold, hunks cyan, removals red, additions green."""
     text = Text()
@@ -48,7 +44,7 @@ def diff_text(diff: str) -> Text:
             style = "red"
         else:
             style = ""
-        text.append(line, style=style)
+        text.append(line.replace("\r\n", "\n"), style=style)  # CRLF files: a bare \r would garble the terminal
     return text
 
 

@@ -13,17 +13,9 @@ from pathlib import Path
 
 import click
 
-from surgeon.diff import ApplyOptions, FileChange, PatchResult, Refusal, apply_patch
+from surgeon.diff import ApplyOptions, FileChange, PatchResult
 from surgeon.errors import Refused, UsageError
-
-
-class WorkingTreeProblem(Exception):
-    """A path the diff names cannot be read safely (a symlink, a folder, outside the repository)."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.refusal = Refusal(path, None, None, reason)
-
+from surgeon.worktree import patch_working_tree
 
 # ---------------------------------------------------------------------------------------------
 # reading
@@ -43,33 +35,6 @@ def read_patch(source: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{where}: the patch is not UTF-8 text (byte {exc.start})") from None
-
-
-def working_tree_reader(root: Path):
-    """read_file for the engine: a repository-relative path -> the working tree's bytes, or None."""
-    resolved_root = root.resolve()
-
-    def read(path: str) -> bytes | None:
-        target = resolved_root / path
-        if target.is_symlink():
-            raise WorkingTreeProblem(path, "is a symbolic link; surgeon edits regular files only")
-        if not target.resolve().is_relative_to(resolved_root):
-            raise WorkingTreeProblem(path, "leads outside the repository through a symbolic link")
-        if target.is_dir():
-            raise WorkingTreeProblem(path, "is a folder, not a file")
-        if not target.exists():
-            return None
-        return target.read_bytes()
-
-    return read
-
-
-def patch_working_tree(root: Path, diff_text: str, options: ApplyOptions) -> PatchResult:
-    """The diff applied in memory to the working tree's files (nothing is written)."""
-    try:
-        return apply_patch(diff_text, working_tree_reader(root), options)
-    except WorkingTreeProblem as problem:
-        return PatchResult(False, (), (problem.refusal,), (), "", 0, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,13 +152,9 @@ def _console():
 
 
 def print_diff(diff: str, console=None) -> None:
-    from rich.text import Text
+    from surgeon.render import diff_text
 
-    console = console or _console()
-    styles = (("diff --git", "bold"), ("---", "bold"), ("+++", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
-    for line in diff.splitlines():
-        style = next((s for prefix, s in styles if line.startswith(prefix)), "")
-        console.print(Text(line.rstrip("\r"), style=style))
+    (console or _console()).print(diff_text(diff), end="")
 
 
 def render_success(result: PatchResult, status: str, as_json: bool, staged=None) -> None:

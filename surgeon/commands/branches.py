@@ -105,21 +105,9 @@ def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
         console.print(Text("check output (tail):", style="dim"))
         console.print(Text(info.gate.output_tail))
     console.print()
-    for line in diff.splitlines():
-        console.print(Text(line, style=_diff_style(line)), soft_wrap=True)
+    from surgeon.render import diff_text
 
-
-def _diff_style(line: str) -> str:
-    if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file", "rename ", "similarity",
-                        "old mode", "new mode")):
-        return "bold"
-    if line.startswith("@@"):
-        return "cyan"
-    if line.startswith("+"):
-        return "green"
-    if line.startswith("-"):
-        return "red"
-    return ""
+    console.print(diff_text(diff), soft_wrap=True, end="")
 
 
 @click.command()

@@ -134,6 +134,9 @@ class EditView:
             for error in payload["errors"]:
                 out.print(f"  [red]✗[/] {error}")
             out.print("  [dim]the reasons go back to the model[/]")
+        elif name == "blocked":
+            for error in payload["errors"]:
+                out.print(f"[red]not staged[/]: {error}")
         elif name == "validated":
             result = payload["result"]
             out.print(diff_text(result.normalised))
@@ -157,7 +160,7 @@ class EditView:
             out.print(f"[yellow]discarded[/] {payload['staged'].branch}; the failure goes back to the model")
 
     def summary(self, outcome: Any) -> None:
-        from surgeon.render import cost_text
+        from surgeon.model.pricing import cost_text
 
         out = self.out
         tokens = f"{outcome.total('input_tokens')} in / {outcome.total('output_tokens')} out"

@@ -218,12 +218,32 @@ def test_empty_instruction_is_a_usage_error(shop, fake_model):
 def test_dirty_touched_file_refuses_and_keeps_the_work(shop, fake_model):
     (shop / "pricing.py").write_text(PRICING + "\n# my local note\n")
     before = repo_state(shop)
-    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")] * 2)
     result = edit(shop, fake_model, "set TAX_RATE to 0.25")
     assert result.code == 1
-    assert "pricing.py" in result.stderr and "--base worktree" in result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "refused" and out["branch"] is None
+    assert [a["status"] for a in out["attempts"]] == ["blocked"]  # the user's work is no reason to retry
+    [error] = out["errors"]
+    assert "pricing.py" in error["reason"] and "--base worktree" in error["reason"]
+    assert "+TAX_RATE = 0.25" in out["diff"]  # the validated diff is not lost
     assert repo_state(shop) == before
     assert (shop / "pricing.py").read_text().endswith("# my local note\n")
+
+    human = run_surgeon("edit", "set TAX_RATE to 0.25", cwd=shop, env=fake_model.env())
+    assert human.code == 1 and "--base worktree" in human.stdout
+
+
+def test_base_worktree_stages_on_a_snapshot_of_uncommitted_work(shop, fake_model):
+    (shop / "pricing.py").write_text(PRICING + "\n# my local note\n")
+    before = repo_state(shop)
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = edit(shop, fake_model, "set TAX_RATE to 0.25", "--base", "worktree")
+    assert result.code == 0, result.stdout
+    branch = json.loads(result.stdout)["branch"]
+    assert git(shop, "show", f"{branch}:pricing.py") == PRICING.replace("0.2\n", "0.25\n", 1) + "\n# my local note\n"
+    assert git(shop, "diff", f"{branch}~1..{branch}").count("\n+") == 2  # +++ header and the one added line
+    assert repo_state(shop) == before
 
 
 def test_secrets_never_reach_the_model_and_placeholders_are_restored(tmp_path, fake_model):
