@@ -41,10 +41,12 @@ def one_run(workdir: Path, warm: bool) -> dict:
     assert outcome.status == "staged", outcome.errors
     touched = [c.path for c in outcome.result.changes]
     whole_touched = sum(estimate_tokens((repo.root / p).read_text(encoding="utf-8")) for p in touched)
+    whole_shown = sum(estimate_tokens((repo.root / p).read_text(encoding="utf-8")) for p in outcome.shown_files)
     overhead = estimate_tokens(prompts.template("edit_system") + prompts.render("edit_request", instruction=INSTRUCTION))
     return {
         "sent": outcome.context_tokens,
         "whole_touched": whole_touched + overhead,
+        "whole_shown": whole_shown + overhead,
         "touched_files": len(touched),
         "shown_files": len(outcome.shown_files),
         **{k: outcome.timings[k] for k in ("locate", "model", "validate", "stage", "total")},
@@ -64,7 +66,9 @@ def main() -> None:
     print(f"demo task: {INSTRUCTION!r}")
     print(f"tokens sent per edit (system + located context + instruction): {first['sent']}")
     print(f"the same request pasting the {first['touched_files']} touched files whole instead: {first['whole_touched']}"
-          f"  (ratio {first['sent'] / first['whole_touched']:.2f}; {first['shown_files']} files shown in excerpts)")
+          f"  (sent/whole = {first['sent'] / first['whole_touched']:.2f})")
+    print(f"the same request pasting the {first['shown_files']} files shown in excerpts whole: {first['whole_shown']}"
+          f"  (sent/whole = {first['sent'] / first['whole_shown']:.2f})")
     print(f"\ntime outside the model call, median of {args.runs} runs (ms):")
     print(f"{'index':>6} {'locate':>8} {'validate':>9} {'stage':>7} {'outside model':>14}")
     for kind, runs in rows.items():
