@@ -95,6 +95,14 @@ class EditOutcome:
         return sum(getattr(a, attribute) for a in self.attempts)
 
 
+def _is_utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _merge_spans(regions: Sequence[Region], line_count: int) -> list[tuple[int, int, list[Region]]]:
     spans: list[tuple[int, int, list[Region]]] = []
     for region in sorted(regions, key=lambda r: r.start_line):
@@ -142,18 +150,61 @@ class EditLoop:
         self.on_progress = on_progress
 
     # -- steps ---------------------------------------------------------------------------------
-    def _locate(self, request: EditRequest) -> LocateResult:
-        for path in request.files:
-            if not (self.repo.root / path).is_file():
-                raise UsageError(f"--files {path}: no such file in {self.repo.root}")
+    def _pinned(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """--files paths as repository-relative posix paths; anything surgeon must not show is a
+        usage error: outside the repository (also through a link), inside .git, not a file, or a
+        secret file that is never sent."""
+        root = self.repo.root.resolve()
+        pinned: list[str] = []
+        for given in paths:
+            target = Path(given) if Path(given).is_absolute() else root / given
+            where = f"--files {given}"
+            if target.is_symlink():
+                raise UsageError(f"{where}: is a symbolic link; name the file itself")
+            resolved = target.resolve()
+            if not resolved.is_relative_to(root):
+                raise UsageError(f"{where}: is outside the repository {root}")
+            relative = resolved.relative_to(root).as_posix()
+            if relative == ".git" or relative.startswith(".git/"):
+                raise UsageError(f"{where}: is inside .git; surgeon edits working-tree files only")
+            if not resolved.is_file():
+                raise UsageError(f"{where}: no such file in {root}")
+            if never_send(relative, root):
+                raise UsageError(f"{where}: is a secret file (or matched by .surgeonignore) and is never sent to a model")
+            pinned.append(relative)
+        return tuple(dict.fromkeys(pinned))
+
+    def _locate(self, request: EditRequest, pinned: tuple[str, ...]) -> LocateResult:
         budget = request.budget or int(self.config.get("budget"))
-        located = locate(self.repo.root, request.instruction, budget=budget, pinned=request.files)
-        kept = tuple(r for r in located.regions if not never_send(r.path, self.repo.root))
-        if len(kept) != len(located.regions):
-            self.emit("withheld", {"paths": sorted({r.path for r in located.regions} - {r.path for r in kept})})
+        located = locate(self.repo.root, request.instruction, budget=budget, pinned=pinned)
+        missing = [p for p in pinned if p not in {r.path for r in located.regions}]
+        if missing:
+            raise UsageError(f"--files {', '.join(missing)}: not shown: binary, generated, or over the size "
+                             "limit for context (locate.max_file_bytes); edit it by hand or with a smaller file")
+        withheld: dict[str, str] = {}
+        for path in {r.path for r in located.regions}:
+            if never_send(path, self.repo.root):
+                withheld[path] = "never sent: a secret file or matched by .surgeonignore"
+            elif not _is_utf8(self.repo.root / path):
+                withheld[path] = "not UTF-8 text, which surgeon cannot edit"
+        if withheld:
+            self.emit("withheld", {"paths": sorted(withheld), "reasons": withheld})
+            kept = tuple(r for r in located.regions if r.path not in withheld)
             located = LocateResult(kept, sum(r.tokens for r in kept), located.files_indexed, located.seconds,
                                    located.skipped)
         return located
+
+    def _settings(self, request: EditRequest) -> tuple[int, str | None, float]:
+        """max attempts, gate command and gate timeout, checked before any model call."""
+        max_attempts = request.max_attempts if request.max_attempts is not None else int(self.config.get("max_attempts"))
+        if max_attempts < 1:
+            raise UsageError(f"max_attempts must be at least 1 (from {self.config.source('max_attempts')}), got {max_attempts}")
+        check = request.check if request.check is not None else self.config.get("check")
+        timeout = float(self.config.get("check_timeout"))
+        if check and timeout <= 0:
+            raise UsageError(f"check_timeout must be a positive number of seconds (from "
+                             f"{self.config.source('check_timeout')}), got {timeout:g}")
+        return max_attempts, check, timeout
 
     def _options(self) -> ApplyOptions:
         return ApplyOptions(
@@ -166,9 +217,11 @@ class EditLoop:
         diff_text = extract_diff(reply)
         if not diff_text.strip():
             reason = "the reply contains no unified diff; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
-            return None, [Refusal(None, None, None, reason)], {"diff": "refused: no diff in the reply"}
+            return None, [Refusal(None, None, None, reason)], {"match": "refused: no diff in the reply"}
         result = patch_working_tree(self.repo.root, diff_text, self._options())
-        verdicts["diff"] = "ok" if result.ok else f"refused ({len(result.refusals)})"
+        # The engine checks placement by content, minimality and syntax in one pass.
+        engine_verdict = "ok" if result.ok else f"refused ({len(result.refusals)})"
+        verdicts.update({"match": engine_verdict, "minimality": engine_verdict, "syntax": engine_verdict})
         refusals = list(result.refusals)
         if result.ok:
             scope = check_scope(result.changes, shown, request.instruction, allow_any_file=request.allow_any_file)
@@ -184,11 +237,13 @@ class EditLoop:
             raise UsageError("the instruction is empty: say what to change, e.g. surgeon edit \"add a /healthz route\"")
         started = time.perf_counter()
         timings: dict[str, float] = {"locate": 0.0, "model": 0.0, "validate": 0.0, "stage": 0.0, "gate": 0.0}
+        max_attempts, check, check_timeout = self._settings(request)
+        pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
         provider = make_provider(spec, self.config)
 
         t0 = time.perf_counter()
-        located = self._locate(request)
+        located = self._locate(request, pinned)
         timings["locate"] = time.perf_counter() - t0
         self.emit("located", {"located": located})
         if not located.regions:
@@ -209,8 +264,6 @@ class EditLoop:
         messages.append({"role": "user", "content": f"{context_block}\n\n{redactor.redact(request_text)}"})
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
 
-        max_attempts = request.max_attempts or int(self.config.get("max_attempts"))
-        check = request.check if request.check is not None else self.config.get("check")
         attempts: list[Attempt] = []
         result: PatchResult | None = None
         staged = gate = None
@@ -268,23 +321,30 @@ class EditLoop:
                 break
             t0 = time.perf_counter()
             self.emit("gate_start", {"command": check})
-            gate = run_gate(self.repo, staged, check, float(self.config.get("check_timeout")))
+            try:
+                gate = run_gate(self.repo, staged, check, check_timeout)
+            except BaseException:  # Ctrl-C during the gate: no change is left staged but unchecked
+                from surgeon.branches import discard_branch
+
+                discard_branch(self.repo, staged.branch)
+                raise
             timings["gate"] += time.perf_counter() - t0
             self.emit("gate", {"gate": gate})
             if gate.passed:
                 attempts.append(Attempt(number, status="staged", gate=gate, **base))
                 status = "staged"
                 break
-            attempts.append(Attempt(number, status="gate_failed", gate=gate, errors=(
-                Refusal(None, None, None, f"check `{check}` failed (exit {gate.exit_code})"),), **base))
+            failure = (f"timed out after {check_timeout:g} s" if gate.timed_out
+                       else f"failed with exit code {gate.exit_code}")
+            attempts.append(Attempt(number, status="gate_failed", gate=gate,
+                                    errors=(Refusal(None, None, None, f"check `{check}` {failure}"),), **base))
             from surgeon.branches import discard_branch
 
             discard_branch(self.repo, staged.branch)
             self.emit("discarded", {"staged": staged})
             staged = None
             messages.append({"role": "user", "content": redactor.redact(prompts.render(
-                "edit_gate_failed", command=check, exit_code=gate.exit_code,
-                timed_out=" (timed out)" if gate.timed_out else "", output_tail=gate.output_tail))})
+                "edit_gate_failed", command=check, result=failure, output_tail=gate.output_tail))})
 
         timings["total"] = time.perf_counter() - started
         return EditOutcome(

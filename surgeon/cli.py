@@ -4,7 +4,10 @@ when it runs, so a pre-commit `surgeon review` does not pay for the model SDKs o
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -57,16 +60,33 @@ def cli() -> None:
     """
 
 
+def error_json(message: str, exit_code: int, files: Sequence[str] = ()) -> dict[str, Any]:
+    """The one JSON object a --json command prints when it stops with an error: the same shape as
+    a refused diff, so scripts read one format ("refused": exit 1, "error": exit 2)."""
+    payload: dict[str, Any] = {
+        "status": "refused" if exit_code == 1 else "error",
+        "errors": [{"path": None, "hunk": None, "line": None, "reason": message}],
+    }
+    if files:
+        payload["files"] = list(files)
+    return payload
+
+
 def main(argv: list[str] | None = None) -> None:
+    wants_json = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
         code = cli.main(args=argv, prog_name="surgeon", standalone_mode=False)
     except SurgeonError as exc:
+        if wants_json:
+            click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
         click.echo(f"surgeon: {exc}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("surgeon: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
+        if wants_json:
+            click.echo(json.dumps(error_json(exc.format_message(), exc.exit_code)))
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:

@@ -49,9 +49,11 @@ def diff_text(diff: str) -> Text:
 
 
 def print_regions(console: Console, regions: Sequence[Any], limit: int = 12) -> None:
+    from rich.markup import escape
+
     for region in regions[:limit]:
-        symbol = f"  {region.symbol}" if region.symbol else ""
-        console.print(f"  [bold]{region.path}[/]:{region.start_line}-{region.end_line}{symbol}"
+        symbol = f"  {escape(region.symbol)}" if region.symbol else ""
+        console.print(f"  [bold]{escape(region.path)}[/]:{region.start_line}-{region.end_line}{symbol}"
                       f"  [dim]{region.kind} · score {region.score:.2f}[/]", highlight=False)
     if len(regions) > limit:
         console.print(f"  [dim]… and {len(regions) - limit} more[/]")

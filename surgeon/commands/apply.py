@@ -4,6 +4,7 @@ unambiguous, and stage it on a review branch (or write it with --in-place, or on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -242,6 +243,12 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
 
     diff_text = extract_diff(reply) or reply
     result = patch_working_tree(repo.root, diff_text, options)
+    if result.ok:
+        from surgeon.validate.secrets import check_changes
+
+        secrets = check_changes(result.changes)
+        if secrets:  # a placeholder or a new secret never lands in a file, whoever wrote the diff
+            result = dataclasses.replace(result, ok=False, refusals=tuple(secrets))
     if not result.ok:
         render_refused(result, as_json)
         ctx.exit(1)

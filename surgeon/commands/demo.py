@@ -91,11 +91,12 @@ def demo(live: bool, model: str | None, keep: bool) -> None:
         console.print()
         untouched = "[green]untouched[/]" if before == after else "[red]CHANGED[/]"
         console.print(f"working tree, index and current branch: {untouched}")
-        if outcome.staged:
-            console.print(f"the change waits on [bold]{outcome.staged.branch}[/]; in that repository: "
-                          f"surgeon show {outcome.staged.id} / accept / discard")
-        if keep:
-            console.print(f"kept: {repo_path}")
+        if outcome.staged and keep:
+            console.print(f"the change waits on [bold]{outcome.staged.branch}[/] in {repo_path}: "
+                          f"cd there and run surgeon show {outcome.staged.id} / accept / discard")
+        elif outcome.staged:
+            console.print(f"the change waited on [bold]{outcome.staged.branch}[/]; the temporary repository is "
+                          "removed now (run `surgeon demo --keep` to explore it)")
         if outcome.status != "staged":
             sys.exit(1)
     finally:

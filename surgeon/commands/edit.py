@@ -12,11 +12,32 @@ from surgeon.config import load_config
 from surgeon.repo import find_repo
 
 
+class PathsOption(click.Option):
+    """`--files a.py b.py`: an option that also takes the words after it that look like paths
+    (no leading dash, no spaces), so both `--files a --files b` and `--files a b` work."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if option is None:
+                continue
+            take_one = option.process
+
+            def process(value: Any, state: Any, take_one: Any = take_one) -> None:
+                take_one(value, state)
+                while state.rargs and not state.rargs[0].startswith("-") and not any(
+                        ch.isspace() for ch in state.rargs[0]):
+                    take_one(state.rargs.pop(0), state)
+
+            option.process = process
+
+
 @click.command()
 @click.argument("instruction")
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
-@click.option("--files", "files", multiple=True, metavar="PATH",
-              help="Always show these files to the model (repeatable; also accepts several paths).")
+@click.option("--files", "files", cls=PathsOption, multiple=True, metavar="PATH...",
+              help="Always show these files to the model: --files a.py b.py, or repeat --files.")
 @click.option("--budget", type=int, help="Tokens of located context shown to the model (default 8000).")
 @click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-5-5, openai:gpt-4o, script:replies.json.")
 @click.option("--check", help="Gate command run on the staged commit in a temporary worktree, e.g. 'pytest -q'.")
@@ -117,6 +138,8 @@ class EditView:
         render_progress(self.err, progress)
 
     def event(self, name: str, payload: dict[str, Any]) -> None:
+        from rich.markup import escape as e
+
         from surgeon.render import diff_text, print_regions
 
         out = self.out
@@ -126,47 +149,50 @@ class EditView:
                       f"[dim]({located.files_indexed} files indexed, {located.seconds:.2f}s)[/]")
             print_regions(out, located.regions)
         elif name == "withheld":
-            out.print(f"[yellow]withheld[/] (never sent: secret files or .surgeonignore): {', '.join(payload['paths'])}")
+            for path, reason in payload["reasons"].items():
+                out.print(f"[yellow]withheld[/] {e(path)}: {e(reason)}")
         elif name == "model_start":
-            out.print(f"[bold]attempt {payload['attempt']}[/] asking {payload['model']} …")
+            out.print(f"[bold]attempt {payload['attempt']}[/] asking {e(payload['model'])} …")
         elif name == "refused":
             out.print(f"[red]refused[/] attempt {payload['attempt']}:")
             for error in payload["errors"]:
-                out.print(f"  [red]✗[/] {error}")
+                out.print(f"  [red]✗[/] {e(str(error))}")
             out.print("  [dim]the reasons go back to the model[/]")
         elif name == "blocked":
             for error in payload["errors"]:
-                out.print(f"[red]not staged[/]: {error}")
+                out.print(f"[red]not staged[/]: {e(str(error))}")
         elif name == "validated":
             result = payload["result"]
-            out.print(diff_text(result.normalised))
+            out.print(diff_text(result.normalised), end="")
             for repair in result.repairs:
-                out.print(f"  [yellow]repaired[/] {repair}")
-            verdicts = " · ".join(f"{k} [green]{v}[/]" for k, v in payload["verdicts"].items())
-            out.print(f"[bold]validators[/] {verdicts} · syntax [green]ok[/] · minimality [green]ok[/]")
+                out.print(f"  [yellow]repaired[/] {e(repair)}")
+            verdicts = " · ".join(f"{e(k)} [green]{e(v)}[/]" for k, v in payload["verdicts"].items())
+            out.print(f"[bold]validators[/] {verdicts}")
         elif name == "staged":
             staged = payload["staged"]
-            out.print(f"[bold green]staged[/] {staged.branch} [dim]({staged.commit[:10]}, "
+            out.print(f"[bold green]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]}, "
                       f"+{staged.lines_added} -{staged.lines_removed})[/]")
         elif name == "gate_start":
-            out.print(f"[bold]gate[/] running `{payload['command']}` in a temporary worktree …")
+            out.print(f"[bold]gate[/] running `{e(payload['command'])}` in a temporary worktree …")
         elif name == "gate":
             gate = payload["gate"]
             verdict = "[green]passed[/]" if gate.passed else ("[red]timed out[/]" if gate.timed_out else "[red]failed[/]")
             out.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
             if not gate.passed and gate.output_tail:
-                out.print(f"[dim]{gate.output_tail}[/]")
+                out.print(f"[dim]{e(gate.output_tail)}[/]")
         elif name == "discarded":
-            out.print(f"[yellow]discarded[/] {payload['staged'].branch}; the failure goes back to the model")
+            out.print(f"[yellow]discarded[/] {e(payload['staged'].branch)}; the failure goes back to the model")
 
     def summary(self, outcome: Any) -> None:
+        from rich.markup import escape as e
+
         from surgeon.model.pricing import cost_text
 
         out = self.out
         tokens = f"{outcome.total('input_tokens')} in / {outcome.total('output_tokens')} out"
         if outcome.total("cache_read_tokens"):
             tokens += f" ({outcome.total('cache_read_tokens')} cached)"
-        out.print(f"[bold]usage[/] {outcome.model}: {tokens}, {cost_text(outcome.cost)}, "
+        out.print(f"[bold]usage[/] {e(outcome.model)}: {tokens}, {cost_text(outcome.cost)}, "
                   f"{len(outcome.attempts)} attempt(s)")
         if outcome.status == "staged":
             out.print(f"review: [bold]surgeon show {outcome.staged.id}[/] · keep: [bold]surgeon accept "
@@ -174,6 +200,6 @@ class EditView:
         elif outcome.status == "proposed":
             out.print("[bold]dry run[/]: nothing was written")
         else:
-            out.print(f"[bold red]no change staged[/]: {len(outcome.attempts)} attempt(s) refused. Reasons:")
+            out.print(f"[bold red]no change staged[/] after {len(outcome.attempts)} attempt(s). Reasons:")
             for error in outcome.errors:
-                out.print(f"  [red]✗[/] {error}")
+                out.print(f"  [red]✗[/] {e(str(error))}")

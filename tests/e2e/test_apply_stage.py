@@ -85,3 +85,34 @@ def test_apply_outside_a_repository(tmp_path):
     result = run_surgeon("apply", "fix.patch", cwd=tmp_path)
     assert result.code == 2
     assert "not inside a git repository" in result.stderr
+
+
+def test_apply_refuses_placeholders_and_new_secrets(tmp_path):
+    repo = make_repo(tmp_path / "r", {"app.py": APP})
+    before = repo_state(repo)
+    placeholder = PATCH.replace("+TIMEOUT = 10", '+TIMEOUT = "<<SECRET_1>>"')
+    token = PATCH.replace("+TIMEOUT = 10", '+TIMEOUT = 10\n+TOKEN = "ghp_zyxwvutsrqponmlkjihgfedcba0987654321ZZ"')
+    for patch in (placeholder, token):
+        for mode in ((), ("--in-place",)):
+            result = run_surgeon("apply", "-", "--json", *mode, cwd=repo, input=patch)
+            assert result.code == 1, result.stdout
+            [error] = json.loads(result.stdout)["errors"]
+            assert error["path"] == "app.py"
+            assert "secret" in error["reason"].lower() or "placeholder" in error["reason"].lower()
+    assert (repo / "app.py").read_text() == APP
+    assert git(repo, "branch", "--list", "surgeon/*") == ""
+    assert repo_state(repo) == before
+
+
+def test_json_errors_are_one_object_on_stdout(tmp_path):
+    repo = make_repo(tmp_path / "r", {"app.py": APP})
+    (repo / "app.py").write_text(APP + "# wip\n")
+    result = run_surgeon("apply", "-", "--json", cwd=repo, input=PATCH)
+    assert result.code == 1
+    out = json.loads(result.stdout)
+    assert out["status"] == "refused" and out["files"] == ["app.py"]
+    assert "--base worktree" in out["errors"][0]["reason"]
+    unknown = run_surgeon("show", "nosuchid", "--json", cwd=repo)
+    assert unknown.code == 1 and json.loads(unknown.stdout)["status"] == "refused"
+    usage = run_surgeon("edit", "--json", cwd=repo)
+    assert usage.code == 2 and json.loads(usage.stdout)["status"] == "error"

@@ -288,3 +288,60 @@ def test_a_placeholder_written_into_a_file_is_refused(tmp_path, fake_model):
     assert result.code == 1
     out = json.loads(result.stdout)
     assert "SECRET_7" in out["errors"][0]["reason"] or "placeholder" in out["errors"][0]["reason"]
+
+
+def test_files_takes_several_paths_after_one_flag(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = edit(shop, fake_model, "set TAX_RATE to 0.25", "--files", "pricing.py", "deploy/site.conf")
+    assert result.code == 0, result.stdout + result.stderr
+    assert {"pricing.py", "deploy/site.conf"} <= set(json.loads(result.stdout)["shown_files"])
+
+
+@pytest.mark.parametrize("bad", ["../outside.py", ".git/config", "link.py", "nope.py", ".env"])
+def test_files_refuses_what_must_not_be_shown(shop, fake_model, bad):
+    (shop.parent / "outside.py").write_text("SECRET_PLAN = 1\n")
+    (shop / "link.py").symlink_to(shop.parent / "outside.py")
+    (shop / ".env").write_text("DB_PASSWORD=hunter2hunter2\n")
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = run_surgeon("edit", "set TAX_RATE", "--files", bad, cwd=shop, env=fake_model.env())
+    assert result.code == 2, result.stdout
+    assert bad.split("/")[-1] in result.stderr and "Traceback" not in result.stderr
+    assert fake_model.requests == []
+
+
+def test_settings_are_checked_before_any_model_call(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    for env in ({"SURGEON_MAX_ATTEMPTS": "0"}, {"SURGEON_CHECK_TIMEOUT": "-1", "SURGEON_CHECK": "true"}):
+        result = run_surgeon("edit", "set TAX_RATE to 0.25", cwd=shop, env={**fake_model.env(), **env})
+        assert result.code == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+    assert fake_model.requests == []
+    assert surgeon_branches(shop) == []
+
+
+def test_gate_timeout_is_reported_as_a_timeout(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--check", "sleep 30", "--max-attempts", "1", "--json",
+                         cwd=shop, env={**fake_model.env(), "SURGEON_CHECK_TIMEOUT": "1"})
+    assert result.code == 1
+    out = json.loads(result.stdout)
+    assert out["attempts"][0]["check"]["timed_out"] is True
+    assert "timed out after 1 s" in out["errors"][0]["reason"]
+    assert surgeon_branches(shop) == []
+
+
+def test_files_that_are_not_utf8_are_withheld(tmp_path, fake_model):
+    repo = make_repo(tmp_path / "r", {"pricing.py": PRICING, "menu.txt": "caf\xe9 au lait: TAX_RATE\n".encode("latin-1")})
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = run_surgeon("edit", "set TAX_RATE to 0.25 (menu.txt too)", cwd=repo, env=fake_model.env())
+    assert result.code == 0, result.stdout + result.stderr
+    assert "withheld menu.txt: not UTF-8" in result.stdout
+    assert "caf" not in fake_model.all_text()
+
+
+def test_labels_are_printed_as_text_not_markup(shop, tmp_path):
+    script = tmp_path / "[bold]replies.json"
+    script.write_text(json.dumps([TAX_DIFF.replace("{rate}", "0.25")]))
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--model", f"script:{script}", cwd=shop)
+    assert result.code == 0, result.stdout + result.stderr
+    assert "[bold]replies.json" in result.stdout
