@@ -194,7 +194,7 @@ class _FileEdit:
         texts, endings = self.texts, self.endings
         ending = _dominant_ending(endings, fallback_ending)
         new_texts: list[str] = []
-        new_endings: list[str] = []
+        new_endings: list[str | None] = []  # None: an added line with no removed line to pair with
         ops: list[normalise.Op] = []
 
         def keep(old_line: int) -> None:
@@ -207,19 +207,21 @@ class _FileEdit:
             for old_line in range(at, block.start):
                 keep(old_line)
             ops.extend(normalise.Op(old_line, None) for old_line in range(block.start, block.end))
-            for added in block.added:
+            replaced = endings[block.start : block.end]
+            for k, added in enumerate(block.added):
                 ops.append(normalise.Op(None, len(new_texts)))
                 new_texts.append(added)
-                new_endings.append(ending)
+                # an added line that takes the place of a removed one keeps that line's ending
+                new_endings.append(replaced[k] if k < len(replaced) and replaced[k] else None)
             at = block.end
         for old_line in range(at, len(texts)):
             keep(old_line)
 
+        filled = _neighbour_endings(new_endings, ending)
         final_newline = self._final_newline([p.hunk for p in placed if p.end == len(texts)])
         if new_texts:
-            new_endings = [e or ending for e in new_endings[:-1]] + [
-                (new_endings[-1] or ending) if final_newline else ""]
-        content = "".join(t + e for t, e in zip(new_texts, new_endings, strict=True))
+            filled = [e or ending for e in filled[:-1]] + [(filled[-1] or ending) if final_newline else ""]
+        content = "".join(t + e for t, e in zip(new_texts, filled, strict=True))
         return Edited(content, ops, self.repairs)
 
     def _final_newline(self, hunks_at_end: list[ParsedHunk]) -> bool:
@@ -232,6 +234,23 @@ class _FileEdit:
             if hunk.new_no_newline and final_newline and not hunk.old_no_newline:
                 return False
         return final_newline
+
+
+def _neighbour_endings(endings: Sequence[str | None], dominant: str) -> list[str]:
+    """`endings` with each None (an added line that replaces nothing) set to the ending of the
+    line above it, or of the first line below it that has one when nothing is above; `dominant`
+    when that neighbour has no ending (a last line without a final newline) or there is none.
+    The endings that are already set are never changed."""
+    below = next((e for e in endings if e is not None), None) or dominant
+    out: list[str] = []
+    for found in endings:
+        if found is not None:
+            out.append(found)
+        elif out:
+            out.append(out[-1] or dominant)
+        else:
+            out.append(below)
+    return out
 
 
 def _dominant_ending(endings: Sequence[str], fallback: str) -> str:
