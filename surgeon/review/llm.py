@@ -44,11 +44,15 @@ def change_text(root, chosen: Scope, never_sent: set[str]) -> str:
     return "".join(parts)
 
 
-def build_request(findings: Sequence[Finding], description: str, diff: str) -> tuple[str, str]:
+def build_request(findings: Sequence[Finding], description: str, diff: str, never_sent: set[str] = frozenset()
+                  ) -> tuple[str, str]:
+    """The system prompt and the request. Findings in files never sent are named by path, line and rule
+    only: not even a message about their content leaves the machine."""
     from surgeon import prompts
 
     system, _, request = prompts.template("review").partition("=== request ===\n")
-    listed = "\n".join(f"- {f.path}:{f.line} {f.rule}: {f.message}" for f in findings) or "(none)"
+    listed = "\n".join(f"- {f.path}:{f.line} {f.rule} (file not sent)" if f.path in never_sent
+                       else f"- {f.path}:{f.line} {f.rule}: {f.message}" for f in findings) or "(none)"
     for key, value in (("findings", listed), ("description", description), ("diff", diff)):
         request = request.replace("{" + key + "}", value)
     return system.strip() + "\n", request
@@ -154,9 +158,9 @@ def review_with_model(repo, config, chosen: Scope, findings: list[Finding], *, m
         diff = diff[:MAX_CHARS]
         notes.append(f"--llm: the change is longer than {MAX_CHARS} characters; the model saw the first part only")
     redactor = Redactor()
+    system, request = build_request(findings, chosen.description, diff, never)
     # The mechanical secret findings are hidden too, even where the redactor's detectors would miss them.
-    diff = _mask_found_secrets(diff, findings, {f.path: f for f in chosen.files})
-    system, request = build_request(findings, chosen.description, diff)
+    request = _mask_found_secrets(request, findings, {f.path: f for f in chosen.files})
     system, request = redactor.redact(system), redactor.redact(request)
     provider = make_provider(spec, config)
     completion = provider.complete([system], [{"role": "user", "content": request}], task="review")
@@ -176,7 +180,7 @@ def review_with_model(repo, config, chosen: Scope, findings: list[Finding], *, m
     return LlmOutcome(merged, notes)
 
 
-def _mask_found_secrets(diff: str, findings: Sequence[Finding], files: dict[str, SourceFile]) -> str:
+def _mask_found_secrets(text: str, findings: Sequence[Finding], files: dict[str, SourceFile]) -> str:
     for finding in findings:
         if not finding.rule.startswith("secret.") or finding.span is None:
             continue
@@ -186,5 +190,5 @@ def _mask_found_secrets(diff: str, findings: Sequence[Finding], files: dict[str,
         start, end = finding.span
         value = file.line(finding.line)[start:end]
         if len(value) >= 6:
-            diff = diff.replace(value, "<<SECRET_HIDDEN>>")
-    return diff
+            text = text.replace(value, "<<SECRET_HIDDEN>>")
+    return text

@@ -86,3 +86,59 @@ def test_a_diff_writing_a_placeholder_is_dropped(tmp_path, fake_model):
 def test_parse_reply_reads_json_lines_among_prose():
     objects, broken = parse_reply('Here you go:\n```\n{"file": "a.py", "line": 1}\n{"file": broken\n```\n')
     assert objects == [{"file": "a.py", "line": 1}] and broken == 1
+
+
+# Planted secrets, built at run time so this file holds none whole. Each is random enough that any
+# 4-character piece of it turning up in what the model receives means the secret leaked.
+ENV_PASSWORD = "Xy9k" + "Lm2Qr7vT4w"
+ENV_TOKEN = "ghp_" + "9fQz2Lp7Xw4Rk8Tn3Vb6Hj1Mc5Gd0Ys8Ue3R"
+PY_PASSWORD = "Pq7z" + "Wm3Rt8Kc5J"
+PY_AWS = "AKIA" + "Q7ZR4TM2XW9PLK3B"
+PY_KEY_BODY = "MIIEowIBAAKCAQEA" + "q8Zr3Vx7Lm2Np9Kt4Wb6Hc1Jf5Gd0Ys8Ue3Ri7To2Pa4Sl9Dk6Fj1Mn5Bv0Cx8Qz"
+PLANTED = (ENV_PASSWORD, ENV_TOKEN, PY_PASSWORD, PY_AWS, PY_KEY_BODY)
+
+
+def leaked_pieces(text: str, secrets=PLANTED, size: int = 4) -> set[str]:
+    return {s[i:i + size] for s in secrets for i in range(len(s) - size + 1) if s[i:i + size] in text}
+
+
+def strings_in(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [text for item in items for text in strings_in(item)]
+
+
+def test_no_piece_of_a_secret_reaches_the_model_or_any_message(tmp_path, fake_model):
+    repo = make_repo(tmp_path / "r", {"README.md": "shop\n"})
+    (repo / ".env").write_text(f"DB_PASSWORD={ENV_PASSWORD}\nGITHUB_TOKEN={ENV_TOKEN}\n")
+    (repo / "app").mkdir()
+    begin, end = "-----BEGIN RSA " + "PRIVATE KEY-----", "-----END RSA " + "PRIVATE KEY-----"
+    (repo / "app" / "config.py").write_text(
+        f'db_password = "{PY_PASSWORD}"\nAWS_ACCESS_KEY_ID = "{PY_AWS}"\n'
+        f'SIGNING_KEY = """{begin}\n{PY_KEY_BODY}\n{end}\n"""\n' + QUERY)
+    git(repo, "add", "-A")
+    fake_model.script([""])
+    result = run_surgeon("review", "--llm", "--json", cwd=repo, env=fake_model.env())
+    assert result.code == 1, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    rules = {(f["path"], f["rule"]) for f in findings}
+    assert {(".env", "secret.password"), (".env", "secret.github"), ("app/config.py", "secret.password"), ("app/config.py", "secret.aws"),
+            ("app/config.py", "secret.private-key")} <= rules
+    sent = fake_model.all_text()
+    assert "+++ b/app/config.py" in sent and "SELECT * FROM users" in sent  # the change was sent...
+    assert leaked_pieces(sent) == set()  # ...but not one piece of a secret
+    assert "GITHUB_TOKEN" not in sent and "DB_PASSWORD" not in sent  # nothing of .env's content
+    (request,) = fake_model.requests
+    prompt = "\n".join(strings_in(request.body))
+    env_lines = [line for line in prompt.splitlines() if ".env" in line]  # its findings: path, line, rule only
+    assert "- .env:1 secret.password (file not sent)" in env_lines
+    assert all(line.endswith("(file not sent)") or line.startswith("surgeon review: note") for line in env_lines)
+    assert "…" not in sent
+    for finding in findings:  # no message, in any output, carries a piece of the secret it is about
+        assert leaked_pieces(finding["message"]) == set() and "…" not in finding["message"], finding
+    for args in (("review", "--sarif"), ("review",)):
+        shown = run_surgeon(*args, cwd=repo)
+        messages = [r["message"]["text"] for r in json.loads(shown.stdout)["runs"][0]["results"]] \
+            if "--sarif" in args else [line for line in shown.stdout.splitlines() if "secret." in line]
+        assert messages and all(leaked_pieces(m) == set() for m in messages), messages

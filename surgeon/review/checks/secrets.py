@@ -219,10 +219,6 @@ def _has_key_material(file: SourceFile, number: int, line: str) -> bool:
     return False
 
 
-def _mask(value: str) -> str:
-    return value[:4] + "…" if len(value) > 8 else "…"
-
-
 def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
     findings: list[Finding] = []
     keyword_ok = (file.language in _KEYWORD_LANGUAGES and not file.is_test and not file.is_lock
@@ -244,7 +240,7 @@ def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
                 start = max(line.find(value), 0)
                 findings.append(Finding(
                     file.path, number, detector.rule, "high",
-                    f"{detector.kind} ({_mask(value)}) added: load it from the environment or a secret store, "
+                    f"{detector.kind} added: load it from the environment or a secret store, "
                     "and rotate it if it was ever pushed",
                     fingerprint=fingerprint(detector.rule, file.path, value), span=(start, start + len(value)),
                 ))
@@ -261,7 +257,7 @@ def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
                 start = max(line.find(value), 0)
                 findings.append(Finding(
                     file.path, number, "secret.password", "high",
-                    f"a secret-sounding setting is assigned a literal ({_mask(value)}): load it from the "
+                    "a secret-sounding setting is assigned a literal: load it from the "
                     "environment or a secret store",
                     fingerprint=fingerprint("secret.password", file.path, value), span=(start, start + len(value)),
                 ))
