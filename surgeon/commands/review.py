@@ -113,12 +113,12 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
     for note in notes:
         click.echo(f"surgeon review: note: {note}", err=True)
     if fix:  # after the report, so a refusal to stage never hides the findings
-        click.echo(_stage_fixes(repo, findings, files), err=True)
+        click.echo(_stage_fixes(repo, findings, files, judged_index=chosen.content_ref == ""), err=True)
     if blocking:
         ctx.exit(1)
 
 
-def _stage_fixes(repo, findings, files) -> str:
+def _stage_fixes(repo, findings, files, *, judged_index: bool) -> str:
     from surgeon.review import fixes
 
     result, fix_notes, used = fixes.combined_fix(findings, files)
@@ -126,6 +126,8 @@ def _stage_fixes(repo, findings, files) -> str:
         click.echo(f"surgeon review: note: {note}", err=True)
     if result is None:
         return "surgeon review: --fix: no mechanical fix to stage"
+    if judged_index:
+        result = _onto_partly_staged_files(repo.root, result)
     from surgeon.stage import stage_diff
 
     rules = sorted({f.rule for f in used})
@@ -134,6 +136,33 @@ def _stage_fixes(repo, findings, files) -> str:
     return (f"surgeon review: staged {len(used)} fix(es) on {staged.branch} "
             f"(+{staged.lines_added} -{staged.lines_removed}); see it with `surgeon show {staged.id}`, "
             f"take it with `surgeon accept {staged.id}`")
+
+
+def _onto_partly_staged_files(root: Path, result):
+    """The review judged the staged content. Where a file also has edits that are not staged, the review
+    branch is built on the working-tree version (as for any uncommitted work), so the same fix is moved
+    there; `surgeon accept` then writes it into the working tree, keeping those edits."""
+    from surgeon.errors import Refused
+    from surgeon.review import fixes
+
+    def worktree(path: str) -> bytes | None:
+        target = root / path
+        return target.read_bytes() if target.is_file() and not target.is_symlink() else None
+
+    partly = sorted(c.path for c in result.changes if worktree(c.path) != c.old_content)
+    if not partly:
+        return result
+    listed = ", ".join(partly)
+    moved = fixes.onto_other_content(result, worktree)
+    if moved is None:
+        raise Refused(
+            f"--fix: {listed} has edits that are not staged (the working tree differs from the index), and the "
+            "fix for the staged content does not fit the working-tree version. Nothing staged. Stage the other "
+            "edits (git add) or stash them (git stash --keep-index), then run `surgeon review --fix` again.")
+    click.echo(f"surgeon review: note: {listed} has edits that are not staged; the fix for the staged content "
+               "is staged on top of the working-tree version (your other edits kept). After `surgeon accept`, "
+               "`git add` the fixed lines.", err=True)
+    return moved
 
 
 def _color() -> bool | None:

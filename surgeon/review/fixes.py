@@ -60,7 +60,7 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str | None:
     return text
 
 
-def unified_diff(path: str, old: str, new: str) -> str:
+def unified_diff(path: str, old: str, new: str, context: int = 3) -> str:
     """A git-style unified diff (a/ b/ names, 3 lines of context) from `old` to `new`."""
     def split(text: str) -> list[str]:
         parts = [line + "\n" for line in text.split("\n")]
@@ -68,7 +68,7 @@ def unified_diff(path: str, old: str, new: str) -> str:
         return [part for part in parts if part]
 
     out = []
-    for line in difflib.unified_diff(split(old), split(new), f"a/{path}", f"b/{path}", n=3):
+    for line in difflib.unified_diff(split(old), split(new), f"a/{path}", f"b/{path}", n=context):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
@@ -261,3 +261,34 @@ def combined_fix(findings: Sequence[Finding], files: Mapping[str, SourceFile]):
         notes.append(f"combined fixes refused by the diff engine: {why}")
         return None, notes, []
     return result, notes, used
+
+
+def onto_other_content(result, read_file: Callable[[str], bytes | None]):
+    """The same fix applied to other content of its files: the working tree, when the review judged the
+    staged content and the file has edits that are not staged. Tries 3, 1 and 0 lines of context (a
+    neighbouring line may be the one edited since); without context, only lines found exactly once and
+    never a bare insertion. Returns the new PatchResult, or None unless the diff engine places every hunk
+    and removes and adds the same lines."""
+    from surgeon.diff import ApplyOptions, apply_patch
+
+    def changed_lines(diff: str) -> list[str]:
+        return [line for line in diff.splitlines() if line.startswith(("+", "-"))]
+
+    def each_removed_line_once(diff: str) -> bool:
+        lines: list[str] = []
+        for line in diff.splitlines():
+            if line.startswith("+++ b/"):
+                lines = (read_file(line[6:]) or b"").decode("utf-8", "replace").split("\n")
+            elif line.startswith("-") and not line.startswith("--- a/") and lines.count(line[1:]) != 1:
+                return False
+        return True
+
+    for context in (3, 1, 0):
+        diff = "".join(unified_diff(c.path, c.old_content.decode("utf-8"), c.new_content.decode("utf-8"), context)
+                       for c in result.changes)
+        if context == 0 and (re.search(r"^@@ -\d+,0 ", diff, re.MULTILINE) or not each_removed_line_once(diff)):
+            return None
+        moved = apply_patch(diff, read_file, ApplyOptions(allow_rewrite=True))
+        if moved.ok and changed_lines(moved.normalised) == changed_lines(result.normalised):
+            return moved
+    return None

@@ -203,12 +203,35 @@ def test_default_path_imports_no_model_sdk_grammar_or_rich(tmp_path):
     assert imported.isdisjoint({"anthropic", "openai", "tree_sitter", "git", "rich", "prompt_toolkit"})
 
 
-def test_fix_refused_when_the_working_tree_differs_from_the_index(tmp_path):
-    repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    server_tokens on;\n}\n"})
-    (repo / "deploy/site.conf").write_text("http {\n    server_tokens on;\n    gzip on;\n}\n")  # not staged
+NGINX_STAGED = "http {\n    server_tokens off;\n    proxy_read_timeout 3600s;\n    gzip on;\n}\n"
+
+
+def test_fix_on_a_partly_staged_file_fixes_the_staged_line_and_keeps_the_other_edits(tmp_path):
+    repo = staged_repo(tmp_path, {"nginx.conf": NGINX_STAGED})
+    worktree = NGINX_STAGED.replace("gzip on;", "gzip off;")  # edited after `git add`, not staged
+    (repo / "nginx.conf").write_text(worktree)
     before = repo_state(repo)
     result = run_surgeon("review", "--fix", cwd=repo)
-    assert result.code == 1 and "risky.server-tokens" in result.stdout  # the report comes first
-    assert "nothing staged" in result.stderr and "Traceback" not in result.stderr
+    assert result.code == 0 and "timeout.nginx" in result.stdout, result.stderr
+    assert "differs from the file the diff was made against" not in result.stderr
+    assert "autocrlf" not in result.stderr and "nginx.conf has edits that are not staged" in result.stderr
+    (branch,) = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/surgeon/").split()
+    assert git(repo, "show", f"{branch}:nginx.conf") == worktree.replace("3600s", "60s")
+    assert git(repo, "diff", f"{branch}~1", branch).count("\n+ ") == 1  # the fix alone, on the snapshot
+    assert repo_state(repo) == before  # working tree and index untouched
+    accepted = run_surgeon("accept", branch.rsplit("-", 1)[-1], cwd=repo)
+    assert accepted.code == 0, accepted.stderr
+    assert (repo / "nginx.conf").read_text() == worktree.replace("3600s", "60s")
+
+
+def test_fix_refused_plainly_when_the_flagged_line_was_edited_again_without_staging(tmp_path):
+    repo = staged_repo(tmp_path, {"nginx.conf": NGINX_STAGED})
+    (repo / "nginx.conf").write_text(NGINX_STAGED.replace("3600s", "7200s"))  # not staged
+    before = repo_state(repo)
+    result = run_surgeon("review", "--fix", cwd=repo)
+    assert result.code == 1 and "timeout.nginx" in result.stdout  # the report comes first
+    assert "working tree differs from the index" in result.stderr and "git stash --keep-index" in result.stderr
+    assert "autocrlf" not in result.stderr and "Nothing staged" in result.stderr
+    assert "Traceback" not in result.stderr
     assert git(repo, "for-each-ref", "refs/heads/surgeon/") == ""
     assert repo_state(repo) == before

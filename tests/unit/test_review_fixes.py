@@ -2,7 +2,14 @@
 
 from surgeon.review.engine import run_checks
 from surgeon.review.findings import Finding, TextEdit
-from surgeon.review.fixes import apply_edits, attach_diffs, combined_fix, env_name, unified_diff
+from surgeon.review.fixes import (
+    apply_edits,
+    attach_diffs,
+    combined_fix,
+    env_name,
+    onto_other_content,
+    unified_diff,
+)
 from surgeon.review.scope import SourceFile
 from surgeon.review.settings import ReviewSettings
 
@@ -83,3 +90,20 @@ def test_combined_fix_merges_fixes_per_file_once():
     assert len(used) == 2
     (change,) = result.changes
     assert change.new_content == b"import requests\nA = requests.get('u', timeout=10)\nB = requests.get('v', timeout=10)\n"
+
+
+def test_a_fix_moves_onto_other_content_only_where_it_lands_in_one_place():
+    staged = "http {\n    proxy_read_timeout 3600s;\n    gzip on;\n}\n"
+    sources = {"n.conf": SourceFile("n.conf", staged)}
+    findings, _ = run_checks(list(sources.values()), ReviewSettings())
+    result, _, _ = combined_fix(attach_diffs(findings, sources).findings, sources)
+
+    def moved_onto(text: str):
+        moved = onto_other_content(result, lambda path: text.encode())
+        return None if moved is None else moved.changes[0].new_content.decode()
+
+    shifted = "# edge\n" + staged.replace("gzip on;", "gzip off;")  # lines moved and a neighbour edited
+    assert moved_onto(shifted) == shifted.replace("3600s", "60s")
+    assert moved_onto(staged.replace("3600s", "7200s")) is None  # the flagged line itself changed
+    twice = "# edge\nhttp {\n    proxy_read_timeout 3600s;\n}\nhttp {\n    gzip off;\n    proxy_read_timeout 3600s;\n}\n"
+    assert moved_onto(twice) is None  # two places it could go, neither where it was: no guessing
