@@ -48,7 +48,9 @@ def to_sarif(findings: Sequence[Finding], rules: Mapping[str, str], *, seconds: 
         }
         if finding.fingerprint:
             result["partialFingerprints"] = {"surgeonFingerprint/v1": finding.fingerprint}
-        if finding.diff:
+        # A secret's fix removes the line that holds it: SARIF is uploaded to dashboards, so it
+        # carries no diff (and no replacement text) for secret findings.
+        if finding.diff and not finding.rule.startswith("secret"):
             result["properties"]["diff"] = finding.diff
             result["fixes"] = [{
                 "description": {"text": "surgeon's proposed minimal diff (see properties.diff)"},

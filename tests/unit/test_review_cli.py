@@ -134,6 +134,8 @@ def test_sarif(tmp_path):
     assert "secret.aws" in rules and "timeout.nginx" in rules  # every rule is described
     results = {r["ruleId"]: r for r in run["results"]}
     assert results["secret.aws"]["level"] == "error"
+    assert AWS_ID not in result.stdout  # SARIF is uploaded: no secret, not even in a proposed fix
+    assert "fixes" not in results["secret.aws"] and "diff" not in results["secret.aws"]["properties"]
     tokens = results["risky.server-tokens"]
     assert tokens["level"] == "note" and rules[tokens["ruleIndex"]] == "risky.server-tokens"
     location = tokens["locations"][0]["physicalLocation"]
