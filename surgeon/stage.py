@@ -9,9 +9,13 @@ is checked three ways; if any disagrees the branch is deleted and the change ref
   (c) applying `result.normalised` with `git apply --cached` to a fresh index of the base gives the
       same tree (an independent route from the diff text to the tree).
 
-Content is stored byte for byte (`hash-object --no-filters`): what the diff engine produced is what
-the commit holds. A repository whose clean filters change bytes (core.autocrlf, eol=crlf) is refused
-with a message saying so rather than staged with different bytes.
+The diff engine works on working-tree bytes; the commit holds what `git add` would store for them.
+For a path no conversion applies to (no core.autocrlf, no text/eol/filter/ident/working-tree-encoding
+attribute) that is the bytes themselves, stored with `hash-object --no-filters`. For a converted
+path it is the *clean* form (`hash-object --path=<path>`, plus git's rule that an "auto" eol
+conversion leaves alone a file whose indexed blob already holds a CR): the base check compares the
+cleaned old bytes with the base, and check (c) applies the diff to the working-tree form of the base
+and cleans the result independently of the bytes the engine produced.
 
 Metadata lives in the commit message: a one-line summary, the instruction, and the trailers
 Surgeon-Instruction, Surgeon-Model, Surgeon-Cost and Surgeon-Check (the check *command*). The
@@ -214,6 +218,21 @@ class Git:
                 entries[path] = (mode, oid)
         return entries
 
+    def index_entries(self, paths: Iterable[str], index: Path | None = None) -> dict[str, tuple[str, str]]:
+        """path -> (mode, object id) for those of `paths` in an index (the repository's own
+        index when `index` is None)."""
+        wanted = set(paths)
+        if not wanted:
+            return {}
+        env = None if index is None else {"GIT_INDEX_FILE": str(index)}
+        entries: dict[str, tuple[str, str]] = {}
+        for record in self.z_list("--literal-pathspecs", "ls-files", "-s", "-z", "--", *sorted(wanted), env=env):
+            meta, _, path = record.partition("\t")
+            mode, oid, stage_number = meta.split()
+            if path in wanted and stage_number == "0":
+                entries[path] = (mode, oid)
+        return entries
+
     def changed_paths(self, old: str, new: str) -> list[str]:
         """Every path whose entry differs between two commits (renames as delete + add)."""
         return self.z_list("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
@@ -254,9 +273,110 @@ class Git:
         wanted = set(paths)
         return sorted({record[3:] for record in records if record[3:] in wanted})
 
+    def conversions(self, paths: Iterable[str]) -> dict[str, Conversion]:
+        """path -> how git converts it on `git add` (attributes as the working tree has them)."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return {}
+        autocrlf = self.run("config", "--get", "core.autocrlf", check=False).stdout.decode("utf-8", "replace")
+        autocrlf_mode = _parse_autocrlf(autocrlf.rstrip("\n") if autocrlf else None)
+        fields = self.run(
+            "check-attr", "-z", "--stdin", *CONVERSION_ATTRIBUTES,
+            input="".join(path + "\0" for path in wanted).encode("utf-8", "surrogateescape"),
+        ).stdout.decode("utf-8", "surrogateescape").split("\0")
+        attributes: dict[str, dict[str, str]] = {path: {} for path in wanted}
+        for start in range(0, len(fields) - 2, 3):
+            path, name, value = fields[start : start + 3]
+            attributes.setdefault(path, {})[name] = value
+        return {path: conversion_for(attributes[path], autocrlf_mode) for path in wanted}
+
+    def clean_blob(
+        self, path: str, data: bytes, conversion: Conversion, *, index_blob: str | None, write: bool
+    ) -> str:
+        """The blob id `git add` gives `data` as the working-tree content of `path` (written to
+        the object store when `write`). index_blob: what the index holds at `path` (None: nothing),
+        needed for git's rule that an "auto" eol conversion leaves a file alone whose indexed
+        blob already contains a CR."""
+        eol_converts = conversion.eol == "text"
+        if conversion.eol == "auto":
+            eol_converts = index_blob is None or b"\r" not in self.run("cat-file", "blob", index_blob).stdout
+            if not eol_converts and conversion.other:
+                # hash-object --path would convert the line endings anyway; git add would not.
+                raise Refused(
+                    f"{path}: git keeps this file's CR line endings but also runs a filter on it, which "
+                    "surgeon cannot reproduce exactly; nothing staged (apply it with --in-place instead)"
+                )
+        if not (eol_converts or conversion.other):
+            if not write:
+                return self.blob_id(data)
+            with tempfile.TemporaryDirectory(prefix="surgeon-blob-") as tmp:
+                return self.write_blobs([data], Path(tmp))[0]
+        args = ["hash-object", *(["-w"] if write else []), f"--path={path}", "--stdin"]
+        cleaned = self.run(*args, input=data, check=False)
+        if cleaned.returncode != 0:
+            raise Refused(f"{path}: git's clean filter refused the content ({last_line(cleaned.stderr)}); nothing staged")
+        return cleaned.stdout.decode().strip()
+
+    def smudged(self, path: str, oid: str) -> bytes:
+        """The working-tree bytes git checks a blob out as at `path` (smudge filters, eol)."""
+        return self.run("cat-file", "--filters", f"--path={path}", oid).stdout
+
     def delete_branch(self, ref: str, commit: str) -> None:
         self.run("update-ref", "-d", ref, commit, check=False)
         self.run("notes", f"--ref={NOTES_REF}", "remove", "--ignore-missing", commit, check=False)
+
+
+# Attributes that make git convert a file between the working tree and the repository.
+CONVERSION_ATTRIBUTES = ("text", "crlf", "eol", "filter", "ident", "working-tree-encoding")
+NOT_SET = ("unspecified", "unset")
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How git converts one path on its way into the repository (its clean step)."""
+
+    eol: str = "none"  # "none", "text" (CRLF -> LF always) or "auto" (only text, only without a CR in the index)
+    other: bool = False  # a filter driver, ident or working-tree-encoding applies as well
+
+    @property
+    def converts(self) -> bool:
+        return self.eol != "none" or self.other
+
+
+def _parse_autocrlf(value: str | None) -> str:
+    """core.autocrlf as git reads it: "true", "input" or "false"."""
+    if value is None:
+        return "false"
+    value = value.strip().lower()
+    if value == "input":
+        return "input"
+    if value in ("", "true", "yes", "on") or (value.lstrip("-").isdigit() and int(value) != 0):
+        return "true"
+    return "false"
+
+
+def conversion_for(attributes: Mapping[str, str], autocrlf: str) -> Conversion:
+    """The conversion git's convert.c picks from a path's attributes (check-attr values) and
+    core.autocrlf ("true", "input" or "false")."""
+
+    def eol_action(value: str) -> str | None:
+        if value in ("set", "input"):
+            return "text"
+        if value == "unset":
+            return "none"
+        if value == "auto":
+            return "auto"
+        return None
+
+    action = eol_action(attributes.get("text", "unspecified"))
+    if action is None:
+        action = eol_action(attributes.get("crlf", "unspecified"))
+    if action != "none" and action != "auto" and attributes.get("eol") in ("lf", "crlf"):
+        action = "text"
+    if action is None:
+        action = "auto" if autocrlf in ("true", "input") else "none"
+    other = any(attributes.get(name, "unspecified") not in NOT_SET for name in ("filter", "ident", "working-tree-encoding"))
+    return Conversion(eol=action, other=other)
 
 
 def last_line(stderr: bytes) -> str:
@@ -411,7 +531,8 @@ def stage_diff(
     with tempfile.TemporaryDirectory(prefix="surgeon-stage-") as tmp_name:
         tmp = Path(tmp_name)
         identity = git.identity_env()
-        snapshot = _snapshot(git, head, dirty, tmp, identity) if dirty else None
+        conversions = git.conversions(paths)
+        snapshot = _snapshot(git, head, dirty, tmp, identity, conversions) if dirty else None
         parent = snapshot or head
 
         index = tmp / "index"
@@ -420,27 +541,42 @@ def stage_diff(
         shutil.copyfile(index, check_index)
 
         base_entries = git.tree_entries(parent, paths)
-        _check_against_base(git, changes, base_entries, parent_label="HEAD" if snapshot is None else "the snapshot")
-        expected = _expected_entries(git, changes, base_entries, tmp)
+        parent_label = "HEAD" if snapshot is None else "the snapshot"
+        _check_against_base(git, changes, base_entries, conversions, parent_label)
+        expected = _expected_entries(git, changes, base_entries, conversions, tmp)
+        # A change git's clean step undoes (say, only line endings under core.autocrlf) is no change.
+        unchanged = {
+            path for path, entry in expected.items()
+            if conversions[path].converts and entry is not None and entry == base_entries.get(path)
+        }
+        expected = {path: entry for path, entry in expected.items() if path not in unchanged}
+        if not expected:
+            raise Refused(
+                "the diff changes nothing once git's clean filters (core.autocrlf, .gitattributes) "
+                "are applied; nothing staged"
+            )
         git.update_index(index, expected)
         tree = git.out("write-tree", env={"GIT_INDEX_FILE": str(index)})
         message = commit_message(instruction, model=model, cost=cost, check=check)
         commit = git.out("commit-tree", tree, "-p", parent, input=message.encode(), env=identity)
         short, ref = _create_branch(git, slugify(instruction), commit)
         try:
-            _verify(git, parent, commit, tree, expected, result.normalised, check_index)
+            worktree_view = _worktree_view(git, changes, base_entries, conversions, tmp)
+            _verify(git, parent, commit, tree, expected, result.normalised, check_index,
+                    worktree_view, conversions, base_entries)
         except BaseException:
             git.delete_branch(ref, commit)
             raise
 
-    added = sum(c.lines_added for c in changes)
-    removed = sum(c.lines_removed for c in changes)
+    kept = [c for c in changes if not ({c.path, c.old_path or c.path} <= unchanged)]
+    added = sum(c.lines_added for c in kept)
+    removed = sum(c.lines_removed for c in kept)
     return StagedChange(
         id=short,
         branch=ref.removeprefix("refs/heads/"),
         commit=commit,
         base=parent,
-        files=tuple(paths),
+        files=tuple(path for path in paths if path not in unchanged),
         lines_added=added,
         lines_removed=removed,
         head=head,
@@ -449,10 +585,54 @@ def stage_diff(
     )
 
 
-def _snapshot(git: Git, head: str, paths: Sequence[str], tmp: Path, identity: Mapping[str, str]) -> str:
-    """A commit on top of HEAD holding the working-tree content of exactly `paths`."""
+def _store(
+    git: Git,
+    items: Sequence[tuple[str, str, bytes, str | None]],
+    conversions: Mapping[str, Conversion],
+    tmp: Path,
+    *,
+    write: bool = True,
+) -> list[str]:
+    """Blob ids for (path, mode, working-tree bytes, index blob) items, as `git add` stores them:
+    unconverted files and symlinks byte for byte (in one git call), converted files cleaned."""
+    raw = [
+        number for number, (path, mode, _, _) in enumerate(items)
+        if mode not in REGULAR_MODES or not conversions.get(path, Conversion()).converts
+    ]
+    oids: list[str] = [""] * len(items)
+    if write:
+        raw_oids = git.write_blobs([items[number][2] for number in raw], tmp)
+    else:
+        raw_oids = [git.blob_id(items[number][2]) for number in raw]
+    for number, oid in zip(raw, raw_oids, strict=True):
+        oids[number] = oid
+    for number, (path, _mode, data, index_blob) in enumerate(items):
+        if not oids[number]:
+            oids[number] = git.clean_blob(path, data, conversions[path], index_blob=index_blob, write=write)
+    return oids
+
+
+def stored_blob_id(
+    git: Git, path: str, mode: str, data: bytes, conversion: Conversion, index_entry: tuple[str, str] | None
+) -> str:
+    """The blob id `git add` would give the working-tree file `path` holding `data` (mode: its
+    mode; index_entry: what the index holds at `path`). Nothing is written."""
+    return _store(git, [(path, mode, data, _blob_of(index_entry))], {path: conversion}, Path(), write=False)[0]
+
+
+def _snapshot(
+    git: Git,
+    head: str,
+    paths: Sequence[str],
+    tmp: Path,
+    identity: Mapping[str, str],
+    conversions: Mapping[str, Conversion],
+) -> str:
+    """A commit on top of HEAD holding the working-tree content of exactly `paths` (as `git add`
+    would store it)."""
     filemode = git.run("config", "--bool", "core.fileMode", check=False).stdout.decode().strip() != "false"
     head_entries = git.tree_entries(head, paths)
+    indexed = git.index_entries(paths)
     present: dict[str, tuple[str, bytes]] = {}
     for path in paths:
         full = git.root / path
@@ -472,7 +652,8 @@ def _snapshot(git: Git, head: str, paths: Sequence[str], tmp: Path, identity: Ma
             present[path] = (mode, full.read_bytes())
         else:
             raise Refused(f"{path}: is not a file in the working tree; nothing staged")
-    oids = git.write_blobs([data for _, data in present.values()], tmp)
+    items = [(path, mode, data, _blob_of(indexed.get(path))) for path, (mode, data) in present.items()]
+    oids = _store(git, items, conversions, tmp)
     entries: dict[str, tuple[str, str] | None] = {path: None for path in paths}
     for (path, (mode, _)), oid in zip(present.items(), oids, strict=True):
         entries[path] = (mode, oid)
@@ -485,10 +666,20 @@ def _snapshot(git: Git, head: str, paths: Sequence[str], tmp: Path, identity: Ma
     return git.out("commit-tree", tree, "-p", head, input=message.encode(), env=identity)
 
 
+def _blob_of(entry: tuple[str, str] | None) -> str | None:
+    """The blob of a regular-file entry (what git's "CR already in the index" rule reads)."""
+    return entry[1] if entry is not None and entry[0] in REGULAR_MODES else None
+
+
 def _check_against_base(
-    git: Git, changes: Sequence[Any], base_entries: Mapping[str, tuple[str, str]], parent_label: str
+    git: Git,
+    changes: Sequence[Any],
+    base_entries: Mapping[str, tuple[str, str]],
+    conversions: Mapping[str, Conversion],
+    parent_label: str,
 ) -> None:
-    """The diff was made against some file content; the base must hold exactly that content."""
+    """The diff was made against some working-tree content; cleaned as git would clean it, that
+    content must be exactly what the base holds."""
     for change in changes:
         source = change.old_path or change.path
         if change.old_content is None:
@@ -500,34 +691,62 @@ def _check_against_base(
         entry = base_entries.get(source)
         if entry is None:
             raise Refused(f"{source}: the diff changes this file but it is not in {parent_label}; nothing staged")
-        if git.blob_id(change.old_content) != entry[1]:
+        item = (source, entry[0], change.old_content, _blob_of(entry))
+        if _store(git, [item], conversions, Path(), write=False)[0] != entry[1]:
             raise Refused(
                 f"{source}: the content in {parent_label} differs from the file the diff was made against "
-                "(it changed meanwhile, or a git filter such as core.autocrlf rewrites it); nothing staged"
+                "(it changed meanwhile); nothing staged"
             )
         if change.old_path and change.old_path != change.path and change.path in base_entries:
             raise Refused(f"{change.path}: the diff renames {change.old_path} onto an existing file; nothing staged")
 
 
 def _expected_entries(
-    git: Git, changes: Sequence[Any], base_entries: Mapping[str, tuple[str, str]], tmp: Path
+    git: Git,
+    changes: Sequence[Any],
+    base_entries: Mapping[str, tuple[str, str]],
+    conversions: Mapping[str, Conversion],
+    tmp: Path,
 ) -> dict[str, tuple[str, str] | None]:
     """path -> (mode, blob) for every path the commit writes, None for every path it removes."""
-    written = [c for c in changes if c.new_content is not None]
-    oids = dict(zip((c.path for c in written), git.write_blobs([c.new_content for c in written], tmp), strict=True))
     entries: dict[str, tuple[str, str] | None] = {}
     for change in changes:
         if change.old_path and change.old_path != change.path:
             entries[change.old_path] = None
+    modes: dict[str, str] = {}
     for change in changes:
         if change.new_content is None:
             entries[change.path] = None
             continue
         # Without an explicit new mode the file keeps the mode it has in the base.
         source = change.old_path or change.path
-        mode = _normal_mode(change.new_mode) or base_entries.get(source, ("100644", ""))[0]
-        entries[change.path] = (mode, oids[change.path])
+        modes[change.path] = _normal_mode(change.new_mode) or base_entries.get(source, ("100644", ""))[0]
+    written = [c for c in changes if c.new_content is not None]
+    items = [(c.path, modes[c.path], c.new_content, _blob_of(base_entries.get(c.path))) for c in written]
+    for change, oid in zip(written, _store(git, items, conversions, tmp), strict=True):
+        entries[change.path] = (modes[change.path], oid)
     return entries
+
+
+def _worktree_view(
+    git: Git,
+    changes: Sequence[Any],
+    base_entries: Mapping[str, tuple[str, str]],
+    conversions: Mapping[str, Conversion],
+    tmp: Path,
+) -> dict[str, tuple[str, str] | None]:
+    """For converted files the diff reads: the working-tree bytes it was made against, stored
+    unconverted, so that the normalised diff (working-tree bytes) applies to them."""
+    view = {}
+    for change in changes:
+        source = change.old_path or change.path
+        entry = base_entries.get(source)
+        if change.old_content is None or entry is None or entry[0] not in REGULAR_MODES:
+            continue
+        if conversions[source].converts:
+            view[source] = (entry[0], change.old_content)
+    oids = git.write_blobs([data for _, data in view.values()], tmp)
+    return {path: (mode, oid) for (path, (mode, _)), oid in zip(view.items(), oids, strict=True)}
 
 
 def _create_branch(git: Git, slug: str, commit: str, attempts: int = 20) -> tuple[str, str]:
@@ -558,6 +777,9 @@ def _verify(
     expected: Mapping[str, tuple[str, str] | None],
     normalised: str,
     check_index: Path,
+    worktree_view: Mapping[str, tuple[str, str] | None],
+    conversions: Mapping[str, Conversion],
+    base_entries: Mapping[str, tuple[str, str]],
 ) -> None:
     def refuse(why: str) -> Refused:
         return Refused(f"staging check failed: {why}. The branch was deleted; nothing changed.")
@@ -571,14 +793,28 @@ def _verify(
     for path, entry in expected.items():
         if actual.get(path) != entry:
             raise refuse(f"{path} in the commit is {actual.get(path)} instead of {entry}")
+    # The independent route: the normalised diff (working-tree bytes) applied by git to the base,
+    # with converted files in their working-tree form, then those files cleaned as git would.
+    env = {"GIT_INDEX_FILE": str(check_index)}
+    if worktree_view:
+        git.update_index(check_index, worktree_view)
     applied = git.run(
         "apply", "--cached", "--whitespace=nowarn", "-",
-        input=normalised.encode("utf-8", "surrogateescape"),
-        env={"GIT_INDEX_FILE": str(check_index)}, check=False,
+        input=normalised.encode("utf-8", "surrogateescape"), env=env, check=False,
     )
     if applied.returncode != 0:
         raise refuse(f"the normalised diff does not apply to the base with git apply ({last_line(applied.stderr)})")
-    other = git.out("write-tree", env={"GIT_INDEX_FILE": str(check_index)})
+    converted = [path for path, conversion in conversions.items() if conversion.converts]
+    cleaned: dict[str, tuple[str, str] | None] = {}
+    for path, (mode, oid) in git.index_entries(converted, check_index).items():
+        if mode in REGULAR_MODES:
+            data = git.run("cat-file", "blob", oid).stdout
+            cleaned[path] = (mode, git.clean_blob(
+                path, data, conversions[path], index_blob=_blob_of(base_entries.get(path)), write=True
+            ))
+    if cleaned:
+        git.update_index(check_index, cleaned)
+    other = git.out("write-tree", env=env)
     if other != tree:
         raise refuse("git apply of the normalised diff gives a different tree than the staged commit")
 
