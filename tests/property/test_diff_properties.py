@@ -46,11 +46,41 @@ class Case:
     new: bytes
 
 
+def text_of(raw: str) -> str:
+    return raw.removesuffix("\n").removesuffix("\r")
+
+
+def text_opcodes(old_texts: list[str], new_texts: list[str]) -> list[tuple[str, int, int, int, int]]:
+    return difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes()
+
+
+def intended_endings(old_texts, old_endings, new_texts, fallback: str, final_newline: bool) -> list[str]:
+    """The rule, written from its statement: a kept line keeps its ending; an added line paired
+    (by position in its change block) with a removed line keeps that line's ending; any other
+    added line takes the ending of the line above (below, at the start of the file); the file's
+    dominant ending where that gives none; the last line's ending follows the final newline."""
+    crlf, lf = old_endings.count("\r\n"), old_endings.count("\n")
+    dominant = fallback if crlf == lf == 0 else ("\r\n" if crlf > lf else "\n")
+    new: list[str | None] = [None] * len(new_texts)
+    for tag, a1, a2, b1, b2 in text_opcodes(old_texts, new_texts):
+        for k in range(min(a2 - a1, b2 - b1)):
+            if tag == "equal" or old_endings[a1 + k]:
+                new[b1 + k] = old_endings[a1 + k]
+    for j, found in enumerate(new):
+        if found is None:
+            below = next((e for e in new[j:] if e is not None), None)
+            new[j] = (new[j - 1] if j else below) or dominant
+    endings = [e or dominant for e in new]
+    if endings and not final_newline:
+        endings[-1] = ""
+    return endings
+
+
 @st.composite
-def cases(draw):
-    path = draw(st.sampled_from(["mod.py", "web/app.js", "notes.txt"]))
+def cases(draw, path=None):
+    path = path or draw(st.sampled_from(["mod.py", "web/app.js", "notes.txt"]))
     lines = draw(source_lines(draw(st.integers(1, 40))))
-    ending = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    style = draw(st.sampled_from(["\n", "\n", "\r\n", "mixed", "mixed"]))
     final_newline = draw(st.integers(0, 4)) > 0
     new_lines = list(lines)
     # edits from the bottom up so earlier indices stay valid
@@ -59,33 +89,57 @@ def cases(draw):
         remove = draw(st.integers(0, min(3, len(lines) - spot)))
         insert = draw(source_lines(draw(st.integers(0, 3))))
         new_lines[spot : spot + remove] = insert
-
-    def render(items):
-        if not items:
-            return b""
-        if not final_newline and items[-1] == "":
-            # a blank last line without a newline is no line at all: the bytes would end in a
-            # newline after all, and the edit would change the final newline (kept on purpose)
-            items = [*items[:-1], "end"]
-        text = ending.join(items) + (ending if final_newline else "")
-        return text.encode()
-
-    old, new = render(lines), render(new_lines)
+    if not final_newline:
+        # a blank last line without a newline is no line at all: the bytes would end in a
+        # newline after all, and the edit would change the final newline (kept on purpose)
+        lines, new_lines = ([*items[:-1], "end"] if items and items[-1] == "" else items for items in (lines, new_lines))
+    if style == "mixed":
+        old_endings = draw(st.lists(st.sampled_from(["\n", "\r\n"]), min_size=len(lines), max_size=len(lines)))
+    else:
+        old_endings = [style] * len(lines)
+    if not final_newline:
+        old_endings[-1] = ""
+    new_endings = intended_endings(lines, old_endings, new_lines, "\r\n" if style == "\r\n" else "\n", final_newline)
+    old = "".join(t + e for t, e in zip(lines, old_endings, strict=True)).encode()
+    new = "".join(t + e for t, e in zip(new_lines, new_endings, strict=True)).encode()
     assume(old != new)
+    event(f"endings: {style!r}")
     return Case(path, old, new)
 
 
+class _Aligned(difflib.SequenceMatcher):
+    """difflib's hunk grouping over a given alignment."""
+
+    def __init__(self, opcodes):
+        super().__init__(None, [], [], autojunk=False)
+        self.given = opcodes
+
+    def get_opcodes(self):
+        return self.given
+
+
 def unified_diff(case: Case, context: int = 3) -> str:
-    """A correct git-style diff written here with difflib (quicker than running git each time)."""
+    """A correct git-style diff written here with difflib (quicker than running git each time),
+    aligning the lines by their texts as `intended_endings` does; a kept line whose bytes change
+    all the same (the old last line gaining a newline, or losing it) shows as removed and added."""
     old = case.old.decode().splitlines(keepends=True)
     new = case.new.decode().splitlines(keepends=True)
+    opcodes: list[tuple[str, int, int, int, int]] = []
+    for tag, a1, a2, b1, b2 in text_opcodes([text_of(r) for r in old], [text_of(r) for r in new]):
+        pieces = [(tag, a1, a2, b1, b2)] if tag != "equal" else [
+            ("equal" if old[a1 + k] == new[b1 + k] else "replace", a1 + k, a1 + k + 1, b1 + k, b1 + k + 1)
+            for k in range(a2 - a1)]
+        for piece in pieces:
+            if opcodes and piece[0] == opcodes[-1][0] == "equal":
+                opcodes[-1] = ("equal", opcodes[-1][1], piece[2], opcodes[-1][3], piece[4])
+            else:
+                opcodes.append(piece)
     out = [f"diff --git a/{case.path} b/{case.path}\n", f"--- a/{case.path}\n", f"+++ b/{case.path}\n"]
 
     def emit(prefix: str, raw: str) -> None:
         out.append(prefix + raw if raw.endswith("\n") else f"{prefix}{raw}\n\\ No newline at end of file\n")
 
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for group in matcher.get_grouped_opcodes(context):
+    for group in _Aligned(opcodes).get_grouped_opcodes(context):
         o1, o2, n1, n2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
         old_start = o1 + 1 if o2 > o1 else o1
         new_start = n1 + 1 if n2 > n1 else n1
@@ -118,17 +172,22 @@ def git_diff(case: Case, context: int = 3) -> str:
     return text
 
 
-def git_apply(case: Case, diff: str) -> bytes:
+def git_apply_files(files: dict[str, bytes], diff: str) -> dict[str, bytes | None]:
+    """Plain `git apply` of `diff` to `files`; the paths' contents afterwards (None: gone)."""
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp, case.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(case.old)
-        patch = Path(tmp, "change.patch")
-        patch.write_bytes(diff.encode())
+        for path, data in files.items():
+            Path(tmp, path).parent.mkdir(parents=True, exist_ok=True)
+            Path(tmp, path).write_bytes(data)
+        Path(tmp, "change.patch").write_bytes(diff.encode())
         result = subprocess.run(["git", "apply", "change.patch"], cwd=tmp, capture_output=True,
                                 env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": tmp})
         assert result.returncode == 0, result.stderr.decode() + diff
-        return target.read_bytes()
+        return {path: Path(tmp, path).read_bytes() if Path(tmp, path).exists() else None
+                for path in [*files, *re.findall(r"^\+\+\+ b/(.*)$", diff, re.M)]}
+
+
+def git_apply(case: Case, diff: str) -> bytes | None:
+    return git_apply_files({case.path: case.old}, diff)[case.path]
 
 
 # --- a small reader for git's own (well-formed) output, to perturb it -------------------------
@@ -326,12 +385,45 @@ def test_a_correct_diff_with_unambiguous_hunks_is_applied(case):
 @settings(max_examples=int(40 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_git_apply_of_the_normalised_diff_gives_the_same_bytes(case):
-    """git's own diff in, surgeon's normalised diff out; git apply of that to the original must
-    give exactly the bytes the engine computed."""
-    result = _apply(case, git_diff(case))
+    """A diff in (difflib's, or git's own), surgeon's normalised diff out; git apply of that to
+    the original must give exactly the bytes the engine computed. git aligns lines by their bytes,
+    not their texts, so in a mixed-ending file its diff may pair lines differently: then the
+    texts must be the intended ones and each line's ending follows git's pairing."""
+    mixed = b"\r\n" in case.old and re.search(rb"(?<!\r)\n", case.old) is not None
+    for diff, exact in ((unified_diff(case), True), (git_diff(case), not mixed)):
+        result = _apply(case, diff)
+        if result.ok:
+            new = result.changes[0].new_content
+            assert git_apply(case, result.normalised) == new
+            assert new == case.new if exact else file_texts(new) == file_texts(case.new)
+
+
+def whole_file_diff(path: str, old: bytes | None, new: bytes | None) -> str:
+    """The diff that creates (old None) or deletes (new None) a file."""
+    raw = (old if new is None else new).decode().splitlines(keepends=True)
+    sign, files, span = ("+", f"new file mode 100644\n--- /dev/null\n+++ b/{path}", f"-0,0 +1,{len(raw)}") if old is None else (
+        "-", f"deleted file mode 100644\n--- a/{path}\n+++ /dev/null", f"-1,{len(raw)} +0,0")
+    body = "".join(sign + r if r.endswith("\n") else f"{sign}{r}\n\\ No newline at end of file\n" for r in raw)
+    return f"diff --git a/{path} b/{path}\n{files}\n@@ {span} @@\n{body}"
+
+
+@settings(max_examples=int(30 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(cases(), min_size=1, max_size=2, unique_by=lambda c: c.path), cases(path="old/gone.txt"),
+       source_lines(3), st.sampled_from(["\n", "\r\n"]))
+def test_a_multi_file_diff_edits_creates_and_deletes_as_intended(edited, gone, created_lines, ending):
+    created = "".join(line + ending for line in created_lines).encode()
+    diff = "".join([*map(unified_diff, edited), whole_file_diff("new/made.py", None, created),
+                    whole_file_diff(gone.path, gone.old, None)])
+    files = {case.path: case.old for case in [*edited, gone]}
+    result = apply_patch(diff, files.get, OPTIONS)
+    unambiguous = all(len(places(file_texts(c.old), old_side_keys(h, loose=True))) == 1
+                      for c in edited for h in split_diff(unified_diff(c))[1])
+    assert result.ok or not unambiguous, [str(r) for r in result.refusals]
+    event("applied" if result.ok else "refused")
     if result.ok:
-        assert result.changes[0].new_content == case.new
-        assert git_apply(case, result.normalised) == case.new
+        intended = {**{c.path: c.new for c in edited}, "new/made.py": created, gone.path: None}
+        assert {c.path: c.new_content for c in result.changes} == intended
+        assert git_apply_files(files, result.normalised) == intended
 
 
 UNRECOVERABLE = ["elide_context", "elide_added", "foreign_context"]
