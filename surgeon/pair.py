@@ -7,7 +7,8 @@ Three layers, in this order in the file:
    person types. Text in, values out.
 2. The git and file edges: the session branch (commits built with a temporary index, like
    stage does), applying an accepted diff to the working tree without losing work, undo, the
-   throwaway branch a `t` check runs on, and the session file under .git/surgeon/sessions/.
+   throwaway branch a `t` check runs on, the session file under .git/surgeon/sessions/, and what
+   happens when a session ends (see end_session).
 3. PairController: one session driven through a small UI protocol (the terminal one lives in
    surgeon/commands/pair.py), so a turn can be tested without a terminal.
 """
@@ -126,6 +127,13 @@ class Session:
 
     def replace_turn(self, turn: Turn) -> Session:
         return replace(self, turns=tuple(turn if t.number == turn.number else t for t in self.turns))
+
+    @property
+    def worth_resuming(self) -> bool:
+        """Whether `--resume` would have something to continue: a turn the model's conversation
+        includes (a proposal, or a refusal). Pinned files and a chosen model alone are cheap to set
+        again; cancelled and failed turns are never sent to the model."""
+        return any(t.proposed or t.status == "refused" for t in self.turns)
 
     def last_accepted(self) -> Turn | None:
         """The turn /undo reverts: the latest accepted turn not undone yet."""
@@ -600,19 +608,40 @@ def save_session(surgeon_dir: Path, session: Session) -> Path:
     return target
 
 
-def load_last_session(surgeon_dir: Path) -> Session:
-    """The session saved most recently under .git/surgeon/sessions/."""
+def _saved_sessions(surgeon_dir: Path, *, strict: bool) -> list[tuple[float, float, Session]]:
     folder = sessions_dir(surgeon_dir)
     found: list[tuple[float, float, Session]] = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
             session = session_from_json(json.loads(path.read_text(encoding="utf-8")))
+            found.append((_when(session.updated), path.stat().st_mtime, session))
         except (OSError, ValueError, TypeError) as exc:
-            raise UsageError(f"{path}: unreadable session file ({exc}); move it away to continue") from None
-        found.append((_when(session.updated), path.stat().st_mtime, session))
+            if strict:
+                raise UsageError(f"{path}: unreadable session file ({exc}); move it away to continue") from None
+    return found
+
+
+def load_last_session(surgeon_dir: Path) -> Session:
+    """The session saved most recently under .git/surgeon/sessions/."""
+    found = _saved_sessions(surgeon_dir, strict=True)
     if not found:
         raise UsageError("no pair session to resume in this repository; start one with `surgeon pair`")
     return max(found, key=lambda item: (item[0], item[1]))[2]
+
+
+def last_session_id(surgeon_dir: Path) -> str | None:
+    """The id of the session `surgeon pair --resume` continues (unreadable files are skipped)."""
+    found = _saved_sessions(surgeon_dir, strict=False)
+    return max(found, key=lambda item: (item[0], item[1]))[2].id if found else None
+
+
+def read_session(surgeon_dir: Path, session_id: str) -> Session | None:
+    """The saved session with this id, or None (no file, or an unreadable one)."""
+    path = sessions_dir(surgeon_dir) / f"{session_id}.json"
+    try:
+        return session_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, SurgeonError):
+        return None
 
 
 def _when(stamp: str) -> float:
@@ -620,6 +649,105 @@ def _when(stamp: str) -> float:
         return datetime.fromisoformat(stamp).timestamp()
     except ValueError:
         return 0.0
+
+
+# -- a running session, and its end -------------------------------------------------------------------
+
+
+def session_dir(surgeon_dir: Path, session_id: str) -> Path:
+    return surgeon_dir / "pair" / session_id
+
+
+def _running_marker(surgeon_dir: Path, session_id: str) -> Path:
+    return session_dir(surgeon_dir, session_id) / "running"
+
+
+def mark_running(surgeon_dir: Path, session_id: str) -> None:
+    """Record that this process runs the session, so `surgeon discard` leaves it alone."""
+    marker = _running_marker(surgeon_dir, session_id)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+
+
+def clear_running(surgeon_dir: Path, session_id: str) -> None:
+    marker = _running_marker(surgeon_dir, session_id)
+    try:
+        if marker.read_text(encoding="utf-8").split()[0] == str(os.getpid()):
+            marker.unlink()
+    except (OSError, IndexError):
+        pass
+
+
+def running_pid(surgeon_dir: Path, session_id: str) -> int | None:
+    """The process id of the `surgeon pair` that runs this session now, or None. A marker left by a
+    process that died (killed, terminal closed) is ignored."""
+    try:
+        pid = int(_running_marker(surgeon_dir, session_id).read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return pid  # alive, someone else's
+    except OSError:
+        return None
+    return pid
+
+
+def forget_session(root: Path, surgeon_dir: Path, session_id: str, branch: str) -> bool:
+    """Remove what a session keeps besides its branch: its session file (when it is the file of
+    this branch), a --no-apply private worktree, its folder. Returns whether a file was removed."""
+    removed = False
+    saved = read_session(surgeon_dir, session_id)
+    if saved is not None and saved.branch == branch:
+        (sessions_dir(surgeon_dir) / f"{session_id}.json").unlink(missing_ok=True)
+        removed = True
+    remove_private_worktree(root, private_worktree_path(surgeon_dir, session_id))
+    folder = session_dir(surgeon_dir, session_id)
+    for leftover in (folder / "running", folder / "worktree", folder):
+        try:
+            leftover.unlink() if leftover.is_file() else leftover.rmdir()
+        except OSError:
+            pass
+    return removed
+
+
+def checked_out_branches(root: Path) -> set[str]:
+    """refs/heads/... checked out in any worktree of the repository."""
+    out = _git(root, "worktree", "list", "--porcelain", check=False)
+    return {line[len("branch "):] for line in out.splitlines() if line.startswith("branch ")}
+
+
+def delete_ref(root: Path, branch: str, expected: str) -> bool:
+    """Delete refs/heads/<branch> if it still points at `expected` (its notes are left alone: an
+    empty session branch points at the person's own commit)."""
+    return subprocess.run(["git", "update-ref", "-m", "surgeon pair", "-d", f"refs/heads/{branch}", expected],
+                          cwd=root, capture_output=True).returncode == 0
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What ending a session did: whether its branch was deleted, whether --resume can continue it."""
+
+    branch_deleted: bool
+    resumable: bool
+
+
+def end_session(root: Path, surgeon_dir: Path, session: Session) -> Ending:
+    """A session ends (/quit, Ctrl-D, end of piped input, or an error). If no accepted turn is left
+    on its branch (the tip is still where it started: none accepted, or all undone) the branch holds
+    nothing and is deleted, so session branches never pile up. The session file stays only when
+    the session is worth resuming (a proposal or refusal the model would be reminded of); then
+    `--resume` starts a new branch for it. A branch checked out in a worktree is left alone."""
+    ref = f"refs/heads/{session.branch}"
+    tip = rev_parse(root, ref)
+    if tip is None or tip != session.base or ref in checked_out_branches(root):
+        return Ending(branch_deleted=False, resumable=tip is not None)
+    if not delete_ref(root, session.branch, tip):
+        return Ending(branch_deleted=False, resumable=True)
+    if not session.worth_resuming:
+        forget_session(root, surgeon_dir, session.id, session.branch)
+    return Ending(branch_deleted=True, resumable=session.worth_resuming)
 
 
 def now_local() -> datetime:
@@ -702,14 +830,20 @@ class PairController:
         save_session(self.ctx.surgeon_dir, self.session)
 
     def open(self) -> None:
+        mark_running(self.ctx.surgeon_dir, self.session.id)
         if not self.session.apply:
             self.workdir = ensure_private_worktree(self.ctx.root, self.ctx.surgeon_dir, self.session)
         self.save()
 
-    def close(self) -> None:
-        self.save()
-        if not self.session.apply:
-            remove_private_worktree(self.ctx.root, private_worktree_path(self.ctx.surgeon_dir, self.session.id))
+    def close(self) -> Ending:
+        """End the session (see end_session); safe to call when open() did not finish."""
+        try:
+            self.save()
+            if not self.session.apply:
+                remove_private_worktree(self.ctx.root, private_worktree_path(self.ctx.surgeon_dir, self.session.id))
+            return end_session(self.ctx.root, self.ctx.surgeon_dir, self.session)
+        finally:
+            clear_running(self.ctx.surgeon_dir, self.session.id)
 
     def run(self) -> None:
         """The read-eval loop, until /quit or end of input."""

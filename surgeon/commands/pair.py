@@ -38,7 +38,8 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
          history_budget: int | None, as_json: bool) -> None:
     """An interactive session: each instruction gets one validated diff that you accept, reject,
     test or refine. Accepted turns are commits on the session branch surgeon/pair-<date>-<id>
-    and (unless --no-apply) are written to your working tree.
+    and (unless --no-apply) are written to your working tree. A session that ends with no accepted
+    turn deletes its empty branch; `surgeon branches` lists sessions, `surgeon discard ID` deletes one.
 
     \b
     Per proposal:  a accept · r [reason] reject · t run the check · e refine · d show the diff
@@ -49,25 +50,29 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
     repo = find_repo(repo_dir)
     config = load_config(repo.root)
     git = core.SessionGit(repo.root)
+    head = core.rev_parse(repo.root, "HEAD")
+    assert head is not None  # find_repo checked there is a commit
+    restart_branch = False
     if resume:
         session = core.load_last_session(repo.surgeon_dir)
         if core.rev_parse(repo.root, f"refs/heads/{session.branch}") is None:
-            raise RepoError(f"the session branch {session.branch} is gone, so session {session.id} cannot continue; "
-                            "start a new one with `surgeon pair`")
+            if session.last_accepted() is not None:
+                raise RepoError(f"the session branch {session.branch} is gone, so session {session.id} cannot "
+                                "continue; start a new one with `surgeon pair`")
+            # It ended with no accepted turn, so its (empty) branch was deleted: start it again from HEAD.
+            session, restart_branch = replace(session, base=head), True
         if no_apply and session.apply:
             raise UsageError(f"--no-apply: session {session.id} writes accepted diffs to your working tree; "
                              "resume it without --no-apply, or start a new session")
         session = replace(session, model=model or session.model, check=check or session.check,
                           history_budget=history_budget if history_budget is not None else session.history_budget)
     else:
-        head = core.rev_parse(repo.root, "HEAD")
-        assert head is not None  # find_repo checked there is a commit
         session = core.new_session(head, apply=not no_apply, model=model, check=check or config.get("check"),
                                    now=core.now_local(),
                                    history_budget=history_budget if history_budget is not None
                                    else core.DEFAULT_HISTORY_BUDGET)
     label = core.model_label(session.model, config) if session.model else _default_label(config)
-    if not resume:
+    if not resume or restart_branch:
         git.create_branch(session.branch, session.base)
 
     ui = TerminalUI(repo.surgeon_dir / "pair_history", to_stderr=as_json)
@@ -77,15 +82,18 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
         session, ui, propose=_proposer(repo, config), validate_model=lambda spec: core.model_label(spec, config),
         count_tokens=_count_tokens, gate=_gate(repo),
     )
-    controller.open()
-    ui.banner(controller.session, label, resumed=resume, repo_root=repo.root)
+    ending = core.Ending(branch_deleted=False, resumable=True)
     try:
+        controller.open()
+        ui.banner(controller.session, label, resumed=resume, repo_root=repo.root)
         controller.run()
     finally:
-        controller.close()
-        ui.goodbye(controller.session)
+        ending = controller.close()
+        ui.goodbye(controller.session, ending)
     if as_json:
-        click.echo(json.dumps(core.session_to_json(controller.session), indent=2, ensure_ascii=False))
+        payload = {**core.session_to_json(controller.session),
+                   "branch_deleted": ending.branch_deleted, "resumable": ending.resumable}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def _default_label(config: Any) -> str:
@@ -221,8 +229,16 @@ class TerminalUI:
         self.out.print("Type an instruction. /help lists the commands; Ctrl-D or /quit ends the session.",
                        markup=False)
 
-    def goodbye(self, session: Any) -> None:
+    def goodbye(self, session: Any, ending: Any) -> None:
         accepted = sum(1 for t in session.turns if t.status == "accepted" and not t.undone)
-        self.out.print(f"session {session.id} saved: {len(session.turns)} turn(s), {accepted} accepted on "
-                       f"{session.branch}. Continue with `surgeon pair --resume`.", markup=False)
+        if not ending.branch_deleted:
+            self.out.print(f"session {session.id} saved: {len(session.turns)} turn(s), {accepted} accepted on "
+                           f"{session.branch}. Continue with `surgeon pair --resume`.", markup=False)
+        elif ending.resumable:
+            self.out.print(f"session {session.id} saved: {len(session.turns)} turn(s), none accepted, so its empty "
+                           f"branch {session.branch} was deleted. Continue with `surgeon pair --resume`.",
+                           markup=False)
+        else:
+            self.out.print(f"session {session.id} ended with nothing to keep: its empty branch {session.branch} "
+                           "was deleted.", markup=False)
 

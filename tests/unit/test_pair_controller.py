@@ -12,7 +12,15 @@ import pytest
 
 from surgeon.diff.types import FileChange, PatchResult
 from surgeon.errors import Refused
-from surgeon.pair import PairContext, PairController, load_last_session, new_session, now_local, rev_parse
+from surgeon.pair import (
+    Ending,
+    PairContext,
+    PairController,
+    load_last_session,
+    new_session,
+    now_local,
+    rev_parse,
+)
 from tests.helpers import git, make_repo, repo_state
 
 OLD = b"def greet(name):\n    return 'Hello, ' + name\n"
@@ -245,3 +253,40 @@ def test_undo_twice_across_a_snapshot_of_the_persons_edits(repo):
     assert (repo / "app.py").read_bytes() == OLD + mine
     assert rev_parse(repo, branch) == base
     assert turn1.undone and turn2.undone
+
+
+def test_close_deletes_a_branch_with_nothing_accepted_and_keeps_what_is_worth_resuming(repo):
+    sessions = repo / ".git" / "surgeon" / "sessions"
+    git(repo, "notes", "--ref=surgeon", "add", "-m", "a gate note on the person's own commit", "HEAD")
+    empty = controller(repo, ScriptUI(["/add app.py", "/quit"]), FakeLoop())
+    empty.run()
+    assert empty.close() == Ending(branch_deleted=True, resumable=False)
+    assert rev_parse(repo, f"refs/heads/{empty.session.branch}") is None
+    assert not (sessions / f"{empty.session.id}.json").exists()
+    assert not (repo / ".git" / "surgeon" / "pair" / empty.session.id).exists()
+    assert "gate note" in git(repo, "notes", "--ref=surgeon", "show", "HEAD")
+
+    rejected = controller(repo, ScriptUI(["make greet say Hi", "r not now", "^C", "again", None]),
+                          FakeLoop(proposal(OLD, NEW), KeyboardInterrupt()))
+    rejected.run()
+    assert rejected.close() == Ending(branch_deleted=True, resumable=True)
+    assert rev_parse(repo, f"refs/heads/{rejected.session.branch}") is None
+    assert load_last_session(repo / ".git" / "surgeon").turns == rejected.session.turns
+
+    cancelled_only = controller(repo, ScriptUI(["make greet say Hi"]), FakeLoop(KeyboardInterrupt()))
+    cancelled_only.run()
+    assert cancelled_only.close() == Ending(branch_deleted=True, resumable=False)
+    assert load_last_session(repo / ".git" / "surgeon").id == rejected.session.id
+
+    accepted = controller(repo, ScriptUI(["make greet say Hi", "a"]), FakeLoop(proposal(OLD, NEW)))
+    accepted.run()
+    assert accepted.close() == Ending(branch_deleted=False, resumable=True)
+    assert rev_parse(repo, f"refs/heads/{accepted.session.branch}") == accepted.session.turns[0].commit
+
+
+def test_close_leaves_an_empty_branch_checked_out_in_a_worktree(repo, tmp_path):
+    ctl = controller(repo, ScriptUI([]), FakeLoop())
+    git(repo, "worktree", "add", "-q", str(tmp_path / "elsewhere"), ctl.session.branch)
+    ctl.run()
+    assert ctl.close() == Ending(branch_deleted=False, resumable=True)
+    assert rev_parse(repo, f"refs/heads/{ctl.session.branch}") == ctl.session.base

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,15 @@ from surgeon.errors import Refused, RepoError
 from surgeon.pair import (
     FileWrite,
     SessionGit,
+    clear_running,
     ensure_private_worktree,
+    mark_running,
     new_session,
     now_local,
     private_worktree_path,
     remove_private_worktree,
     rev_parse,
+    running_pid,
     sigint_deferred,
     write_files,
     writes_for,
@@ -136,3 +140,19 @@ def test_private_worktree_follows_the_branch(repo):
     assert git(repo, "status", "--porcelain") == ""
     remove_private_worktree(repo, path)
     assert not path.exists()
+
+
+def test_a_running_session_is_recognised_and_a_dead_ones_marker_is_ignored(tmp_path):
+    surgeon_dir = tmp_path / "surgeon"
+    assert running_pid(surgeon_dir, "abc123") is None
+    mark_running(surgeon_dir, "abc123")
+    assert running_pid(surgeon_dir, "abc123") == os.getpid()
+    clear_running(surgeon_dir, "abc123")
+    assert running_pid(surgeon_dir, "abc123") is None
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    marker = surgeon_dir / "pair" / "abc123" / "running"
+    marker.write_text(f"{dead.pid}\n")
+    assert running_pid(surgeon_dir, "abc123") is None
+    clear_running(surgeon_dir, "abc123")  # another process's marker is left alone
+    assert marker.exists()
