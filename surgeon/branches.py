@@ -20,12 +20,22 @@ uncommitted work; it checks first and changes nothing when it refuses:
 After accept the surgeon branch is deleted, so `surgeon branches` lists pending changes only. The
 gate note stays when the surgeon commit itself became part of history (fast-forward), so
 `git log --notes=surgeon` still shows its check; otherwise the note goes with the branch.
+
+`surgeon pair` session branches (surgeon/pair-<date>-<id>) are listed too, as kind "pair", with
+the number of accepted turns on them (commits with a Surgeon-Pair-Session trailer between the
+session's start and the tip). They are not staged changes: accept refuses them (their turns are
+already in the working tree, or, with --no-apply, `git merge` brings them in), show shows what the
+branch holds since the session started. Discarding one by id or name deletes its branch and its
+session file (so `--resume` no longer continues it), refused while a `surgeon pair` process runs
+it. `discard --all` skips the session `surgeon pair --resume` would continue and running ones,
+and says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import time
@@ -34,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from surgeon import pair
 from surgeon.errors import Refused
 from surgeon.gate import read_gate
 from surgeon.repo import RepoInfo
@@ -48,7 +59,12 @@ from surgeon.stage import (
     last_line,
     parse_trailers,
     review_refs,
+    stored_blob_id,
+    surgeon_refs,
 )
+
+SESSION_BRANCH = re.compile(r"surgeon/pair-\d{8}-([0-9a-f]{6,8})")
+PAIR_TRAILER = "Surgeon-Pair-Session"
 
 
 class WouldOverwrite(Refused):
@@ -60,6 +76,27 @@ class WouldOverwrite(Refused):
             f"accepting {branch} would overwrite {why}: {', '.join(self.files)}. Nothing changed. "
             "Commit or stash those changes first, then accept again (or discard the branch)."
         )
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What a `surgeon pair` session branch holds and whether it is in use."""
+
+    turns: int | None  # turns in its session file (None: no readable session file names this branch)
+    turns_accepted: int  # accepted turns on the branch now (undone ones are gone from it)
+    apply: bool | None  # accepted turns were written to the working tree (None: unknown)
+    running_pid: int | None  # a `surgeon pair` process running it now
+    resume: bool  # the session `surgeon pair --resume` continues
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "turns_accepted": self.turns_accepted,
+            "apply": self.apply,
+            "running": self.running_pid is not None,
+            "pid": self.running_pid,
+            "resume": self.resume,
+        }
 
 
 @dataclass(frozen=True)
@@ -80,6 +117,8 @@ class BranchInfo:
     cost: str | None
     check_command: str | None
     gate: GateResult | None
+    kind: str = "review"  # "review": a staged change; "pair": a `surgeon pair` session branch
+    pair: PairState | None = None
 
     def to_json(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now
@@ -101,6 +140,8 @@ class BranchInfo:
             "cost": self.cost,
             "check_command": self.check_command,
             "check": None if self.gate is None else self.gate.to_json(),
+            "kind": self.kind,
+            "session": None if self.pair is None else self.pair.to_json(),
         }
 
     @property
@@ -131,6 +172,17 @@ def age(seconds: float) -> str:
 # reading
 
 
+def _numstat(git: Git, base: str, commit: str) -> tuple[tuple[str, ...], int, int]:
+    files: list[str] = []
+    added = removed = 0
+    for field in git.z_list("diff-tree", "-r", "-z", "--no-renames", "--numstat", base, commit):
+        plus, minus, path = field.split("\t", 2)
+        files.append(path)
+        added += int(plus) if plus.isdigit() else 0
+        removed += int(minus) if minus.isdigit() else 0
+    return tuple(sorted(files)), added, removed
+
+
 def _load(git: Git, ref: str, commit: str) -> BranchInfo:
     shown = git.run("show", "-s", "--format=%P%x00%ct%x00%B", commit).stdout.decode("utf-8", "replace")
     parents, created, message = shown.split("\0", 2)
@@ -141,15 +193,7 @@ def _load(git: Git, ref: str, commit: str) -> BranchInfo:
         subject, _, grand = subject_and_parent.partition("\0")
         if subject == SNAPSHOT_SUBJECT and grand.split():
             snapshot_head = grand.split()[0]
-    files: list[str] = []
-    added = removed = 0
-    if base:
-        fields = git.z_list("diff-tree", "-r", "-z", "--no-renames", "--numstat", base, commit)
-        for field in fields:
-            plus, minus, path = field.split("\t", 2)
-            files.append(path)
-            added += int(plus) if plus.isdigit() else 0
-            removed += int(minus) if minus.isdigit() else 0
+    files, added, removed = _numstat(git, base, commit) if base else ((), 0, 0)
     trailers = parse_trailers(message)
     lines = message.strip().split("\n\n")
     body = "\n\n".join(lines[1:-1]) if trailers and len(lines) > 2 else ""
@@ -161,7 +205,7 @@ def _load(git: Git, ref: str, commit: str) -> BranchInfo:
         head=snapshot_head or base,
         snapshot=snapshot_head is not None,
         created=int(created or 0),
-        files=tuple(sorted(files)),
+        files=files,
         lines_added=added,
         lines_removed=removed,
         summary=message.strip().splitlines()[0] if message.strip() else "",
@@ -180,20 +224,115 @@ def list_branches(repo: RepoInfo) -> list[BranchInfo]:
     return sorted(infos, key=lambda info: (info.created, info.branch))
 
 
-def find_branch(repo: RepoInfo, ident: str) -> BranchInfo:
-    """A pending surgeon branch by short id, id prefix (4+ characters) or branch name."""
+def _session_refs(git: Git) -> dict[str, str]:
+    """The `surgeon pair` session branches (not its throwaway check branches)."""
+    return {ref: commit for ref, commit in surgeon_refs(git).items()
+            if SESSION_BRANCH.fullmatch(ref.removeprefix("refs/heads/"))}
+
+
+def _session_start(git: Git, tip: str) -> str:
+    """Where a session branch without a session file started: the first commit down its first
+    parents that pair did not make (pair's turn and snapshot commits all say "pair turn N: ...")."""
+    skip = 0
+    while True:
+        out = git.out("log", "--first-parent", "--format=%H %s", f"--skip={skip}", "-n", "200", tip)
+        lines = out.splitlines()
+        for line in lines:
+            commit, _, subject = line.partition(" ")
+            if not re.match(r"pair turn \d+: ", subject):
+                return commit
+        if len(lines) < 200:
+            return lines[-1].split(" ", 1)[0] if lines else tip
+        skip += 200
+
+
+def _load_session(repo: RepoInfo, git: Git, ref: str, tip: str, resume_id: str | None) -> BranchInfo:
+    name = ref.removeprefix("refs/heads/")
+    match = SESSION_BRANCH.fullmatch(name)
+    assert match is not None
+    sid = match.group(1)
+    saved = pair.read_session(repo.surgeon_dir, sid)
+    if saved is not None and saved.branch != name:
+        saved = None  # the file of another session that drew the same id
+    base = saved.base if saved is not None else ""
+    if not base or git.run("merge-base", "--is-ancestor", base, tip, check=False).returncode != 0:
+        base = _session_start(git, tip)
+    files, added, removed = _numstat(git, base, tip)
+    accepted = int(git.out("rev-list", "--count", "--fixed-strings", f"--grep={PAIR_TRAILER}: {sid}",
+                           f"{base}..{tip}") or 0)
+    created = pair._when(saved.created) if saved is not None else 0
+    if not created:
+        created = float(git.out("show", "-s", "--format=%ct", tip) or 0)
+    live = [t for t in saved.turns if t.status == "accepted" and not t.undone] if saved is not None else []
+    totals = saved.totals if saved is not None else None
+    priced = totals is not None and totals.calls > totals.calls_without_price
+    state = PairState(
+        turns=len(saved.turns) if saved is not None else None,
+        turns_accepted=accepted,
+        apply=saved.apply if saved is not None else None,
+        running_pid=pair.running_pid(repo.surgeon_dir, sid),
+        resume=saved is not None and sid == resume_id,
+    )
+    return BranchInfo(
+        id=sid,
+        branch=name,
+        commit=tip,
+        base=base,
+        head=base,
+        snapshot=False,
+        created=int(created),
+        files=files,
+        lines_added=added,
+        lines_removed=removed,
+        summary=f"pair session {sid}: {accepted} accepted turn(s)",
+        instruction="; ".join(t.instruction for t in live),
+        model=saved.model if saved is not None else None,
+        cost=f"${totals.cost:.4f}" if priced and totals is not None else None,
+        check_command=saved.check if saved is not None else None,
+        gate=None,
+        kind="pair",
+        pair=state,
+    )
+
+
+def list_sessions(repo: RepoInfo) -> list[BranchInfo]:
+    """Every `surgeon pair` session branch (kind "pair"), oldest first."""
+    git = Git(repo.root)
+    resume_id = pair.last_session_id(repo.surgeon_dir)
+    infos = [_load_session(repo, git, ref, tip, resume_id) for ref, tip in _session_refs(git).items()]
+    return sorted(infos, key=lambda info: (info.created, info.branch))
+
+
+def _resolve(repo: RepoInfo, ident: str, *, sessions: bool) -> BranchInfo:
     git = Git(repo.root)
     refs = review_refs(git)
+    pair_refs = _session_refs(git) if sessions else {}
+    candidates = {**refs, **pair_refs}
     name = ident.strip().removeprefix("refs/heads/")
-    exact = [ref for ref in refs if ref in (f"refs/heads/{name}", f"{REFS_PREFIX}{name}") or branch_id(ref) == name]
+    exact = [ref for ref in candidates
+             if ref in (f"refs/heads/{name}", f"{REFS_PREFIX}{name}") or branch_id(ref) == name]
     if not exact and len(name) >= 4:
-        exact = [ref for ref in refs if branch_id(ref).startswith(name)]
+        exact = [ref for ref in candidates if branch_id(ref).startswith(name)]
     if not exact:
         raise Refused(f"no pending surgeon branch '{ident}'. `surgeon branches` lists them.")
     if len(exact) > 1:
         names = ", ".join(sorted(ref.removeprefix("refs/heads/") for ref in exact))
         raise Refused(f"'{ident}' matches several surgeon branches: {names}. Use the full branch name.")
-    return _load(git, exact[0], refs[exact[0]])
+    ref = exact[0]
+    if ref in pair_refs:
+        return _load_session(repo, git, ref, pair_refs[ref], pair.last_session_id(repo.surgeon_dir))
+    return _load(git, ref, refs[ref])
+
+
+def find_branch(repo: RepoInfo, ident: str) -> BranchInfo:
+    """A pending surgeon branch by short id, id prefix (4+ characters) or branch name."""
+    return _resolve(repo, ident, sessions=False)
+
+
+def find_any(repo: RepoInfo, ident: str) -> BranchInfo:
+    """A pending surgeon branch or a `surgeon pair` session branch, by short id, id prefix (4+
+    characters) or branch name."""
+    return _resolve(repo, ident, sessions=True)
 
 
 def branch_diff(repo: RepoInfo, info: BranchInfo) -> str:
@@ -224,9 +363,26 @@ def _refuse_checked_out(git: Git, infos: Sequence[BranchInfo], action: str) -> N
         )
 
 
+def _discard_session(repo: RepoInfo, git: Git, info: BranchInfo) -> None:
+    assert info.pair is not None
+    if info.pair.running_pid is not None:
+        raise Refused(
+            f"cannot discard {info.branch}: `surgeon pair` is running this session now (process "
+            f"{info.pair.running_pid}). End it first (/quit or Ctrl-D); nothing changed."
+        )
+    _refuse_checked_out(git, [info], "discard")
+    if not pair.delete_ref(repo.root, info.branch, info.commit):
+        raise Refused(f"{info.branch} moved while it was being discarded; nothing changed")
+    pair.forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
+
+
 def discard(repo: RepoInfo, ident: str) -> BranchInfo:
+    """Delete a review branch, or a pair session branch (with its session file), by id or name."""
     git = Git(repo.root)
-    info = find_branch(repo, ident)
+    info = find_any(repo, ident)
+    if info.kind == "pair":
+        _discard_session(repo, git, info)
+        return info
     _refuse_checked_out(git, [info], "discard")
     git.delete_branch(f"refs/heads/{info.branch}", info.commit)
     return info
@@ -238,12 +394,52 @@ def discard_branch(repo: RepoInfo, branch: str) -> BranchInfo:
 
 
 def discard_all(repo: RepoInfo) -> list[BranchInfo]:
+    """Delete every review branch (pair sessions are left alone: see discard_everything)."""
     git = Git(repo.root)
     infos = list_branches(repo)
     _refuse_checked_out(git, infos, "discard")
     for info in infos:
         git.delete_branch(f"refs/heads/{info.branch}", info.commit)
     return infos
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A pair session `discard --all` left alone, and why."""
+
+    branch: BranchInfo
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.branch.id, "branch": self.branch.branch, "reason": self.reason}
+
+
+def kept_reason(info: BranchInfo) -> str | None:
+    """Why `discard --all` keeps this pair session (None: it does not)."""
+    if info.pair is None:
+        return None
+    if info.pair.running_pid is not None:
+        return f"`surgeon pair` is running it now (process {info.pair.running_pid})"
+    if info.pair.resume:
+        return "it is the session `surgeon pair --resume` continues"
+    return None
+
+
+def discard_everything(repo: RepoInfo) -> tuple[list[BranchInfo], list[Kept]]:
+    """`surgeon discard --all`: every review branch and every pair session branch, except the
+    session `surgeon pair --resume` continues and sessions running now (returned as kept)."""
+    git = Git(repo.root)
+    sessions = list_sessions(repo)
+    kept = [Kept(info, reason) for info in sessions if (reason := kept_reason(info)) is not None]
+    kept_ids = {k.branch.branch for k in kept}
+    going = [info for info in sessions if info.branch not in kept_ids]
+    _refuse_checked_out(git, [*list_branches(repo), *going], "discard")
+    removed = discard_all(repo)
+    for info in going:
+        if pair.delete_ref(repo.root, info.branch, info.commit):
+            pair.forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
+            removed.append(info)
+    return removed, kept
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,9 +464,26 @@ def _refuse_in_progress(repo: RepoInfo, info: BranchInfo) -> None:
             )
 
 
+def _refuse_pair_session(info: BranchInfo) -> None:
+    assert info.pair is not None
+    if info.pair.apply is False:
+        where = f"it ran with --no-apply, so they are only on its branch: `git merge {info.branch}` brings them in"
+    elif info.pair.apply:
+        where = "they were written to your working tree when you accepted them"
+    else:
+        where = (f"they were written to your working tree, unless it ran with --no-apply (then `git merge "
+                 f"{info.branch}` brings them in)")
+    raise Refused(
+        f"{info.branch} is a `surgeon pair` session, not a staged change, so there is nothing to accept: "
+        f"{where}. `surgeon discard {info.id}` deletes it."
+    )
+
+
 def accept(repo: RepoInfo, ident: str) -> AcceptResult:
     git = Git(repo.root)
-    info = find_branch(repo, ident)
+    info = find_any(repo, ident)
+    if info.kind == "pair":
+        _refuse_pair_session(info)
     _refuse_checked_out(git, [info], "accept")
     _refuse_in_progress(repo, info)
     ref = f"refs/heads/{info.branch}"
@@ -363,10 +576,13 @@ def _accept_onto_worktree(git: Git, info: BranchInfo) -> tuple[str, ...]:
     before = git.tree_entries(info.base, paths)
     after = git.tree_entries(info.commit, paths)
     filemode = git.run("config", "--bool", "core.fileMode", check=False).stdout.decode().strip() != "false"
+    conversions, indexed = git.conversions(paths), git.index_entries(paths)  # core.autocrlf, .gitattributes
     changed: list[str] = []
     for path in paths:
         state = _worktree_state(git, path, filemode, (before.get(path) or after.get(path) or ("100644", ""))[0])
-        have = None if state is None else (state[0], git.blob_id(state[1]))
+        have = None if state is None else (
+            state[0], stored_blob_id(git, path, state[0], state[1], conversions[path], indexed.get(path))
+        )
         if have != before.get(path) and have != after.get(path):
             changed.append(path)
     if changed:
@@ -383,7 +599,8 @@ def _write_worktree_file(git: Git, path: str, entry: tuple[str, str] | None) -> 
             full.unlink()
         return
     mode, oid = entry
-    data = git.run("cat-file", "blob", oid).stdout
+    # Checked out as git would: smudge filters and eol conversion for regular files.
+    data = git.run("cat-file", "blob", oid).stdout if mode == "120000" else git.smudged(path, oid)
     full.parent.mkdir(parents=True, exist_ok=True)
     if mode == "120000":
         with contextlib.suppress(FileNotFoundError):
@@ -408,6 +625,8 @@ __all__ = [
     "BRANCH_PREFIX",
     "AcceptResult",
     "BranchInfo",
+    "Kept",
+    "PairState",
     "WouldOverwrite",
     "accept",
     "age",
@@ -415,6 +634,9 @@ __all__ = [
     "discard",
     "discard_all",
     "discard_branch",
+    "discard_everything",
+    "find_any",
     "find_branch",
     "list_branches",
+    "list_sessions",
 ]

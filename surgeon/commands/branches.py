@@ -30,20 +30,35 @@ def _echo_json(payload: object) -> None:
 @repo_option
 @json_option
 def branches(repo_dir: str | None, as_json: bool) -> None:
-    """List pending surgeon branches: changes staged for review, not yet accepted or discarded."""
-    from surgeon.branches import age, list_branches
+    """List pending surgeon branches: changes staged for review, not yet accepted or discarded,
+    and `surgeon pair` session branches (kind "pair" in --json, with their accepted turns)."""
+    from surgeon.branches import list_branches, list_sessions
 
     repo = find_repo(repo_dir)
     infos = list_branches(repo)
+    sessions = list_sessions(repo)
     now = time.time()
     if as_json:
-        _echo_json({"branches": [info.to_json(now) for info in infos]})
+        _echo_json({"branches": [info.to_json(now) for info in (*infos, *sessions)]})
         return
-    if not infos:
+    if not infos and not sessions:
         click.echo("No pending surgeon branches.")
         return
+    if infos:
+        _review_table(infos, now)
+        click.echo("\nsurgeon show ID | surgeon accept ID | surgeon discard ID")
+    if sessions:
+        if infos:
+            click.echo()
+        _session_table(sessions, now)
+        click.echo("\nsurgeon pair --resume continues the latest session | surgeon show ID | surgeon discard ID")
+
+
+def _review_table(infos, now: float) -> None:
     from rich.table import Table
     from rich.text import Text
+
+    from surgeon.branches import age
 
     table = Table(show_lines=False, box=None, pad_edge=False)
     for column in ("id", "branch", "age", "files", "+/-", "check", "instruction"):
@@ -60,7 +75,35 @@ def branches(repo_dir: str | None, as_json: bool) -> None:
             Text(info.instruction),
         )
     _console().print(table)
-    click.echo("\nsurgeon show ID | surgeon accept ID | surgeon discard ID")
+
+
+def _session_state(info) -> str:
+    if info.pair.running_pid is not None:
+        return f"running (process {info.pair.running_pid})"
+    return "--resume continues it" if info.pair.resume else ""
+
+
+def _session_table(sessions, now: float) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from surgeon.branches import age
+
+    click.echo("Pair sessions (surgeon pair):")
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    for column in ("id", "branch", "age", "accepted turns", "files", "+/-", "state"):
+        table.add_column(column, no_wrap=column != "files", overflow="fold")
+    for info in sessions:
+        table.add_row(
+            Text(info.id, style="bold"),
+            Text(info.branch),
+            Text(age(now - info.created)),
+            Text(str(info.pair.turns_accepted)),
+            Text(", ".join(info.files)),
+            Text.assemble((f"+{info.lines_added}", "green"), " ", (f"-{info.lines_removed}", "red")),
+            Text(_session_state(info)),
+        )
+    _console().print(table)
 
 
 def _check_style(gate) -> str:
@@ -75,10 +118,10 @@ def _check_style(gate) -> str:
 @json_option
 def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     """Show a staged change: its metadata and its diff. ID is the short id or the branch name."""
-    from surgeon.branches import age, branch_diff, find_branch
+    from surgeon.branches import age, branch_diff, find_any
 
     repo = find_repo(repo_dir)
-    info = find_branch(repo, ident)
+    info = find_any(repo, ident)
     diff = branch_diff(repo, info)
     if as_json:
         _echo_json({"branch": info.to_json(), "diff": diff})
@@ -90,9 +133,13 @@ def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     rows = [
         ("commit", info.commit),
         ("base", f"{info.base} (snapshot of your working tree on {info.head})" if info.snapshot else info.base),
-        ("staged", f"{age(time.time() - info.created)} ago"),
+        ("started" if info.pair else "staged", f"{age(time.time() - info.created)} ago"),
         ("files", f"{', '.join(info.files)}  (+{info.lines_added} -{info.lines_removed})"),
     ]
+    if info.pair is not None:
+        state = _session_state(info)
+        rows.insert(0, ("session", f"surgeon pair, {info.pair.turns_accepted} accepted turn(s)"
+                                   + (f", {state}" if state else "")))
     rows += [(key, value) for key, value in (("model", info.model), ("cost", info.cost)) if value]
     if info.gate is not None:
         rows.append(("check", f"{info.gate.command}: {info.gate.label} in {info.gate.seconds:.1f}s"))
@@ -144,22 +191,36 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("ident", metavar="ID", required=False)
-@click.option("--all", "everything", is_flag=True, help="Discard every pending surgeon branch.")
+@click.option("--all", "everything", is_flag=True,
+              help="Discard every pending surgeon branch and pair session, except the session "
+                   "`surgeon pair --resume` continues and sessions running now.")
 @repo_option
 @json_option
 def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: bool) -> None:
-    """Delete a staged change (its branch and its check note). Your files are not touched."""
+    """Delete a staged change (its branch and its check note), or a `surgeon pair` session (its
+    branch and session file; refused while it runs). Your files are not touched."""
     from surgeon.branches import discard as discard_one
-    from surgeon.branches import discard_all
+    from surgeon.branches import discard_everything
 
     if everything == (ident is not None):
         raise UsageError("give either an ID or --all (see `surgeon branches`)")
     repo = find_repo(repo_dir)
-    removed = discard_all(repo) if everything else [discard_one(repo, ident or "")]
+    if everything:
+        removed, kept = discard_everything(repo)
+    else:
+        removed, kept = [discard_one(repo, ident or "")], []
     if as_json:
-        _echo_json({"discarded": [info.to_json() for info in removed]})
+        _echo_json({"discarded": [info.to_json() for info in removed], "kept": [k.to_json() for k in kept]})
         return
-    if not removed:
+    if not removed and not kept:
         click.echo("No pending surgeon branches.")
     for info in removed:
-        click.echo(f"Discarded {info.branch} ({info.commit[:12]}).")
+        if info.pair is not None:
+            click.echo(f"Discarded pair session {info.branch} ({info.pair.turns_accepted} accepted turn(s), "
+                       f"{info.commit[:12]}).")
+        else:
+            click.echo(f"Discarded {info.branch} ({info.commit[:12]}).")
+    for k in kept:
+        running = k.branch.pair is not None and k.branch.pair.running_pid is not None
+        hint = "" if running else f" `surgeon discard {k.branch.id}` discards it."
+        click.echo(f"Kept pair session {k.branch.branch}: {k.reason}.{hint}")

@@ -407,3 +407,100 @@ def test_piped_input_secrets_in_history_and_clear_errors(repo, fake_model, term_
     assert no_model.code == 2 and "no model configured" in no_model.stderr
     resumed = run_surgeon("pair", "--resume", "--no-apply", cwd=repo, env=env, input="")
     assert resumed.code == 2 and "resume it without --no-apply" in resumed.stderr
+
+
+def pair_branches(repo: Path) -> list[str]:
+    return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/surgeon/pair-*").split()
+
+
+def session_files(repo: Path) -> list[str]:
+    folder = repo / ".git" / "surgeon" / "sessions"
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def test_a_session_that_ends_with_nothing_accepted_deletes_its_branch(repo, fake_model):
+    """End of piped input and /quit both end a session. With no accepted turn its branch is
+    deleted; its session file stays only when --resume has something to continue, and an empty
+    session never becomes the one --resume continues."""
+    env = fake_model.env()
+    fake_model.script([GREET_HI])
+    first = run_surgeon("pair", "--model", "anthropic:fake-one", "--json", cwd=repo, env=env,
+                        input="/add app.py\nmake greet say Hi\na\n")
+    assert first.code == 0, first.stderr
+    kept = json.loads(first.stdout)
+    assert pair_branches(repo) == [kept["branch"]] and session_files(repo) == [kept["id"]]
+
+    for piped in ("", "/add app.py\n/model anthropic:fake-two\n/quit\n"):
+        empty = run_surgeon("pair", "--model", "anthropic:fake-one", "--json", cwd=repo, env=env, input=piped)
+        assert empty.code == 0, empty.stderr
+        ended = json.loads(empty.stdout)
+        assert pair_branches(repo) == [kept["branch"]] and session_files(repo) == [kept["id"]]
+        assert ended["branch_deleted"] is True and ended["resumable"] is False
+        assert "ended with nothing to keep" in empty.stderr and ended["branch"] in empty.stderr
+
+    assert kept["branch_deleted"] is False and kept["resumable"] is True
+    resumed = run_surgeon("pair", "--resume", cwd=repo, env=env, input="")
+    assert resumed.code == 0 and f"resumed on branch {kept['branch']}" in resumed.stdout
+    assert pair_branches(repo) == [kept["branch"]]
+
+    # a rejected turn is worth resuming: the branch goes, the session file stays
+    fake_model.script([FAREWELL_CIAO])
+    rejected = run_surgeon("pair", "--model", "anthropic:fake-one", "--json", cwd=repo, env=env,
+                           input="/add app.py\nmake farewell say Ciao\nr we say Goodbye\n")
+    assert rejected.code == 0, rejected.stderr
+    later = json.loads(rejected.stdout)
+    assert later["branch_deleted"] is True and later["resumable"] is True
+    assert "none accepted" in rejected.stderr and "Continue with `surgeon pair --resume`" in rejected.stderr
+    assert pair_branches(repo) == [kept["branch"]] and session_files(repo) == sorted([kept["id"], later["id"]])
+
+    # --resume continues it on a new branch from HEAD, with its history
+    fake_model.script([FAREWELL_GOODBYE])
+    again = run_surgeon("pair", "--resume", "--json", cwd=repo, env=env, input="make farewell say Goodbye\na\n")
+    assert again.code == 0, again.stderr
+    assert "rejected your diff for turn 1 because: we say Goodbye" in last_request_text(fake_model)
+    resumed_session = json.loads(again.stdout)
+    assert resumed_session["id"] == later["id"] and resumed_session["branch_deleted"] is False
+    assert resumed_session["base"] == git(repo, "rev-parse", "HEAD").strip()
+    assert sorted(pair_branches(repo)) == sorted([kept["branch"], later["branch"]])
+    # on top of HEAD: the first session's uncommitted "Hi" (a snapshot of the person's files), then the turn
+    subjects = git(repo, "log", "--format=%s", f"HEAD..{later['branch']}").splitlines()
+    assert subjects == ["pair turn 2: make farewell say Goodbye", "pair turn 2: your own edits to app.py"]
+
+
+def test_a_running_session_is_listed_kept_by_discard_and_ctrl_d_deletes_it_once_empty(repo, fake_model, term_env):
+    t = Terminal(repo, term_env, "--model", "anthropic:fake-one")
+    t.expect("started on branch")
+    branch = session_branch(repo)
+    sid = branch.rsplit("-", 1)[1]
+    t.command("/add app.py", "pinned app.py")
+    fake_model.script([GREET_HI])
+    t.turn("make greet say Hi")
+    t.send("a")
+    t.expect("accepted turn 1")
+
+    listed = run_surgeon("branches", "--json", cwd=repo)
+    assert listed.code == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)["branches"]
+    assert row["kind"] == "pair" and row["id"] == sid and row["branch"] == branch
+    assert row["session"]["running"] is True and row["session"]["turns_accepted"] == 1
+    assert row["files"] == ["app.py"] and (row["lines_added"], row["lines_removed"]) == (1, 1)
+    table = run_surgeon("branches", cwd=repo)
+    assert "Pair sessions" in table.stdout and branch in table.stdout and "running" in table.stdout
+
+    refused = run_surgeon("discard", sid, cwd=repo)
+    assert refused.code == 1 and "`surgeon pair` is running this session now" in refused.stderr
+    everything = run_surgeon("discard", "--all", cwd=repo)
+    assert everything.code == 0 and f"Kept pair session {branch}: `surgeon pair` is running it now" in everything.stdout
+    assert pair_branches(repo) == [branch]
+
+    # undoing the only accepted turn leaves the branch where it started: Ctrl-D deletes it
+    t.command("/undo", "undid turn 1")
+    t.expect("pair>")
+    t.child.sendeof()
+    t.expect(f"none accepted, so its empty branch {branch} was deleted")
+    t.child.expect(pexpect.EOF, timeout=10)
+    t.child.close()
+    assert t.child.exitstatus == 0
+    assert pair_branches(repo) == [] and session_files(repo) == [sid]
+    assert json.loads(run_surgeon("branches", "--json", cwd=repo).stdout) == {"branches": []}
+    assert not (repo / ".git" / "surgeon" / "pair" / sid / "running").exists()

@@ -129,3 +129,92 @@ def test_commands_in_a_folder_that_is_not_a_repository(tmp_path):
         result = run_surgeon(*args, "--repo", str(plain), cwd=tmp_path)
         assert result.code == 2, args
         assert "not inside a git repository" in result.stderr and "Traceback" not in result.stderr
+
+
+TIMEOUT_10 = '''```diff
+--- a/app.py
++++ b/app.py
+@@ -1,2 +1,2 @@
+-TIMEOUT = 30
++TIMEOUT = 10
+ RETRIES = 1
+```'''
+
+
+def pair_session(repo, fake_model, *args):
+    """A `surgeon pair` session with one accepted turn, run through the CLI with piped input."""
+    fake_model.script([TIMEOUT_10])
+    run = run_surgeon("pair", "--model", "anthropic:fake", "--json", *args, cwd=repo, env=fake_model.env(),
+                      input="/add app.py\nlower the timeout\na\n")
+    assert run.code == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def pair_sessions(repo, fake_model):
+    """An empty leftover session branch (as sessions left before they cleaned up after themselves),
+    two sessions with one accepted turn each, the latest with --no-apply, and a staged change."""
+    leftover = "surgeon/pair-20250101-abc123"
+    git(repo, "update-ref", f"refs/heads/{leftover}", "HEAD")
+    first = pair_session(repo, fake_model)
+    git(repo, "checkout", "-q", "--", "app.py")
+    second = pair_session(repo, fake_model)
+    latest = pair_session(repo, fake_model, "--no-apply")
+    staged = stage(repo, {"README.md": "# demo\n\nMore.\n"}, "Expand the readme")
+    return leftover, first, second, latest, staged
+
+
+def test_branches_lists_pair_sessions_with_their_accepted_turns(repo, fake_model):
+    leftover, first, second, latest, staged = pair_sessions(repo, fake_model)
+    listed = run_surgeon("branches", "--json", cwd=repo)
+    assert listed.code == 0, listed.stderr
+    rows = {row["branch"]: row for row in json.loads(listed.stdout)["branches"]}
+    assert set(rows) == {leftover, first["branch"], second["branch"], latest["branch"], staged.branch}
+    for session in (first, second, latest):
+        row = rows[session["branch"]]
+        assert row["kind"] == "pair" and row["id"] == session["id"]
+        assert row["session"]["turns_accepted"] == 1 and row["session"]["turns"] == 1
+        assert row["session"]["running"] is False and row["files"] == ["app.py"]
+        assert row["instruction"] == "lower the timeout" and row["model"] == "anthropic:fake"
+    assert [rows[s["branch"]]["session"]["resume"] for s in (first, second, latest)] == [False, False, True]
+    assert rows[latest["branch"]]["session"]["apply"] is False
+    assert rows[leftover]["kind"] == "pair" and rows[leftover]["session"]["turns_accepted"] == 0
+    assert rows[leftover]["session"]["turns"] is None and rows[leftover]["files"] == []
+    assert rows[staged.branch]["kind"] == "review" and rows[staged.branch]["session"] is None
+    assert rows[staged.branch]["instruction"] == "Expand the readme"
+    table = run_surgeon("branches", cwd=repo)
+    assert table.code == 0 and "Pair sessions" in table.stdout and staged.id in table.stdout
+    assert all(s["branch"] in table.stdout for s in (first, second, latest)) and "--resume continues it" in table.stdout
+
+    shown = run_surgeon("show", first["id"], cwd=repo)
+    assert shown.code == 0, shown.stderr
+    assert "1 accepted turn(s)" in shown.stdout and "+TIMEOUT = 10" in shown.stdout
+    refused = run_surgeon("accept", latest["id"], cwd=repo)
+    assert refused.code == 1 and f"git merge {latest['branch']}" in refused.stderr
+    assert surgeon_branches(repo).count(latest["branch"]) == 1
+
+
+def test_discard_removes_pair_sessions_and_all_keeps_the_one_resume_continues(repo, fake_model):
+    leftover, first, second, latest, staged = pair_sessions(repo, fake_model)
+    by_id = run_surgeon("discard", first["id"], cwd=repo)
+    assert by_id.code == 0, by_id.stderr
+    assert f"Discarded pair session {first['branch']} (1 accepted turn(s)" in by_id.stdout
+    sessions = repo / ".git" / "surgeon" / "sessions"
+    assert not (sessions / f"{first['id']}.json").exists() and (sessions / f"{second['id']}.json").exists()
+    assert first["branch"] not in surgeon_branches(repo)
+
+    everything = run_surgeon("discard", "--all", "--json", cwd=repo)
+    assert everything.code == 0, everything.stderr
+    result = json.loads(everything.stdout)
+    assert sorted(row["branch"] for row in result["discarded"]) == sorted([staged.branch, second["branch"], leftover])
+    assert [(k["branch"], k["reason"]) for k in result["kept"]] == [
+        (latest["branch"], "it is the session `surgeon pair --resume` continues")]
+    assert surgeon_branches(repo) == [latest["branch"]]
+    text = run_surgeon("discard", "--all", cwd=repo)
+    assert text.code == 0 and f"Kept pair session {latest['branch']}" in text.stdout
+    assert f"`surgeon discard {latest['id']}` discards it" in text.stdout
+
+    by_name = run_surgeon("discard", latest["branch"], cwd=repo)
+    assert by_name.code == 0, by_name.stderr
+    assert surgeon_branches(repo) == [] and list(sessions.glob("*.json")) == []
+    nothing = run_surgeon("pair", "--resume", cwd=repo, env=fake_model.env(), input="")
+    assert nothing.code == 2 and "no pair session to resume" in nothing.stderr
