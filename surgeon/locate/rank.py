@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from surgeon.locate.index import Definition, FileRecord
 from surgeon.locate.query import Frame, Query, Term
+from surgeon.tokens import estimate_tokens
 
 # A definition whose name is exactly an identifier the instruction spells out counts most; a word
 # that is only part of a longer defined name (host in test_..._host) counts less.
@@ -44,15 +45,6 @@ MIN_TRIMMED_TOKENS = 60
 DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
 DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens a model will spend on `text`: characters / 4, rounded up.
-
-    A cheap, tokenizer-free approximation (English prose and code average 3.5-4.5 characters per
-    token). Every budget in surgeon uses this one function so that numbers add up.
-    """
-    return (len(text) + 3) // 4
 
 
 @dataclass(frozen=True)

@@ -12,30 +12,23 @@ At most four breakpoints, as the API allows.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from surgeon.config import Config
 from surgeon.errors import ModelNotConfigured
 from surgeon.model.base import (
-    Failure,
     MalformedReply,
     NetworkProvider,
     RawReply,
     Tracker,
-    error_detail,
-    status_failure,
-    timeout_failure,
-    transport_failure,
 )
 from surgeon.model.types import Usage
-
-KEY_HINT = "ANTHROPIC_API_KEY"
 
 
 class AnthropicProvider(NetworkProvider):
     provider = "anthropic"
+    key_hint = "ANTHROPIC_API_KEY"
 
     def __init__(self, name: str, config: Config, **options: Any) -> None:
         super().__init__(name, config, **options)
@@ -111,25 +104,10 @@ class AnthropicProvider(NetworkProvider):
             raise MalformedReply("the stream reported no usage")
         return RawReply("".join(parts), model, _usage_from_fields(usage_fields), stop_reason)
 
-    def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if isinstance(exc, sdk.APITimeoutError):
-            return timeout_failure(self.timeout)
-        if isinstance(exc, sdk.APIConnectionError):
-            cause = exc.__cause__ or exc
-            return Failure(f"could not reach {self.client.base_url}: {cause}", True)
-        if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            detail = error_detail(getattr(exc, "body", None), str(exc))
-            if status == 200:  # an error event in the middle of a stream
-                body = getattr(exc, "body", None)
-                kind = body.get("error", {}).get("type") if isinstance(body, dict) else None
-                retryable = kind in ("overloaded_error", "api_error", "rate_limit_error")
-                return Failure(f"the stream broke off: {detail}", retryable)
-            return status_failure(status, detail, exc.response.headers, key_hint=KEY_HINT)
-        if isinstance(exc, MalformedReply | json.JSONDecodeError | sdk.APIResponseValidationError):
-            return Failure(f"malformed reply from {self.client.base_url}: {exc}", False)
-        return transport_failure(exc, self.timeout, self.client.base_url)
+    def _stream_error_retryable(self, exc: Exception) -> bool:
+        body = getattr(exc, "body", None)
+        kind = body.get("error", {}).get("type") if isinstance(body, dict) else None
+        return kind in ("overloaded_error", "api_error", "rate_limit_error")
 
 
 def _usage_fields(usage: Any) -> dict[str, int]:

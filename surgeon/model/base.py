@@ -3,6 +3,7 @@ progress while a reply streams, and turning usage into cost."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -123,14 +124,12 @@ def check_messages(system: Sequence[str], messages: Sequence[dict]) -> None:
         raise ValueError("the first message must be the user's")
 
 
-def estimate_tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
-
-
 class NetworkProvider:
-    """Base for providers reached over HTTP. Subclasses implement _call and _classify."""
+    """Base for providers reached over HTTP through an SDK client. Subclasses set `_sdk` (the SDK
+    module), `client` and `key_hint` (the variable that holds the key), and implement _call."""
 
     provider = ""
+    key_hint = ""
 
     def __init__(self, name: str, config: Config, *, retry: RetryPolicy | None = None, stream: bool = True,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
@@ -153,8 +152,27 @@ class NetworkProvider:
     def _call(self, system: list[str], messages: list[dict], tracker: Tracker) -> RawReply:
         raise NotImplementedError
 
+    def _stream_error_retryable(self, exc: Exception) -> bool:
+        """An error event in the middle of a stream (HTTP 200): worth another try?"""
+        return False
+
     def _classify(self, exc: Exception) -> Failure | None:
-        raise NotImplementedError
+        """What an SDK exception means: retry or not, and the words a person reads. The anthropic
+        and openai SDKs share these exception names. None: not ours, let it propagate."""
+        sdk = self._sdk
+        where = self.client.base_url
+        if isinstance(exc, sdk.APITimeoutError):
+            return timeout_failure(self.timeout)
+        if isinstance(exc, sdk.APIConnectionError):
+            return Failure(f"could not reach {where}: {exc.__cause__ or exc}", True)
+        if isinstance(exc, sdk.APIStatusError):
+            detail = error_detail(getattr(exc, "body", None), str(exc))
+            if exc.status_code == 200:
+                return Failure(f"the stream broke off: {detail}", self._stream_error_retryable(exc))
+            return status_failure(exc.status_code, detail, exc.response.headers, key_hint=self.key_hint)
+        if isinstance(exc, MalformedReply | json.JSONDecodeError | sdk.APIResponseValidationError):
+            return Failure(f"malformed reply from {where}: {exc}", False)
+        return transport_failure(exc, self.timeout, where)
 
     # the loop
     def complete(self, system: Sequence[str], messages: list[dict], *, task: str,

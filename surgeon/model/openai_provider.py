@@ -13,25 +13,19 @@ unknown cost unless its price is configured as zero.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from surgeon.config import Config
 from surgeon.errors import ModelNotConfigured
 from surgeon.model.base import (
-    Failure,
     MalformedReply,
     NetworkProvider,
     RawReply,
     Tracker,
-    error_detail,
-    estimate_tokens,
-    status_failure,
-    timeout_failure,
-    transport_failure,
 )
 from surgeon.model.types import Usage
+from surgeon.tokens import estimate_tokens
 
 
 class OpenAIProvider(NetworkProvider):
@@ -107,22 +101,6 @@ class OpenAIProvider(NetworkProvider):
         if finish is None and usage is None:
             raise MalformedReply("the stream ended without a finish reason")
         return RawReply(text, model, _usage(usage, prompt_chars, text), finish)
-
-    def _classify(self, exc: Exception) -> Failure | None:
-        sdk = self._sdk
-        if isinstance(exc, sdk.APITimeoutError):
-            return timeout_failure(self.timeout)
-        if isinstance(exc, sdk.APIConnectionError):
-            cause = exc.__cause__ or exc
-            return Failure(f"could not reach {self.client.base_url}: {cause}", True)
-        if isinstance(exc, sdk.APIStatusError):
-            detail = error_detail(getattr(exc, "body", None), str(exc))
-            if exc.status_code == 200:
-                return Failure(f"the stream broke off: {detail}", False)
-            return status_failure(exc.status_code, detail, exc.response.headers, key_hint=self.key_hint)
-        if isinstance(exc, MalformedReply | json.JSONDecodeError | sdk.APIResponseValidationError):
-            return Failure(f"malformed reply from {self.client.base_url}: {exc}", False)
-        return transport_failure(exc, self.timeout, self.client.base_url)
 
 
 class OpenAICompatibleProvider(OpenAIProvider):

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from surgeon.errors import ModelError, UsageError
-from surgeon.model.base import check_messages, estimate_tokens
+from surgeon.model.base import check_messages
 from surgeon.model.types import Completion, Progress, ProgressCallback, Usage
+from surgeon.tokens import estimate_tokens
 
 SCRIPTED = "scripted replies"
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
