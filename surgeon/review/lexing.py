@@ -128,15 +128,15 @@ def _lex_generic(lines: tuple[str, ...], language: str | None) -> Lexed:
             code.append(" " * n)
             continue
         while i < n:
-            if in_block:
-                close = line.find("*/", i)
+            opens_block = not in_block and slash_comments and line.startswith("/*", i)
+            if in_block or opens_block:  # a /* ... */ comment, begun here or on an earlier line
+                close = line.find("*/", i + 2 if opens_block else i)
                 stop = n if close < 0 else close + 2
                 comments[number] = (comments.get(number, "") + " " + line[i:stop]).strip()
                 out = _blank(out, i, stop)
-                if close < 0:
-                    i = n
+                in_block = close < 0
+                if in_block:
                     break
-                in_block = False
                 i = stop
                 continue
             char = line[i]
@@ -144,16 +144,6 @@ def _lex_generic(lines: tuple[str, ...], language: str | None) -> Lexed:
                 comments[number] = (comments.get(number, "") + " " + line[i:]).strip()
                 out = _blank(out, i, n)
                 break
-            if slash_comments and line.startswith("/*", i):
-                close = line.find("*/", i + 2)
-                stop = n if close < 0 else close + 2
-                comments[number] = (comments.get(number, "") + " " + line[i:stop]).strip()
-                out = _blank(out, i, stop)
-                if close < 0:
-                    in_block = True
-                    break
-                i = stop
-                continue
             if hash_comments and char == "#" and (i == 0 or line[i - 1] in " \t"):
                 comments[number] = (comments.get(number, "") + " " + line[i:]).strip()
                 out = _blank(out, i, n)
