@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from surgeon.diff import ApplyOptions, apply_patch  # noqa: E402
 from surgeon.diff.match import indentation_matters  # noqa: E402
+from tests.diffkit import Hunk, counts, split_diff  # noqa: E402
 
 CACHE = ROOT / "tests" / "bench" / ".cache" / "diff-sdists"
 PAIRS = [
@@ -131,32 +132,10 @@ def git_diff(case: Case, context: int = 3) -> str:
 # perturbations
 
 
-@dataclass
-class Hunk:
-    old_start: int
-    new_start: int
-    lines: list[str]
-
-
-def split(diff: str) -> tuple[list[str], list[Hunk]]:
-    header: list[str] = []
-    hunks: list[Hunk] = []
-    for line in diff.split("\n")[:-1]:
-        found = re.match(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@", line)
-        if found:
-            hunks.append(Hunk(int(found[1]), int(found[2]), []))
-        elif hunks:
-            hunks[-1].lines.append(line)
-        else:
-            header.append(line)
-    return header, hunks
-
-
 def join(header: list[str], hunks: list[Hunk], bare: bool = False, counts_off: bool = False) -> str:
     out = list(header)
     for hunk in hunks:
-        old = sum(1 for line in hunk.lines if line[:1] in (" ", "-"))
-        new = sum(1 for line in hunk.lines if line[:1] in (" ", "+"))
+        old, new = counts(hunk.lines)
         if bare:
             out.append("@@ @@")
         elif counts_off:
@@ -180,7 +159,7 @@ Perturb = Callable[[Case, str, random.Random], "str | tuple[str, bytes] | None"]
 
 
 def wrong_line_numbers(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     for hunk in hunks:
         shift = rng.choice([-1, 1]) * rng.randint(1, 60)
         hunk.old_start = max(1, hunk.old_start + shift)
@@ -189,30 +168,30 @@ def wrong_line_numbers(case, diff, rng):
 
 
 def bare_hunk_headers(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     return join(header, hunks, bare=True)
 
 
 def wrong_counts(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     return join(header, hunks, counts_off=True)
 
 
 def missing_prefixes(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     header = [line for line in header if not line.startswith(("diff --git", "index "))]
     header = [re.sub(r"^(---|\+\+\+) [ab]/", r"\1 ", line) for line in header]
     return join(header, hunks)
 
 
 def doubled_prefixes(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     header = [re.sub(r"^(---|\+\+\+) ([ab])/", r"\1 \2/\2/", line) for line in header]
     return join(header, hunks)
 
 
 def stripped_trailing_whitespace(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     changed = False
     for hunk in hunks:
         added = {line[1:].rstrip("\r") for line in hunk.lines if line.startswith("+")}
@@ -237,7 +216,7 @@ def fewer_context_lines(case, diff, rng):
 
 
 def reordered_hunks(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     if len(hunks) < 2:
         return None
     return join(header, list(reversed(hunks)))
@@ -248,7 +227,7 @@ def crlf_diff(case, diff, rng):
 
 
 def blank_context_without_space(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     if not any(line == " " for hunk in hunks for line in hunk.lines):
         return None
     for hunk in hunks:
@@ -268,7 +247,7 @@ def _drift(hunks: list[Hunk], rng) -> None:
 def indentation_drift_where_free(case, diff, rng):
     if indentation_matters(case.path):
         return None
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     _drift(hunks, rng)
     return join(header, hunks)
 
@@ -276,7 +255,7 @@ def indentation_drift_where_free(case, diff, rng):
 def indentation_drift_where_meaningful(case, diff, rng):
     if not indentation_matters(case.path):
         return None
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     _drift(hunks, rng)
     return join(header, hunks)
 
@@ -286,7 +265,7 @@ def _comment(path: str) -> str:
 
 
 def elided_code(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     runs = []
     for k, hunk in enumerate(hunks):
         start = None
@@ -306,7 +285,7 @@ def elided_code(case, diff, rng):
 
 
 def content_not_in_file(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     spots = [(k, i) for k, h in enumerate(hunks) for i, line in enumerate(h.lines) if line.startswith(" ") and line[1:].strip()]
     if not spots:
         return None
@@ -317,7 +296,7 @@ def content_not_in_file(case, diff, rng):
 
 
 def removed_line_differs(case, diff, rng):
-    header, hunks = split(diff)
+    header, hunks = split_diff(diff)
     spots = [(k, i) for k, h in enumerate(hunks) for i, line in enumerate(h.lines)
              if line.startswith("-") and re.search(r"[A-Za-z0-9]", line[1:])]
     if not spots:

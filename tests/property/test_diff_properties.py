@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from surgeon.diff import ApplyOptions, apply_patch
+from tests.diffkit import Hunk, counts, split_diff
 
 # a fixed budget in CI; raise it locally to hunt for counterexamples
 SCALE = float(os.environ.get("SURGEON_PROPERTY_SCALE", "1"))
@@ -188,35 +189,6 @@ def git_apply_files(files: dict[str, bytes], diff: str) -> dict[str, bytes | Non
 
 def git_apply(case: Case, diff: str) -> bytes | None:
     return git_apply_files({case.path: case.old}, diff)[case.path]
-
-
-# --- a small reader for git's own (well-formed) output, to perturb it -------------------------
-
-
-@dataclass
-class Hunk:
-    old_start: int
-    new_start: int
-    lines: list[str]  # with their prefixes, "\\ No newline..." included
-
-
-def split_diff(text: str) -> tuple[list[str], list[Hunk]]:
-    header, hunks = [], []
-    for line in text.split("\n")[:-1]:
-        match = re.match(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@", line)
-        if match:
-            hunks.append(Hunk(int(match[1]), int(match[2]), []))
-        elif hunks:
-            hunks[-1].lines.append(line)
-        else:
-            header.append(line)
-    return header, hunks
-
-
-def counts(lines: list[str]) -> tuple[int, int]:
-    old = sum(1 for line in lines if line[:1] in (" ", "-"))
-    new = sum(1 for line in lines if line[:1] in (" ", "+"))
-    return old, new
 
 
 def old_side_keys(hunk: Hunk, loose: bool) -> list[str]:
