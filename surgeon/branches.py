@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from surgeon import pair
-from surgeon.errors import Refused
+from surgeon.errors import Refused, UsageError
 from surgeon.gate import read_gate
 from surgeon.repo import RepoInfo
 from surgeon.stage import (
@@ -314,10 +314,10 @@ def _resolve(repo: RepoInfo, ident: str, *, sessions: bool) -> BranchInfo:
     if not exact and len(name) >= 4:
         exact = [ref for ref in candidates if branch_id(ref).startswith(name)]
     if not exact:
-        raise Refused(f"no pending surgeon branch '{ident}'. `surgeon branches` lists them.")
+        raise UsageError(f"no pending surgeon branch '{ident}'. `surgeon branches` lists them.")
     if len(exact) > 1:
         names = ", ".join(sorted(ref.removeprefix("refs/heads/") for ref in exact))
-        raise Refused(f"'{ident}' matches several surgeon branches: {names}. Use the full branch name.")
+        raise UsageError(f"'{ident}' matches several surgeon branches: {names}. Use the full branch name.")
     ref = exact[0]
     if ref in pair_refs:
         return _load_session(repo, git, ref, pair_refs[ref], pair.last_session_id(repo.surgeon_dir))

@@ -4,6 +4,7 @@ when it runs, so a pre-commit `surgeon review` does not pay for the model SDKs o
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -11,8 +12,8 @@ from typing import Any
 
 import click
 
-from surgeon import __version__
-from surgeon.errors import SurgeonError
+from surgeon import __version__, terminal
+from surgeon.errors import EnvironmentFailure, SurgeonError
 
 # name -> "module:attribute"; listed in the order `surgeon --help` shows them.
 COMMANDS: dict[str, str] = {
@@ -37,6 +38,30 @@ def _available(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _set_level(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        terminal.set_level("quiet" if param.name == "quiet" else "verbose")
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, is_eager=True, callback=_set_level,
+                     help="Print results and errors only (no progress, notes or log)."),
+        click.Option(["--verbose", "-v"], is_flag=True, expose_value=False, is_eager=True, callback=_set_level,
+                     help="Print more detail (every attempt's diff, timings, tracebacks of internal errors)."),
+    ]
+
+
+def _with_verbosity(command: click.Command) -> click.Command:
+    """Every command takes --quiet and --verbose, written once here."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_verbosity(sub)
+    elif not any(param.name == "quiet" for param in command.params):
+        command.params.extend(_verbosity_options())
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if _available(name)]
@@ -45,11 +70,15 @@ class LazyGroup(click.Group):
         if name not in COMMANDS or not _available(name):
             return None
         module, attr = COMMANDS[name].split(":")
-        return getattr(importlib.import_module(module), attr)
+        return _with_verbosity(getattr(importlib.import_module(module), attr))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="surgeon")
+@click.option("--quiet", "-q", is_flag=True, expose_value=False, is_eager=True, callback=_set_level,
+              help="Print results and errors only.")
+@click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=_set_level,
+              help="Print more detail, and the traceback of an internal error.")
 def cli() -> None:
     """surgeon: minimal, validated diffs from a model, staged on review branches.
 
@@ -57,12 +86,17 @@ def cli() -> None:
     else, proves the diff fits the repository, and stages it as one commit on a branch
     surgeon/<slug>. Your working tree, index and current branch are never touched until you
     run `surgeon accept`.
+
+    \b
+    Exit codes: 0 done · 1 refused (or review findings at or above --fail-on)
+                2 usage error (bad option, not a repository, unknown branch, bad setting)
+                3 environment or model failure (git missing, network, timeout, internal error)
     """
 
 
 def error_json(message: str, exit_code: int, files: Sequence[str] = ()) -> dict[str, Any]:
     """The one JSON object a --json command prints when it stops with an error: the same shape as
-    a refused diff, so scripts read one format ("refused": exit 1, "error": exit 2)."""
+    a refused diff, so scripts read one format ("refused": exit 1, "error": exit 2 or 3)."""
     payload: dict[str, Any] = {
         "status": "refused" if exit_code == 1 else "error",
         "errors": [{"path": None, "hunk": None, "line": None, "reason": message}],
@@ -72,16 +106,60 @@ def error_json(message: str, exit_code: int, files: Sequence[str] = ()) -> dict[
     return payload
 
 
+def _tolerant_streams() -> None:
+    """Under PYTHONIOENCODING=ascii (or a C locale) a character the stream cannot encode is written
+    as an escape instead of ending the command with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a detached or closed stream: nothing to protect
+                pass
+
+
+def _internal_error(exc: BaseException) -> EnvironmentFailure:
+    """An exception nobody anticipated, as one line: what broke and how to report it."""
+    detail = (str(exc).strip().splitlines() or [""])[0][:200]
+    try:
+        from surgeon.model.redact import Redactor
+
+        detail = Redactor().redact(detail)
+    except Exception:  # the masking itself failing must not hide the report; drop the detail instead
+        detail = ""
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return EnvironmentFailure(
+        f"internal error ({what}). This is a bug in surgeon {__version__}: please report it with the command "
+        "you ran and the output of the same command with --verbose.")
+
+
+def _environment_failure(exc: OSError) -> EnvironmentFailure | None:
+    if isinstance(exc, FileNotFoundError) and exc.filename == "git":
+        return EnvironmentFailure("git is not installed or not on PATH; surgeon needs git. Install git, "
+                                  "or add its folder to PATH.")
+    if isinstance(exc, PermissionError) and exc.filename:
+        return EnvironmentFailure(f"permission denied: {exc.filename}")
+    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+        return EnvironmentFailure(f"no space left on the device{f' writing {exc.filename}' if exc.filename else ''}")
+    return None
+
+
+def _fail(exc: SurgeonError, wants_json: bool) -> None:
+    if wants_json:
+        click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
+    click.echo(f"surgeon: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    wants_json = "--json" in (sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    wants_json = "--json" in args
+    _tolerant_streams()
     try:
         code = cli.main(args=argv, prog_name="surgeon", standalone_mode=False)
     except SurgeonError as exc:
-        if wants_json:
-            click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
-        click.echo(f"surgeon: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+        _fail(exc, wants_json)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("surgeon: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -91,7 +169,23 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("surgeon: interrupted", err=True)
-        sys.exit(130)
+    except BrokenPipeError:  # `surgeon branches | head`: the reader left; say nothing more
+        _silence_stdout()
+        sys.exit(141)
+    except Exception as exc:  # the last line of defence: never a traceback, always one line and exit 3
+        if terminal.verbose():
+            import traceback
+
+            traceback.print_exc()
+        known = _environment_failure(exc) if isinstance(exc, OSError) else None
+        _fail(known or _internal_error(exc), wants_json)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

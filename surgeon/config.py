@@ -3,6 +3,7 @@ environment, then command-line flags. Every value remembers where it came from."
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -33,6 +34,21 @@ KNOWN: dict[str, tuple[Any, type, str | None, str]] = {
     "review.fail_on": ("high", str, "SURGEON_FAIL_ON", "lowest severity that blocks a commit"),
     "review.max_timeout_seconds": (120.0, float, None, "largest acceptable timeout in config and clients"),
 }
+# key -> (lowest, highest, whether the lowest itself is allowed); values outside are refused, as is nan.
+LIMITS: dict[str, tuple[float, float, bool]] = {
+    "model_timeout": (0, 86400, False),
+    "model_retries": (0, 20, True),
+    "model_backoff": (0, 600, True),
+    "max_tokens": (1, 1_000_000, True),
+    "budget": (1, 10_000_000, True),
+    "max_attempts": (1, 10, True),
+    "max_changed_lines": (1, 1_000_000, True),
+    "rewrite_share": (0, 1, False),
+    "check_timeout": (0, 86400, False),
+    "review.max_timeout_seconds": (0, 10_000_000, False),
+}
+_KIND_WORDS = {float: "number", int: "whole number", str: "string"}
+CHOICES: dict[str, tuple[str, ...]] = {"review.fail_on": ("low", "medium", "high")}
 # Tables whose keys are free-form (a model name, a rule id ...).
 OPEN_TABLES = ("pricing", "models", "review", "locate")
 
@@ -77,17 +93,33 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     spec = KNOWN.get(key)
     if spec is None or value is None:
         return value
-    kind = spec[1]
+    return _in_limits(key, _typed(key, spec[1], value, where), where)
+
+
+def _typed(key: str, kind: type, value: Any, where: str) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, kind) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
         try:
-            return kind(value)
+            return kind(value.strip())
         except ValueError:
             pass
-    raise ConfigError(f"{where}: {key} must be a {kind.__name__}, got {value!r}")
+    raise ConfigError(f"{where}: {key} must be a {_KIND_WORDS.get(kind, kind.__name__)}, got {value!r}")
+
+
+def _in_limits(key: str, value: Any, where: str) -> Any:
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(CHOICES[key])}, got {value!r}")
+    if key not in LIMITS:
+        return value
+    low, high, low_allowed = LIMITS[key]
+    fits = math.isfinite(value) and (value >= low if low_allowed else value > low) and value <= high
+    if not fits:
+        lowest = f"at least {low:g}" if low_allowed else f"more than {low:g}"
+        raise ConfigError(f"{where}: {key} must be {lowest} and at most {high:g}, got {value!r}")
+    return value
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -27,10 +27,15 @@ class ModelNotConfigured(UsageError):
     """No model can be reached: no key and no configured provider."""
 
 
-class ModelError(SurgeonError):
-    """A model call failed: unreachable, timed out, out of retries, or a reply that cannot be read."""
+class EnvironmentFailure(SurgeonError):
+    """The machine or a service failed, not the request: git missing, a network or model failure, a
+    timeout, a crash. Exit 3, so scripts can tell "try again" from "refused" (1) and "bad input" (2)."""
 
-    exit_code = 1
+    exit_code = 3
+
+
+class ModelError(EnvironmentFailure):
+    """A model call failed: unreachable, timed out, out of retries, or a reply that cannot be read."""
 
 
 class Refused(SurgeonError):

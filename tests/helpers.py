@@ -12,6 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "analytics-stack"
 
+# The console script beside the interpreter running the tests: what `pip install` puts on PATH.
+SURGEON = Path(sys.executable).parent / "surgeon"
+if not SURGEON.is_file():
+    raise RuntimeError(f"{SURGEON} is missing: install surgeon into this environment (pip install -e '.[dev]')")
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
     "GIT_AUTHOR_EMAIL": "author@example.invalid",
@@ -80,16 +85,22 @@ class Run:
     stderr: str
 
 
-def run_surgeon(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None,
+def run_surgeon(*args: str, cwd: Path, input: str | bytes | None = None, env: dict[str, str] | None = None,
                 timeout: float = 120) -> Run:
-    """Run the installed CLI exactly as a user would (python -m surgeon ...)."""
+    """Run the installed console script exactly as a user would (`surgeon ...`), with no model keys
+    in the environment. Output that is not UTF-8 is decoded with replacement characters."""
     full_env = {**os.environ, **GIT_ENV, "NO_COLOR": "1", "COLUMNS": "200"}
     for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL",
                 "SURGEON_MODEL", "SURGEON_OPENAI_BASE_URL"):
         full_env.pop(key, None)
     full_env.update(env or {})
+    data = input.encode() if isinstance(input, str) else input
     result = subprocess.run(
-        [sys.executable, "-m", "surgeon", *args], cwd=cwd, capture_output=True, text=True,
-        input=input, env=full_env, timeout=timeout,
+        [str(SURGEON), *args], cwd=cwd, capture_output=True, input=data, env=full_env, timeout=timeout,
     )
-    return Run(result.returncode, result.stdout, result.stderr)
+    return Run(result.returncode, _text(result.stdout), _text(result.stderr))
+
+
+def _text(data: bytes) -> str:
+    """As text=True would read it (universal newlines), but never failing on bytes that are not UTF-8."""
+    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")

@@ -147,9 +147,9 @@ def refused_payload(result: PatchResult) -> dict:
 
 
 def _console():
-    from rich.console import Console
+    from surgeon import terminal
 
-    return Console(soft_wrap=True, highlight=False)
+    return terminal.console(soft_wrap=True)
 
 
 def print_diff(diff: str, console=None) -> None:

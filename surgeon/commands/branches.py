@@ -17,9 +17,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON
 
 
 def _console():
-    from rich.console import Console
+    from surgeon import terminal
 
-    return Console(highlight=False)
+    return terminal.console()
 
 
 def _echo_json(payload: object) -> None:

@@ -31,10 +31,11 @@ def config(repo_dir: str | None, as_json: bool) -> None:
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from surgeon import terminal
+
+    console = terminal.console()
     table = Table(title=f"surgeon settings for {repo.root}", show_lines=False)
     table.add_column("setting")
     table.add_column("value")

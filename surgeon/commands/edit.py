@@ -124,82 +124,94 @@ def outcome_json(outcome: Any) -> dict[str, Any]:
 
 
 class EditView:
-    """What a person sees: regions, a progress line, the diff, verdicts, branch, gate, cost."""
+    """What a person sees. The log (regions, attempts, refusals, verdicts, gate, usage) goes to
+    stderr, so stdout holds only the result: the diff that was staged or proposed, and where it is.
+    --quiet silences the log; --verbose adds every attempt's diff and the timings."""
 
-    def __init__(self) -> None:
-        from rich.console import Console
+    def __init__(self, *, attempt_diffs: bool = False, final_diff: bool = True) -> None:
+        from surgeon import terminal
 
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = terminal.console(soft_wrap=True)
+        self.log = terminal.console(stderr=True, soft_wrap=True)
+        self.verbose = terminal.verbose()
+        self.attempt_diffs = attempt_diffs or self.verbose
+        self.final_diff = final_diff
 
     def progress(self, progress: Any) -> None:
         from surgeon.model.progress import render_progress
 
-        render_progress(self.err, progress)
+        render_progress(self.log, progress)
 
     def event(self, name: str, payload: dict[str, Any]) -> None:
         from rich.markup import escape as e
 
         from surgeon.render import diff_text, print_regions
 
-        out = self.out
+        log = self.log
         if name == "located":
             located = payload["located"]
-            out.print(f"[bold]located[/] {len(located.regions)} regions, {located.tokens} tokens "
+            log.print(f"[bold]located[/] {len(located.regions)} regions, {located.tokens} tokens "
                       f"[dim]({located.files_indexed} files indexed, {located.seconds:.2f}s)[/]")
-            print_regions(out, located.regions)
+            print_regions(log, located.regions, limit=100 if self.verbose else 12)
         elif name == "withheld":
             for path, reason in payload["reasons"].items():
-                out.print(f"[yellow]withheld[/] {e(path)}: {e(reason)}")
+                log.print(f"[yellow]withheld[/] {e(path)}: {e(reason)}")
         elif name == "model_start":
-            out.print(f"[bold]attempt {payload['attempt']}[/] asking {e(payload['model'])} …")
+            log.print(f"[bold]attempt {payload['attempt']}[/] asking {e(payload['model'])} …")
         elif name == "refused":
-            out.print(f"[red]refused[/] attempt {payload['attempt']}:")
+            log.print(f"[red]refused[/] attempt {payload['attempt']}:")
             for error in payload["errors"]:
-                out.print(f"  [red]✗[/] {e(str(error))}")
-            out.print("  [dim]the reasons go back to the model[/]")
+                log.print(f"  [red]✗[/] {e(str(error))}")
+            log.print("  [dim]the reasons go back to the model[/]")
         elif name == "blocked":
             for error in payload["errors"]:
-                out.print(f"[red]not staged[/]: {e(str(error))}")
+                log.print(f"[red]not staged[/]: {e(str(error))}")
         elif name == "validated":
             result = payload["result"]
-            out.print(diff_text(result.normalised), end="")
+            if self.attempt_diffs:
+                log.print(diff_text(result.normalised), end="")
             for repair in result.repairs:
-                out.print(f"  [yellow]repaired[/] {e(repair)}")
+                log.print(f"  [yellow]repaired[/] {e(repair)}")
             verdicts = " · ".join(f"{e(k)} [green]{e(v)}[/]" for k, v in payload["verdicts"].items())
-            out.print(f"[bold]validators[/] {verdicts}")
+            log.print(f"[bold]validators[/] {verdicts}")
         elif name == "staged":
             staged = payload["staged"]
-            out.print(f"[bold green]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]}, "
+            log.print(f"[bold]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]}, "
                       f"+{staged.lines_added} -{staged.lines_removed})[/]")
         elif name == "gate_start":
-            out.print(f"[bold]gate[/] running `{e(payload['command'])}` in a temporary worktree …")
+            log.print(f"[bold]gate[/] running `{e(payload['command'])}` in a temporary worktree …")
         elif name == "gate":
             gate = payload["gate"]
             verdict = "[green]passed[/]" if gate.passed else ("[red]timed out[/]" if gate.timed_out else "[red]failed[/]")
-            out.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
+            log.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
             if not gate.passed and gate.output_tail:
-                out.print(f"[dim]{e(gate.output_tail)}[/]")
+                log.print(f"[dim]{e(gate.output_tail)}[/]")
         elif name == "discarded":
-            out.print(f"[yellow]discarded[/] {e(payload['staged'].branch)}; the failure goes back to the model")
+            log.print(f"[yellow]discarded[/] {e(payload['staged'].branch)}; the failure goes back to the model")
 
     def summary(self, outcome: Any) -> None:
         from rich.markup import escape as e
 
         from surgeon.model.pricing import cost_text
+        from surgeon.render import diff_text
 
-        out = self.out
+        out, log = self.out, self.log
         tokens = f"{outcome.total('input_tokens')} in / {outcome.total('output_tokens')} out"
         if outcome.total("cache_read_tokens"):
             tokens += f" ({outcome.total('cache_read_tokens')} cached)"
-        out.print(f"[bold]usage[/] {e(outcome.model)}: {tokens}, {cost_text(outcome.cost)}, "
+        log.print(f"[bold]usage[/] {e(outcome.model)}: {tokens}, {cost_text(outcome.cost)}, "
                   f"{len(outcome.attempts)} attempt(s)")
+        if self.verbose:
+            log.print("[bold]timings[/] " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings.items()))
+        if self.final_diff and outcome.status in ("staged", "proposed") and outcome.result is not None:
+            out.print(diff_text(outcome.result.normalised), end="")
         if outcome.status == "staged":
-            out.print(f"review: [bold]surgeon show {outcome.staged.id}[/] · keep: [bold]surgeon accept "
+            out.print(f"[bold green]staged[/] {e(outcome.staged.branch)} [dim]({outcome.staged.commit[:10]})[/]")
+            log.print(f"review: [bold]surgeon show {outcome.staged.id}[/] · keep: [bold]surgeon accept "
                       f"{outcome.staged.id}[/] · drop: [bold]surgeon discard {outcome.staged.id}[/]")
         elif outcome.status == "proposed":
-            out.print("[bold]dry run[/]: nothing was written")
+            log.print("[bold]dry run[/]: nothing was written")  # stdout stays a diff that applies
         else:
-            out.print(f"[bold red]no change staged[/] after {len(outcome.attempts)} attempt(s). Reasons:")
+            log.print(f"[bold red]no change staged[/] after {len(outcome.attempts)} attempt(s). Reasons:")
             for error in outcome.errors:
-                out.print(f"  [red]✗[/] {e(str(error))}")
+                log.print(f"  [red]✗[/] {e(str(error))}")

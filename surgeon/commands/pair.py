@@ -132,14 +132,13 @@ class TerminalUI:
     is not a terminal."""
 
     def __init__(self, history_file: Path, *, to_stderr: bool = False) -> None:
-        from rich.console import Console
-
+        from surgeon import terminal
         from surgeon.commands.edit import EditView
 
-        self.out = Console(highlight=False, stderr=to_stderr)
-        self.err = Console(stderr=True, highlight=False)
-        self.view = EditView()
-        self.view.out = self.out
+        self.out = terminal.console(stderr=to_stderr, quiet=False)  # the conversation itself
+        self.err = terminal.console(stderr=True)
+        self.view = EditView(attempt_diffs=True)
+        self.view.out = self.view.log = self.out  # one conversation on one stream
         self.interactive = sys.stdin.isatty()
         self._progress_shown = False
         self._sessions: dict[bool, Any] = {}

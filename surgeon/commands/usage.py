@@ -38,10 +38,11 @@ def usage(repo_dir: str | None, by: tuple[str, ...], as_json: bool) -> None:
         return
 
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    from surgeon import terminal
+
+    console = terminal.console()
     if not records:
         console.print(f"no model calls recorded yet in {log}")
     else:

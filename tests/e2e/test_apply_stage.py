@@ -113,6 +113,6 @@ def test_json_errors_are_one_object_on_stdout(tmp_path):
     assert out["status"] == "refused" and out["files"] == ["app.py"]
     assert "--base worktree" in out["errors"][0]["reason"]
     unknown = run_surgeon("show", "nosuchid", "--json", cwd=repo)
-    assert unknown.code == 1 and json.loads(unknown.stdout)["status"] == "refused"
+    assert unknown.code == 2 and json.loads(unknown.stdout)["status"] == "error"  # a usage error, not a refusal
     usage = run_surgeon("edit", "--json", cwd=repo)
     assert usage.code == 2 and json.loads(usage.stdout)["status"] == "error"

@@ -1,6 +1,7 @@
 """surgeon edit end to end: the real CLI, real git repositories, the fake model server."""
 
 import json
+import subprocess
 import sys
 
 import pytest
@@ -189,7 +190,10 @@ def test_dry_run_writes_nothing(shop, fake_model):
     result = run_surgeon("edit", "set TAX_RATE to 0.25", "--dry-run", cwd=shop, env=fake_model.env())
     assert result.code == 0, result.stderr
     assert "+TAX_RATE = 0.25" in result.stdout
-    assert "dry run" in result.stdout and "$" in result.stdout
+    assert "dry run" in result.stderr and "$" in result.stderr  # the log on stderr
+    assert result.stdout.startswith("diff --git") and "dry run" not in result.stdout  # stdout: the diff alone
+    applied = subprocess.run(["git", "apply", "--check", "-"], cwd=shop, input=result.stdout, text=True)
+    assert applied.returncode == 0
     assert surgeon_branches(shop) == []
     assert repo_state(shop) == before
 
@@ -198,9 +202,23 @@ def test_human_output_shows_regions_verdicts_branch_and_cost(shop, fake_model):
     fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
     result = run_surgeon("edit", "set TAX_RATE to 0.25", cwd=shop, env=fake_model.env())
     assert result.code == 0, result.stderr
-    assert "pricing.py:" in result.stdout
-    assert "validators" in result.stdout and "staged surgeon/set-tax-rate" in result.stdout
-    assert "usage" in result.stdout
+    assert "pricing.py:" in result.stderr
+    assert "validators" in result.stderr and "usage" in result.stderr
+    # stdout holds the result only: the staged diff and where it is, so `> fix.patch` keeps a diff
+    assert result.stdout.startswith("diff --git a/pricing.py b/pricing.py\n")
+    assert "+TAX_RATE = 0.25" in result.stdout and "staged surgeon/set-tax-rate" in result.stdout
+    assert "validators" not in result.stdout and "located" not in result.stdout and "usage" not in result.stdout
+
+
+def test_quiet_keeps_the_result_and_verbose_adds_each_attempt(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    quiet = run_surgeon("edit", "set TAX_RATE to 0.25", "--quiet", "--dry-run", cwd=shop, env=fake_model.env())
+    assert quiet.code == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout.startswith("diff --git") and "+TAX_RATE = 0.25" in quiet.stdout
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    loud = run_surgeon("edit", "set TAX_RATE to 0.25", "-v", "--dry-run", cwd=shop, env=fake_model.env())
+    assert loud.code == 0, loud.stderr
+    assert "+TAX_RATE = 0.25" in loud.stderr and "timings" in loud.stderr  # the attempt's diff in the log
 
 
 def test_no_model_configured(shop):
@@ -231,7 +249,7 @@ def test_dirty_touched_file_refuses_and_keeps_the_work(shop, fake_model):
     assert (shop / "pricing.py").read_text().endswith("# my local note\n")
 
     human = run_surgeon("edit", "set TAX_RATE to 0.25", cwd=shop, env=fake_model.env())
-    assert human.code == 1 and "--base worktree" in human.stdout
+    assert human.code == 1 and "--base worktree" in human.stderr and human.stdout == ""
 
 
 def test_base_worktree_stages_on_a_snapshot_of_uncommitted_work(shop, fake_model):
@@ -335,7 +353,7 @@ def test_files_that_are_not_utf8_are_withheld(tmp_path, fake_model):
     fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
     result = run_surgeon("edit", "set TAX_RATE to 0.25 (menu.txt too)", cwd=repo, env=fake_model.env())
     assert result.code == 0, result.stdout + result.stderr
-    assert "withheld menu.txt: not UTF-8" in result.stdout
+    assert "withheld menu.txt: not UTF-8" in result.stderr
     assert "caf" not in fake_model.all_text()
 
 
@@ -344,4 +362,4 @@ def test_labels_are_printed_as_text_not_markup(shop, tmp_path):
     script.write_text(json.dumps([TAX_DIFF.replace("{rate}", "0.25")]))
     result = run_surgeon("edit", "set TAX_RATE to 0.25", "--model", f"script:{script}", cwd=shop)
     assert result.code == 0, result.stdout + result.stderr
-    assert "[bold]replies.json" in result.stdout
+    assert "[bold]replies.json" in result.stderr

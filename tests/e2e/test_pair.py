@@ -15,7 +15,7 @@ import pexpect
 import pytest
 
 from tests.fakes.server import Reply
-from tests.helpers import GIT_ENV, git, make_repo, repo_state, run_surgeon
+from tests.helpers import GIT_ENV, SURGEON, git, make_repo, repo_state, run_surgeon
 
 APP = '''def greet(name):
     return "Hello, " + name
@@ -64,7 +64,7 @@ class Terminal:
     def __init__(self, repo: Path, env: dict[str, str], *args: str) -> None:
         self.raw = ""
         self.pos = 0
-        self.child = pexpect.spawn(sys.executable, ["-m", "surgeon", "pair", "--repo", str(repo), *args],
+        self.child = pexpect.spawn(str(SURGEON), ["pair", "--repo", str(repo), *args],
                                    cwd=str(repo), env=env, encoding="utf-8", dimensions=(50, 200), timeout=10)
 
     @property

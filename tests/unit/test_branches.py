@@ -14,7 +14,7 @@ from surgeon.branches import (
     find_branch,
     list_branches,
 )
-from surgeon.errors import Refused
+from surgeon.errors import Refused, UsageError
 from surgeon.gate import read_gate
 from surgeon.repo import find_repo
 from surgeon.stage import Git, run_gate, stage_diff
@@ -72,9 +72,9 @@ def test_find_branch_by_id_prefix_or_name(repo):
     for spec in (staged.id, staged.id[:4], staged.branch, f"refs/heads/{staged.branch}",
                  staged.branch.removeprefix("surgeon/")):
         assert find_branch(info, spec).commit == staged.commit
-    with pytest.raises(Refused, match="no pending surgeon branch 'nope'"):
+    with pytest.raises(UsageError, match="no pending surgeon branch 'nope'"):
         find_branch(info, "nope")
-    with pytest.raises(Refused, match="no pending surgeon branch"):
+    with pytest.raises(UsageError, match="no pending surgeon branch"):
         find_branch(info, "main")
 
 
@@ -300,7 +300,7 @@ def test_pair_session_branches_are_not_review_branches(repo):
     git(repo, "update-ref", "refs/heads/surgeon/pair-20250101-abc123", head)
     staged = stage(repo, {"app.py": "x\n"})
     assert [i.id for i in list_branches(find_repo(repo))] == [staged.id]
-    with pytest.raises(Refused, match="no pending surgeon branch"):
+    with pytest.raises(UsageError, match="no pending surgeon branch"):
         find_branch(find_repo(repo), "abc123")
     assert [i.id for i in discard_all(find_repo(repo))] == [staged.id]
     assert surgeon_branches(repo) == ["surgeon/pair-20250101-abc123"]

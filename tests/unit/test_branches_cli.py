@@ -65,7 +65,7 @@ def test_show_prints_metadata_and_diff(repo):
     assert "-TIMEOUT = 30\n+TIMEOUT = 10\n" in as_json["diff"]
 
     unknown = run_surgeon("show", "ffffff", cwd=repo)
-    assert unknown.code == 1 and unknown.stderr.startswith("surgeon: no pending surgeon branch 'ffffff'")
+    assert unknown.code == 2 and unknown.stderr.startswith("surgeon: no pending surgeon branch 'ffffff'")
     assert "Traceback" not in unknown.stderr
 
 
@@ -83,7 +83,7 @@ def test_accept_through_the_cli(repo):
     assert surgeon_branches(repo) == []
 
     again = run_surgeon("accept", staged.id, cwd=repo)
-    assert again.code == 1 and "no pending surgeon branch" in again.stderr
+    assert again.code == 2 and "no pending surgeon branch" in again.stderr
 
 
 def test_accept_refusal_through_the_cli_changes_nothing(repo):
@@ -119,7 +119,7 @@ def test_discard_through_the_cli(repo):
     both = run_surgeon("discard", "x", "--all", cwd=repo)
     assert both.code == 2
     missing = run_surgeon("discard", "abcdef", cwd=repo)
-    assert missing.code == 1 and "no pending surgeon branch 'abcdef'" in missing.stderr
+    assert missing.code == 2 and "no pending surgeon branch 'abcdef'" in missing.stderr
 
 
 def test_commands_in_a_folder_that_is_not_a_repository(tmp_path):

@@ -68,7 +68,7 @@ def test_invalid_config_value_is_a_usage_error(tmp_path):
     repo = make_repo(tmp_path / "r", {".surgeon.toml": 'budget = "lots"\n'})
     result = run_surgeon("config", cwd=repo)
     assert result.code == 2
-    assert "budget must be a int" in result.stderr
+    assert "budget must be a whole number" in result.stderr
 
 
 def test_config_works_before_first_commit(tmp_path):

@@ -126,7 +126,7 @@ def test_retry_exhaustion_is_a_clear_model_error(fake_model):
     message = str(error.value)
     assert message.startswith("anthropic:claude-sonnet-5-5: overloaded (HTTP 529)")
     assert "gave up after 3 attempt(s)" in message and "model_retries" in message
-    assert error.value.exit_code == 1 and len(sleeps) == 2 and len(fake_model.requests) == 3
+    assert error.value.exit_code == 3 and len(sleeps) == 2 and len(fake_model.requests) == 3
 
 
 def test_server_errors_are_retried_and_the_stream_broken_by_overload_too(fake_model):
