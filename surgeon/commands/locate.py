@@ -39,6 +39,7 @@ def locate(instruction: str, repo_dir: str | None, budget: int | None, as_json: 
     options = config.table("locate")
     max_bytes = options.get("max_file_bytes")
     from surgeon.locate import locate as run_locate
+    from surgeon.locate.files import printable_path
 
     kwargs = {"max_file_bytes": int(max_bytes)} if isinstance(max_bytes, int) and max_bytes > 0 else {}
     result = run_locate(repo.root, instruction, budget=chosen, **kwargs)
@@ -64,7 +65,7 @@ def locate(instruction: str, repo_dir: str | None, budget: int | None, as_json: 
                    "error message it is about.")
     for number, region in enumerate(result.regions, 1):
         symbol = f"  {region.symbol}" if region.symbol else ""
-        click.echo(f"{number:>2}. {region.path}:{region.start_line}-{region.end_line}{symbol} ({region.kind})"
+        click.echo(f"{number:>2}. {printable_path(region.path)}:{region.start_line}-{region.end_line}{symbol} ({region.kind})"
                    f"  score {region.score:.2f}  ~{region.tokens} tokens")
         if region.why:
             click.echo("      " + "; ".join(region.why))

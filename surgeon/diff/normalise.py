@@ -44,7 +44,7 @@ def quote_path(path: str) -> str:
     if all(32 <= ord(ch) < 127 and ch not in '"\\' for ch in path):
         return path
     out = []
-    for byte in path.encode("utf-8"):
+    for byte in path.encode("utf-8", "surrogateescape"):
         ch = chr(byte)
         if ch in '"\\':
             out.append("\\" + ch)

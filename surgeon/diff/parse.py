@@ -147,9 +147,9 @@ def unquote_path(raw: str) -> str:
                 out.append(escapes.get(nxt, ord(nxt)))
                 i += 2
                 continue
-            out.extend(ch.encode("utf-8"))
+            out.extend(ch.encode("utf-8", "surrogateescape"))
             i += 1
-        return out.decode("utf-8", errors="replace")
+        return out.decode("utf-8", errors="surrogateescape")  # a name that is not UTF-8 keeps its bytes
     return raw
 
 

@@ -4,14 +4,20 @@ A record depends only on a file's content and language, so the key is (blob id, 
 second query re-parses only blobs it has not seen (an edited file has a new blob id), and a branch
 switch back and forth costs nothing. A small stat table remembers the blob ids of edited and
 untracked files so they are hashed once per change, not on every query.
+
+The cache is only a cache: a file that cannot be read (garbage, truncated, another layout,
+read-only, locked for too long) raises `CacheError`, and `open_cache` / `recover` replace it with a
+rebuilt one, or with one in memory when the folder cannot be written, saying so in one note.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from surgeon.locate.index import INDEX_VERSION, FileRecord
@@ -21,22 +27,90 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (blob TEXT, language TEXT, skip TEXT, data BLOB, PRIMARY KEY (blob, language));
 CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, blob TEXT);
 """
+COLUMNS = {
+    "meta": ("key", "value"),
+    "records": ("blob", "language", "skip", "data"),
+    "stats": ("path", "size", "mtime_ns", "inode", "blob"),
+}
+BUSY_TIMEOUT = 30.0  # seconds to wait for another process's lock before giving up on the file
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+Note = Callable[[str], None]
+
+
+class CacheError(Exception):
+    """The cache file cannot be used. `reason` is one line; `locked` when another process holds it."""
+
+    def __init__(self, reason: str, *, locked: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.locked = locked
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    text = " ".join(str(exc).split())
+    return text[:200] or type(exc).__name__
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """SQLite and decoding failures of the cache file as CacheError (a programming error stays one)."""
+    try:
+        yield
+    except sqlite3.ProgrammingError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise CacheError(_one_line(exc), locked=_is_locked(exc)) from exc
 
 
 class IndexCache:
-    """Records by (blob, language). Safe to share between processes (SQLite locking, WAL)."""
+    """Records by (blob, language). Safe to share between processes (SQLite locking, WAL).
+    `path` None keeps the cache in memory, for this process only."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None, *, timeout: float | None = None) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if row is None or row[0] != str(INDEX_VERSION):
-            self.db.executescript("DELETE FROM records; DELETE FROM stats;")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CacheError(f"cannot create its folder: {_one_line(exc)}") from exc
+        wait = BUSY_TIMEOUT if timeout is None else timeout
+        with _guard():
+            self.db = sqlite3.connect(":memory:" if path is None else path, timeout=wait, isolation_level=None)
+        try:
+            self._prepare()
+        except BaseException:
+            self.db.close()
+            raise
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def _prepare(self) -> None:
+        with _guard():
+            if self.path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            for table, columns in COLUMNS.items():
+                found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+                if found != columns:
+                    raise CacheError(f"its table {table} has columns {', '.join(found) or 'none'}, "
+                                     f"not {', '.join(columns)}")
+            row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+            if row is None or row[0] != str(INDEX_VERSION):
+                self.db.executescript("DELETE FROM records; DELETE FROM stats;")
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -49,20 +123,23 @@ class IndexCache:
 
     def known(self) -> dict[tuple[str, str], str | None]:
         """(blob, language) -> skip reason (None when indexed) for every cached record."""
-        return {(blob, language): skip for blob, language, skip in self.db.execute("SELECT blob, language, skip FROM records")}
+        with _guard():
+            return {(blob, language): skip
+                    for blob, language, skip in self.db.execute("SELECT blob, language, skip FROM records")}
 
     def get(self, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], FileRecord]:
         wanted = list({(blob, language or "") for blob, language in keys})
         out: dict[tuple[str, str], FileRecord] = {}
-        for i in range(0, len(wanted), 400):
-            chunk = wanted[i:i + 400]
-            blobs = [b for b, _ in chunk]
-            marks = ",".join("?" * len(blobs))
-            rows = self.db.execute(f"SELECT blob, language, data FROM records WHERE blob IN ({marks})", blobs)
-            want = set(chunk)
-            for blob, language, data in rows:
-                if (blob, language) in want:
-                    out[(blob, language)] = FileRecord.from_json(json.loads(zlib.decompress(data)))
+        with _guard():
+            for i in range(0, len(wanted), 400):
+                chunk = wanted[i:i + 400]
+                blobs = [b for b, _ in chunk]
+                marks = ",".join("?" * len(blobs))
+                rows = self.db.execute(f"SELECT blob, language, data FROM records WHERE blob IN ({marks})", blobs)
+                want = set(chunk)
+                for blob, language, data in rows:
+                    if (blob, language) in want:
+                        out[(blob, language)] = _decode(data)
         return out
 
     def put_many(self, items: Iterable[tuple[str, str | None, FileRecord]]) -> None:
@@ -71,7 +148,7 @@ class IndexCache:
             for blob, language, record in items
         ]
         if rows:
-            with self.db:
+            with _guard(), self.db:
                 self.db.execute("BEGIN")
                 self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
 
@@ -79,7 +156,7 @@ class IndexCache:
         """Forget records of blobs no file has any more, and stats of paths that are gone or
         clean again; returns how many records were removed."""
         stale = [key for key in self.known() if key not in keep]
-        with self.db:
+        with _guard(), self.db:
             self.db.execute("BEGIN")
             self.db.executemany("DELETE FROM records WHERE blob=? AND language=?", stale)
             paths = [p for (p,) in self.db.execute("SELECT path FROM stats") if p not in keep_paths]
@@ -87,17 +164,67 @@ class IndexCache:
         return len(stale)
 
     def get_meta(self, key: str):
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        with _guard():
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if not row:
+            return None
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError) as exc:
+            raise CacheError(f"its {key} entry is not JSON") from exc
 
     def set_meta(self, key: str, value) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        with _guard():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def stat_lookup(self, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
-        row = self.db.execute("SELECT size, mtime_ns, inode, blob FROM stats WHERE path=?", (path,)).fetchone()
-        if row and row[0] == size and row[1] == mtime_ns and row[2] == inode:
+        with _guard():
+            row = self.db.execute("SELECT size, mtime_ns, inode, blob FROM stats WHERE path=?", (path,)).fetchone()
+        if row and row[0] == size and row[1] == mtime_ns and row[2] == inode and isinstance(row[3], str):
             return row[3]
         return None
 
     def stat_store(self, path: str, size: int, mtime_ns: int, inode: int, blob: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)", (path, size, mtime_ns, inode, blob))
+        with _guard():
+            self.db.execute("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)", (path, size, mtime_ns, inode, blob))
+
+
+def _decode(data: object) -> FileRecord:
+    try:
+        return FileRecord.from_json(json.loads(zlib.decompress(data)))  # type: ignore[arg-type]
+    except (zlib.error, TypeError, ValueError) as exc:
+        raise CacheError(f"a record in it cannot be decoded: {_one_line(exc)}") from exc
+
+
+def open_cache(path: Path, note: Note, *, timeout: float | None = None) -> IndexCache:
+    """The cache at `path`; when it cannot be used, a rebuilt one (or one in memory), with a note."""
+    existed = os.path.lexists(path)
+    try:
+        return IndexCache(path, timeout=timeout)
+    except CacheError as exc:
+        if not existed and not exc.locked:
+            note(f"the locate cache cannot be created at {path} ({exc.reason}); running without a cache (in memory)")
+            return IndexCache(None)
+        return recover(path, exc, note, timeout=timeout)
+
+
+def recover(path: Path, error: CacheError, note: Note, *, timeout: float | None = None) -> IndexCache:
+    """A fresh cache in place of the unusable one at `path` (in memory when another process holds
+    it locked, or when it cannot be replaced), and one note saying which."""
+    where = f"the locate cache at {path}"
+    if error.locked:
+        note(f"{where} stayed locked by another process ({error.reason}); running without a cache this time")
+        return IndexCache(None)
+    try:
+        for name in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
+        cache = IndexCache(path, timeout=timeout)
+    except (OSError, CacheError) as again:
+        why = again.reason if isinstance(again, CacheError) else f"cannot remove it: {_one_line(again)}"
+        note(f"{where} could not be used ({error.reason}) and cannot be rebuilt ({why}); running without a cache (in memory)")
+        return IndexCache(None)
+    note(f"{where} could not be used ({error.reason}); rebuilt it")
+    return cache

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from surgeon.errors import UsageError
 from surgeon.locate import grep as grep_module
-from surgeon.locate.cache import IndexCache
-from surgeon.locate.files import GENERATED_NAMES, GENERATED_SUFFIXES, VENDORED_DIRS, RepoFile, list_files
+from surgeon.locate.cache import CacheError, IndexCache, open_cache, recover
+from surgeon.locate.files import (
+    GENERATED_NAMES,
+    GENERATED_SUFFIXES,
+    VENDORED_DIRS,
+    Listing,
+    RepoFile,
+    list_files,
+    printable_path,
+)
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.query import Query, parse_instruction
 from surgeon.locate.rank import (
@@ -48,11 +57,17 @@ def locate(
     workers: int | None = None,
     grep_tool: str | None = None,
     on_parse: Callable[[str], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+    on_index: Callable[[int, int], None] | None = None,
 ) -> LocateResult:
     """The regions of the working tree at `repo_root` that `instruction` is about, ranked and
     packed into `budget` tokens (see `estimate_tokens`). `pinned` files come first, whole when
     they fit. The index cache lives in `cache_dir` (default: .git/surgeon/locate/).
     `on_parse(path)` is called for each file actually parsed (not found in the cache).
+    `on_note(text)` gets what a person should know that is not an error (an unreadable cache that
+    was rebuilt, files skipped for their names); by default it goes to standard error.
+    `on_index(done, total)` follows the parsing of files the cache has not seen (a cold index of a
+    large repository takes seconds); by default a progress line on standard error.
     """
     started = time.perf_counter()
     if not instruction.strip() and not pinned:
@@ -60,67 +75,131 @@ def locate(
     if budget <= 0:
         raise UsageError(f"budget must be a positive number of tokens, got {budget}")
     repo = find_repo(repo_root, need_commit=False)
-    root = repo.root
     cache_path = Path(cache_dir or repo.surgeon_dir / "locate") / "index.sqlite"
     query = parse_instruction(instruction)
     tool = grep_tool or grep_module.grep_tool()
-    with IndexCache(cache_path) as cache:
-        previous_exclusions = cache.get_meta("excluded")
-
-        def start_grep(excluded_paths: Iterable[str], **scope) -> grep_module.GrepJob:
-            exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
-                                                names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-            return grep_module.GrepJob(root, query.patterns, exclusions, tool, **scope)
-
-        # On a warm cache, git grep searches the tracked files while they are listed (skipping
-        # what the last run found huge, binary or generated); untracked ones follow once the
-        # listing has named them. The first run lists and indexes first, then greps.
-        jobs: list[grep_module.GrepJob] = []
-        if previous_exclusions is not None and tool != "rg":
-            jobs.append(start_grep(previous_exclusions, tracked=True, untracked=()))
-        listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
-        known = cache.known()
-        unseen = sum(1 for f in listing.files if not f.huge and (f.blob, f.language or "") not in known)
-        huge_now = {f.path for f in listing.files if f.huge}
-        if jobs and listing.untracked:
-            jobs.append(start_grep(huge_now, tracked=False, untracked=listing.untracked))
-        elif not jobs and unseen <= CONCURRENT_GREP_MAX_UNSEEN:
-            jobs.append(start_grep(set(previous_exclusions or ()) | huge_now, untracked=listing.untracked))
-        if unseen > CONCURRENT_GREP_MAX_UNSEEN:
-            for job in jobs:  # no worker processes are forked while grep's reader threads run
-                job.wait()
-        skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, known)
-        if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
-            current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
-            cache.prune(current, {f.path for f in listing.files})
-        skipped = dict(listing.skipped)
-        indexed: dict[str, RepoFile] = {}
-        excluded: list[str] = []
-        for f in listing.files:
-            reason = "huge" if f.huge else skips.get((f.blob, f.language or ""))
-            if reason:
-                if reason in skipped:
-                    skipped[reason] += 1
-                excluded.append(f.path)
-            else:
-                indexed[f.path] = f
-        if previous_exclusions is None or sorted(excluded) != sorted(previous_exclusions):
-            cache.set_meta("excluded", excluded)
-        if not jobs:
-            jobs.append(start_grep(excluded, untracked=listing.untracked))
-        regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes)
+    note = on_note or print_note
+    progress = on_index or IndexProgress()
+    cache = open_cache(cache_path, note)
+    try:
+        with cache:
+            regions, listing, indexed, skipped = _locate(repo.root, query, cache, tool, budget, pinned,
+                                                         max_file_bytes, workers, on_parse, progress)
+    except CacheError as exc:  # found unreadable part-way (a corrupt page, a lock held too long)
+        if cache.in_memory:
+            raise
+        with recover(cache_path, exc, note) as cache:
+            regions, listing, indexed, skipped = _locate(repo.root, query, cache, tool, budget, pinned,
+                                                         max_file_bytes, workers, on_parse, progress)
+    files_indexed = len(indexed)
+    if listing.unnamed:
+        shown = ", ".join(printable_path(p) for p in listing.unnamed[:3]) + (", ..." if len(listing.unnamed) > 3 else "")
+        note(f"skipped {len(listing.unnamed)} file(s) whose name is not UTF-8 ({shown}); rename them to have them "
+             "located and edited")
     return LocateResult(
         regions=tuple(regions),
         tokens=sum(r.tokens for r in regions),
-        files_indexed=len(indexed),
+        files_indexed=files_indexed,
         seconds=round(time.perf_counter() - started, 3),
         skipped=skipped,
     )
 
 
+def print_note(text: str) -> None:
+    """The default `on_note`: one line on standard error (not under --quiet)."""
+    from surgeon import terminal
+
+    if not terminal.quiet():
+        print(f"surgeon: {text}", file=sys.stderr, flush=True)
+
+
+class IndexProgress:
+    """The default `on_index`: silent for small jobs; for a cold index of many files a line on
+    standard error that says what is happening (rewritten in place on a terminal), then how long
+    it took. Nothing under --quiet."""
+
+    FROM_FILES = 300  # fewer unseen files than this index in well under a second
+    EVERY_SECONDS = 0.25
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.shown = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        from surgeon import terminal
+
+        if total < self.FROM_FILES or terminal.quiet():
+            return
+        now = time.monotonic()
+        live = sys.stderr.isatty()
+        if self.started is None:
+            self.started = self.shown = now
+            print(f"surgeon: indexing {total} files (the first time only: the index is cached by blob id) …",
+                  file=sys.stderr, end="" if live else "\n", flush=True)
+        elif done >= total:
+            clear = "\r\x1b[2K" if live else ""
+            print(f"{clear}surgeon: indexed {total} files in {now - self.started:.1f}s", file=sys.stderr, flush=True)
+        elif live and now - self.shown >= self.EVERY_SECONDS:
+            self.shown = now
+            print(f"\r\x1b[2Ksurgeon: indexing files … {done}/{total}", file=sys.stderr, end="", flush=True)
+
+
+def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int, pinned: Sequence[str], max_file_bytes: int,
+            workers: int | None, on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None]
+            ) -> tuple[list, Listing, dict[str, RepoFile], dict[str, int]]:
+    """One run of locate on `cache`: (regions, the listing, the indexed files, skipped counts)."""
+    previous_exclusions = cache.get_meta("excluded")
+    if not (isinstance(previous_exclusions, list) and all(isinstance(p, str) for p in previous_exclusions)):
+        previous_exclusions = None
+
+    def start_grep(excluded_paths: Iterable[str], **scope) -> grep_module.GrepJob:
+        exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
+                                            names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
+        return grep_module.GrepJob(root, query.patterns, exclusions, tool, **scope)
+
+    # On a warm cache, git grep searches the tracked files while they are listed (skipping
+    # what the last run found huge, binary or generated); untracked ones follow once the
+    # listing has named them. The first run lists and indexes first, then greps.
+    jobs: list[grep_module.GrepJob] = []
+    if previous_exclusions is not None and tool != "rg":
+        jobs.append(start_grep(previous_exclusions, tracked=True, untracked=()))
+    listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
+    known = cache.known()
+    unseen = sum(1 for f in listing.files if not f.huge and (f.blob, f.language or "") not in known)
+    huge_now = {f.path for f in listing.files if f.huge}
+    if jobs and listing.untracked:
+        jobs.append(start_grep(huge_now, tracked=False, untracked=listing.untracked))
+    elif not jobs and unseen <= CONCURRENT_GREP_MAX_UNSEEN:
+        jobs.append(start_grep(set(previous_exclusions or ()) | huge_now, untracked=listing.untracked))
+    if unseen > CONCURRENT_GREP_MAX_UNSEEN:
+        for job in jobs:  # no worker processes are forked while grep's reader threads run
+            job.wait()
+    skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, on_index, known)
+    if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
+        current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
+        cache.prune(current, {f.path for f in listing.files})
+    skipped = dict(listing.skipped)
+    indexed: dict[str, RepoFile] = {}
+    excluded: list[str] = []
+    for f in listing.files:
+        reason = "huge" if f.huge else skips.get((f.blob, f.language or ""))
+        if reason:
+            if reason in skipped:
+                skipped[reason] += 1
+            excluded.append(f.path)
+        else:
+            indexed[f.path] = f
+    if previous_exclusions is None or sorted(excluded) != sorted(previous_exclusions):
+        cache.set_meta("excluded", excluded)
+    if not jobs:
+        jobs.append(start_grep(excluded, untracked=listing.untracked))
+    regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes)
+    return regions, listing, indexed, skipped
+
+
 def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
-                  on_parse: Callable[[str], None] | None, known: dict[tuple[str, str], str | None]
-                  ) -> dict[tuple[str, str], str | None]:
+                  on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None],
+                  known: dict[tuple[str, str], str | None]) -> dict[tuple[str, str], str | None]:
     """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
     missing: dict[tuple[str, str], RepoFile] = {}  # identical files (empty __init__.py ...) are parsed once
     for f in files:
@@ -130,7 +209,10 @@ def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_
     by_path = {f.path: f for f in missing.values()}
     batch: list[tuple[str, str | None, FileRecord]] = []
     items = [(f.path, f.language) for f in missing.values()]
-    for path, record in index_files(root, items, max_bytes=max_bytes, workers=workers):
+    if items:
+        on_index(0, len(items))
+    for done, (path, record) in enumerate(index_files(root, items, max_bytes=max_bytes, workers=workers), 1):
+        on_index(done, len(items))
         f = by_path[path]
         if record.skip == "missing":
             continue

@@ -56,6 +56,7 @@ class Listing:
     skipped: dict[str, int] = field(default_factory=dict)  # by path: vendored / generated / binary / huge
     skipped_paths: tuple[str, ...] = ()
     untracked: tuple[str, ...] = ()  # listed files that git does not track
+    unnamed: tuple[str, ...] = ()  # files left out because their names are not UTF-8 (undecodable bytes kept as surrogates)
 
 
 def skip_reason_for_path(path: str) -> str | None:
@@ -127,8 +128,12 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
     skipped: dict[str, int] = {"binary": 0, "vendored": 0, "generated": 0, "huge": 0}
     skipped_paths: list[str] = []
     files: list[RepoFile] = []
+    unnamed: list[str] = []
     for path in sorted(set(index_blobs) | dirty):
         if path in deleted and path not in dirty:
+            continue
+        if not _utf8_name(path):
+            unnamed.append(path)
             continue
         reason = skip_reason_for_path(path)
         if reason:
@@ -161,4 +166,20 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
                 stat_store(path, st.st_size, st.st_mtime_ns, st.st_ino, blob)
         files.append(RepoFile(path, blob, language))
     untracked = tuple(f.path for f in files if f.path not in index_blobs and not f.huge)
-    return Listing(tuple(files), skipped, tuple(skipped_paths), untracked)
+    return Listing(tuple(files), skipped, tuple(skipped_paths), untracked, tuple(unnamed))
+
+
+def _utf8_name(path: str) -> bool:
+    """False for a name git listed with bytes that are not UTF-8: a model, JSON output and the
+    diff engine all need text, so such a file is skipped (and named in a note) rather than mangled."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(path: str) -> str:
+    """A repository path as one printable line: undecodable bytes and control characters escaped."""
+    raw = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in raw)

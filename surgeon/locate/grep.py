@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -149,7 +149,7 @@ class GrepJob:
             self._failed = True
         self._outputs.append(output)
 
-    def _join(self) -> bytes:
+    def _join(self) -> list[bytes]:
         self.wait()
         self._readers = []
         if self._failed and self.tool in ("git grep -P", "git grep -E"):
@@ -157,29 +157,37 @@ class GrepJob:
             self.tool, self._failed, self._outputs = "git grep", False, []
             self._start(self.tool)
             return self._join()
-        output = b"\n".join(self._outputs)
-        self._outputs = []
-        return output
+        outputs, self._outputs = self._outputs, []
+        return outputs
 
     def by_file(self) -> dict[str, list[tuple[bytes, bytes]]]:
         """The output grouped by file: path -> [(line number, line text)], both still bytes, so
         that lines of files that will not be ranked are never decoded."""
         out: dict[str, list[tuple[bytes, bytes]]] = {}
-        output = self._join()
-        rg = self.tool == "rg"
-        last_path = b""
-        rows: list[tuple[bytes, bytes]] = []
-        for raw in output.split(b"\n"):
-            if rg:
-                path_b, sep, rest = raw.partition(b"\0")
-                number_b, _, text_b = rest.partition(b":")
-            else:
-                path_b, sep, rest = raw.partition(b"\0")
-                number_b, _, text_b = rest.partition(b"\0")
-            if not sep:
-                continue
-            if path_b != last_path:
-                last_path = path_b
+        number_end = b":" if self.tool == "rg" else b"\0"
+        for output in self._join():
+            for path_b, number_b, text_b in _records(output, number_end):
                 rows = out.setdefault(path_b.decode("utf-8", "surrogateescape"), [])
-            rows.append((number_b, text_b[:MAX_LINE_CHARS].rstrip(b"\r")))
+                rows.append((number_b, text_b[:MAX_LINE_CHARS].rstrip(b"\r")))
         return out
+
+
+def _records(output: bytes, number_end: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(path, line number, text) from `path NUL number SEP text LF` records. Read left to right, not
+    split on LF first: a file name may hold a newline (the text of a line cannot)."""
+    position, size = 0, len(output)
+    while position < size:
+        path_end = output.find(b"\0", position)
+        if path_end < 0:
+            return
+        number_stop = output.find(number_end, path_end + 1)
+        line_end = output.find(b"\n", path_end + 1)
+        if line_end < 0:
+            line_end = size
+        if number_stop < 0 or number_stop > line_end:  # not a match line (a message, a context separator)
+            position = line_end + 1
+            continue
+        number_b = output[path_end + 1:number_stop]
+        if number_b.isdigit():
+            yield output[position:path_end], number_b, output[number_stop + 1:line_end]
+        position = line_end + 1
