@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from surgeon import terminal
 from surgeon.errors import UsageError
 
 SKIP_VALUES = ("1", "true", "yes", "on")
@@ -21,6 +22,8 @@ SKIP_VALUES = ("1", "true", "yes", "on")
 @click.option("--staged", is_flag=True, help="Judge the lines the next commit adds (the default).")
 @click.option("--range", "commit_range", metavar="A..B", help="Judge the lines B adds over A, as in B.")
 @click.option("--all", "all_files", is_flag=True, help="Judge every line of every tracked file.")
+@click.option("--pre-commit", "pre_commit", is_flag=True,
+              help="Run as the hook of the pre-commit framework: judge the FILEs it passes (see above).")
 @click.option("--llm", is_flag=True, help="Also ask the review model (the staged diff, secrets redacted).")
 @click.option("--model", "model_override", metavar="PROVIDER:NAME", help="Review model for --llm.")
 @click.option("--fix", is_flag=True,
@@ -30,31 +33,42 @@ SKIP_VALUES = ("1", "true", "yes", "on")
 @click.option("--fail-on", type=click.Choice(["low", "medium", "high"]),
               help="Lowest severity that makes the exit code 1 (default: review.fail_on, else high).")
 @click.option("--write-baseline", is_flag=True,
-              help="Accept the current findings into .surgeon-baseline.json (then `git add` it).")
+              help="Accept the current findings into .surgeon-baseline.json (then `git add` it). With --json "
+                   'it prints {"status": "ok", "accepted": N, "baseline": ".surgeon-baseline.json", "total": M}: '
+                   "N findings accepted now, M entries in the file.")
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
 @click.pass_context
 def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_range: str | None, all_files: bool,
-           llm: bool, model_override: str | None, fix: bool, as_json: bool, sarif: bool, fail_on: str | None,
-           write_baseline: bool, repo_dir: str | None) -> None:
+           pre_commit: bool, llm: bool, model_override: str | None, fix: bool, as_json: bool, sarif: bool,
+           fail_on: str | None, write_baseline: bool, repo_dir: str | None) -> None:
     """Check changes for secrets, hard-coded origins, oversized timeouts and risky config.
 
-    By default only the lines the next commit adds are judged (what the pre-commit hook runs), so
-    old code never blocks a new commit. Each finding names the file, line, rule and severity, with a
+    By default only the lines the next commit adds are judged (what `surgeon hook install` runs),
+    so old code never blocks a new commit. Each finding names the file, line, rule and severity, with a
     minimal diff where the fix is mechanical. The exit code is 1 only when a finding is at or above
     --fail-on. Accept a finding with a `surgeon: allow <rule>` comment on its line, or for good with
     --write-baseline. SURGEON_SKIP=1 skips the review.
+
+    --pre-commit FILE... is the hook of the pre-commit framework (id surgeon-review). In a normal
+    commit pre-commit passes the staged files, and only the lines the commit adds are judged. A passed
+    file with no staged change (what `pre-commit run --all-files` or `--files` passes) is judged whole,
+    in its index content. With PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set (`pre-commit run
+    --from-ref A --to-ref B`, pre-push), the lines the range adds in the passed files are judged, as
+    `--range A...B` restricted to them. With no FILE: the staged changes, or the whole range.
     """
     if os.environ.get("SURGEON_SKIP", "").strip().lower() in SKIP_VALUES:
         click.echo("surgeon review: skipped (SURGEON_SKIP is set)", err=True)
         return
     started = time.perf_counter()
-    modes = sum((staged, commit_range is not None, all_files, bool(paths)))
+    modes = sum((staged, commit_range is not None, all_files, pre_commit, bool(paths) and not pre_commit))
     if modes > 1:
-        raise UsageError("choose one of --staged, --range A..B, --all or PATH...")
+        raise UsageError("choose one of --staged, --range A..B, --all, --pre-commit [FILE...] or PATH...")
     if as_json and sarif:
         raise UsageError("choose one of --json and --sarif")
-    if fix and commit_range is not None:
-        raise UsageError("--fix stages fixes for staged or working-tree content; it cannot fix a --range")
+    from_ref, to_ref = (os.environ.get(f"PRE_COMMIT_{end}_REF") or None for end in ("FROM", "TO"))
+    if fix and (commit_range is not None or (pre_commit and (from_ref or to_ref))):
+        raise UsageError("--fix stages fixes for staged or working-tree content; it cannot fix a --range "
+                         "(nor the PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF range of --pre-commit)")
 
     from surgeon.config import load_config
     from surgeon.repo import find_repo
@@ -68,6 +82,8 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
         chosen = scope.commit_range(repo.root, commit_range)
     elif all_files:
         chosen = scope.all_files(repo.root)
+    elif pre_commit:
+        chosen = scope.pre_commit(repo.root, paths, Path.cwd(), from_ref, to_ref)
     elif paths:
         chosen = scope.named_paths(repo.root, paths, Path.cwd())
     else:
@@ -86,18 +102,26 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
     if any(f.edits or f.rule.startswith("secret.") for f in findings if f.diff is None):
         from surgeon.review import fixes
 
-        fixed = fixes.attach_diffs(findings, files)
+        # A name that is not UTF-8 cannot be written into a diff header: its findings carry no diff.
+        named = {path: file for path, file in files.items() if _utf8_name(path)}
+        fixed = fixes.attach_diffs(findings, named)
         findings = list(fixed.findings)
         notes.extend(fixed.notes)
+        notes.extend(f"{path}: no fix proposed (its name is not UTF-8; rename it to get one)"
+                     for path in sorted({f.path for f in findings if f.path not in named}))
 
     if write_baseline:
         count = baseline.write(repo.root, findings, accepted)
-        click.echo(f"surgeon review: {len(findings)} finding(s) accepted; {baseline.BASELINE_NAME} now holds "
-                   f"{count}. Add it to the commit: git add {baseline.BASELINE_NAME}", err=True)
+        if as_json:
+            click.echo(json.dumps({"status": "ok", "accepted": len(findings), "baseline": baseline.BASELINE_NAME,
+                                   "total": count}, indent=2))
+        else:
+            click.echo(f"surgeon review: {len(findings)} finding(s) accepted; {baseline.BASELINE_NAME} now holds "
+                       f"{count}. Add it to the commit: git add {baseline.BASELINE_NAME}", err=True)
         return
 
     seconds = time.perf_counter() - started
-    from surgeon.review.findings import at_or_above
+    from surgeon.review.findings import at_or_above, printable
 
     blocking = [f for f in findings if at_or_above(f.severity, settings.fail_on)]
     if as_json:
@@ -111,11 +135,19 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
     else:
         _print_human(findings, chosen, settings.fail_on, blocking, seconds, suppressed)
     for note in notes:
-        click.echo(f"surgeon review: note: {note}", err=True)
+        terminal.note(f"surgeon review: note: {printable(note)}")
     if fix:  # after the report, so a refusal to stage never hides the findings
         click.echo(_stage_fixes(repo, findings, files, judged_index=chosen.content_ref == ""), err=True)
     if blocking:
         ctx.exit(1)
+
+
+def _utf8_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _stage_fixes(repo, findings, files, *, judged_index: bool) -> str:
@@ -123,7 +155,7 @@ def _stage_fixes(repo, findings, files, *, judged_index: bool) -> str:
 
     result, fix_notes, used = fixes.combined_fix(findings, files)
     for note in fix_notes:
-        click.echo(f"surgeon review: note: {note}", err=True)
+        terminal.note(f"surgeon review: note: {note}")
     if result is None:
         return "surgeon review: --fix: no mechanical fix to stage"
     if judged_index:
@@ -165,26 +197,28 @@ def _onto_partly_staged_files(root: Path, result):
     return moved
 
 
-def _color() -> bool | None:
-    return False if os.environ.get("NO_COLOR") else None
+def _color() -> bool:
+    return terminal.click_color()
 
 
 _STYLES = {"high": {"fg": "red", "bold": True}, "medium": {"fg": "yellow"}, "low": {"fg": "cyan"}}
 
 
 def _print_human(findings, chosen, fail_on: str, blocking, seconds: float, suppressed: dict[str, int]) -> None:
+    from surgeon.review.findings import printable
+
     color = _color()
     current = None
     for finding in findings:
         if finding.path != current:
             if current is not None:
                 click.echo("", color=color)
-            click.echo(click.style(finding.path, bold=True), color=color)
+            click.echo(click.style(printable(finding.path), bold=True), color=color)
             current = finding.path
         severity = click.style(f"{finding.severity:<6}", **_STYLES[finding.severity])
-        click.echo(f"  {finding.line:>5}  {severity}  {finding.rule:<24} {finding.message}", color=color)
+        click.echo(f"  {finding.line:>5}  {severity}  {finding.rule:<24} {printable(finding.message)}", color=color)
         if finding.diff:
-            for line in finding.diff.rstrip("\n").split("\n"):
+            for line in printable(finding.diff).rstrip("\n").split("\n"):
                 style = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}.get(line[:1], {})
                 if line.startswith(("+++", "---")):
                     style = {"bold": True}
@@ -194,10 +228,11 @@ def _print_human(findings, chosen, fail_on: str, blocking, seconds: float, suppr
     extra = "".join(f", {n} accepted by {how}" for how, n in suppressed.items())
     skipped = "".join(f", {n} skipped ({why})" for why, n in chosen.skipped.items())
     summary = (f"surgeon review: {len(findings)} finding(s)" + (f" ({described})" if described else "")
-               + f" in {len(chosen.files)} file(s) of {chosen.description}{extra}{skipped}, {seconds:.2f} s")
+               + f" in {len(chosen.files)} file(s) of {printable(chosen.description)}{extra}{skipped}, {seconds:.2f} s")
     if findings:
         click.echo("", color=color)
-    click.echo(summary, color=color)
+    if findings or not terminal.quiet():  # --quiet: a clean review prints nothing
+        click.echo(summary, color=color)
     if blocking:
         click.echo(f"surgeon review: {len(blocking)} at or above {fail_on}: blocking. Fix them, accept one with a "
                    "`surgeon: allow <rule>` comment or `surgeon review --write-baseline`, or skip once with "

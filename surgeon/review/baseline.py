@@ -1,7 +1,8 @@
 """The baseline file `.surgeon-baseline.json`: findings a team has looked at and accepted.
 
 Entries name a path, a rule and a fingerprint (a one-way hash of the secret or of the line), never the
-secret itself, and no line number, so an accepted finding stays accepted when lines move.
+secret itself, and no line number, so an accepted finding stays accepted when lines move. A path whose
+name is not UTF-8 is stored as `printable` shows it (caf\\xe9.py), so the file stays valid UTF-8 JSON.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from surgeon.errors import ConfigError
-from surgeon.review.findings import Finding
+from surgeon.review.findings import Finding, printable
 
 BASELINE_NAME = ".surgeon-baseline.json"
 VERSION = 1
@@ -23,7 +24,7 @@ class Baseline:
     entries: frozenset[tuple[str, str, str]] = frozenset()  # (path, rule, fingerprint)
 
     def accepts(self, finding: Finding) -> bool:
-        return (finding.path, finding.rule, finding.fingerprint) in self.entries
+        return (printable(finding.path), finding.rule, finding.fingerprint) in self.entries
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -43,7 +44,7 @@ def load(root: Path) -> Baseline:
 
 def write(root: Path, findings: Iterable[Finding], keep: Baseline | None = None) -> int:
     """Write the baseline with `findings` added to what `keep` already accepts. Returns the entry count."""
-    entries = set(keep.entries if keep else ()) | {(f.path, f.rule, f.fingerprint) for f in findings}
+    entries = set(keep.entries if keep else ()) | {(printable(f.path), f.rule, f.fingerprint) for f in findings}
     payload = {
         "version": VERSION,
         "about": "findings accepted by `surgeon review --write-baseline`; fingerprints are one-way hashes",

@@ -63,18 +63,29 @@ class Finding:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "path": self.path,
+            "path": printable(self.path),
             "line": self.line,
             "rule": self.rule,
             "severity": self.severity,
-            "message": self.message,
-            "diff": self.diff,
+            "message": printable(self.message),
+            "diff": None if self.diff is None else printable(self.diff),
         }
+
+
+def printable(text: str) -> str:
+    """`text` for a terminal, JSON or a file: a path whose name is not UTF-8 is held as surrogate escapes
+    (as Python and git hand it over); each such byte is shown as `\\xNN` (caf\\xe9.py). UTF-8 text is
+    returned unchanged."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: shown as \udcNN
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def fingerprint(rule: str, path: str, material: str) -> str:
     """A stable, one-way identifier for (rule, path, material); material is a secret or a line."""
-    digest = hashlib.sha256(f"{rule}\0{path}\0{material.strip()}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{rule}\0{path}\0{material.strip()}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:32]
 
 

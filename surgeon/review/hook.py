@@ -55,6 +55,79 @@ def hooks_dir(root: Path) -> Path:
     return (root / result.stdout.strip()).resolve()
 
 
+@dataclass(frozen=True)
+class HooksSetting:
+    """core.hooksPath as configured: its value and the `git config` flag of the file that sets it."""
+
+    value: str
+    scope_flag: str  # "" (the repository's .git/config), "--global", "--system", "--worktree"
+
+    def unset_command(self) -> str:
+        return " ".join(part for part in ("git config", self.scope_flag, "--unset core.hooksPath") if part)
+
+    def set_command(self) -> str:
+        return " ".join(part for part in ("git config", self.scope_flag, "core.hooksPath DIR") if part)
+
+
+def hooks_setting(root: Path) -> HooksSetting | None:
+    """core.hooksPath when it is set (in any config file), else None."""
+    result = subprocess.run(["git", "config", "--show-scope", "--get", "core.hooksPath"], cwd=root,
+                            capture_output=True, text=True)
+    if result.returncode not in (0, 1):  # a git older than 2.26 has no --show-scope
+        result = subprocess.run(["git", "config", "--get", "core.hooksPath"], cwd=root, capture_output=True, text=True)
+        return HooksSetting(result.stdout.rstrip("\n"), "") if result.returncode == 0 and result.stdout.strip() else None
+    scope, _, value = result.stdout.rstrip("\n").partition("\t")
+    if result.returncode != 0 or not value:
+        return None
+    flags = {"global": "--global", "system": "--system", "worktree": "--worktree"}
+    return HooksSetting(value, flags.get(scope, ""))
+
+
+def _hooks_folder(root: Path, command: str) -> tuple[Path, HooksSetting | None]:
+    """The hooks folder, checked: a file there (or a folder that cannot be made) is a UsageError
+    that names core.hooksPath when that is what points there, and says how to fix it."""
+    directory = hooks_dir(root)
+    setting = hooks_setting(root)
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise UsageError(f"{_subject(directory, setting)} a file, not a folder; {_fix(setting, command)}")
+    if command == "install" and not directory.is_dir():
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{_subject(directory, setting)} a folder that does not exist and cannot be created "
+                             f"({_os_reason(exc)}); {_fix(setting, command)}") from None
+    return directory, setting
+
+
+def _subject(directory: Path, setting: HooksSetting | None) -> str:
+    """'core.hooksPath is X,' or 'the hooks folder X is', to open a message."""
+    if setting is None:
+        return f"the hooks folder {directory} is"
+    shown = setting.value if setting.value == str(directory) else f"{setting.value} ({directory})"
+    return f"core.hooksPath is {shown},"
+
+
+def _where(directory: Path, setting: HooksSetting | None) -> str:
+    return str(directory) if setting is None else f"{directory}, the folder core.hooksPath names"
+
+
+def _fix(setting: HooksSetting | None, command: str) -> str:
+    again = f"then run `surgeon hook {command}` again"
+    if setting is None:
+        return f"move it away or make it a writable folder, {again}"
+    return f"point it at a writable folder (`{setting.set_command()}`) or unset it (`{setting.unset_command()}`), {again}"
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else (str(exc) or type(exc).__name__)
+
+
+def _cannot_write(directory: Path, setting: HooksSetting | None, command: str, exc: OSError) -> UsageError:
+    what = "write" if command == "install" else "change"
+    return UsageError(f"cannot {what} the pre-commit hook in {_where(directory, setting)} ({_os_reason(exc)}); "
+                      f"{_fix(setting, command)}")
+
+
 def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -74,37 +147,63 @@ def is_ours(path: Path) -> bool:
 
 
 def install(root: Path, python: str | None = None) -> HookResult:
-    directory = hooks_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory, setting = _hooks_folder(root, "install")
     hook = directory / "pre-commit"
     chained = directory / CHAINED_NAME
-    action = "installed"
-    if hook.exists() or hook.is_symlink():
-        if is_ours(hook):
-            action = "updated"
-        else:
-            if chained.exists() or chained.is_symlink():
-                raise UsageError(
-                    f"{hook} is not surgeon's, and {chained} (a hook surgeon kept earlier) exists too; "
-                    "move one of them away, then run `surgeon hook install` again")
-            os.replace(hook, chained)
     temporary = directory / ".pre-commit.surgeon-tmp"
-    temporary.write_text(script(python), encoding="utf-8")
-    temporary.chmod(0o755)
-    os.replace(temporary, hook)
+    action = "installed"
+    moved = False
+    try:
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(directory))
+        if hook.exists() or hook.is_symlink():
+            if is_ours(hook):
+                action = "updated"
+            else:
+                if chained.exists() or chained.is_symlink():
+                    raise UsageError(
+                        f"{hook} is not surgeon's, and {chained} (a hook surgeon kept earlier) exists too; "
+                        "move one of them away, then run `surgeon hook install` again")
+                os.replace(hook, chained)
+                moved = True
+        temporary.write_text(script(python), encoding="utf-8")
+        temporary.chmod(0o755)
+        os.replace(temporary, hook)
+    except OSError as exc:
+        _undo(temporary, chained if moved else None, hook)
+        raise _cannot_write(directory, setting, "install", exc) from None
     return HookResult(action, hook, chained if (chained.exists() or chained.is_symlink()) else None)
 
 
+def _undo(temporary: Path, chained: Path | None, hook: Path) -> None:
+    """After a failed install: no temporary file left, and a hook moved aside put back (as far as the
+    folder allows; the error being reported already says it cannot be written)."""
+    try:
+        temporary.unlink(missing_ok=True)
+    except OSError:
+        pass
+    if chained is not None:
+        try:
+            os.replace(chained, hook)
+        except OSError:
+            pass
+
+
 def uninstall(root: Path) -> HookResult:
-    directory = hooks_dir(root)
+    directory, setting = _hooks_folder(root, "uninstall")
     hook = directory / "pre-commit"
     chained = directory / CHAINED_NAME
     if not (hook.exists() or hook.is_symlink()):
         return HookResult("absent", hook, None)
     if not is_ours(hook):
         raise UsageError(f"{hook} was not installed by surgeon; left it alone")
-    hook.unlink()
-    if chained.exists() or chained.is_symlink():
-        os.replace(chained, hook)
-        return HookResult("uninstalled", hook, hook)
+    try:
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(directory))
+        hook.unlink()
+        if chained.exists() or chained.is_symlink():
+            os.replace(chained, hook)
+            return HookResult("uninstalled", hook, hook)
+    except OSError as exc:
+        raise _cannot_write(directory, setting, "uninstall", exc) from None
     return HookResult("uninstalled", hook, None)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from surgeon import __version__
-from surgeon.review.findings import Finding
+from surgeon.review.findings import Finding, printable
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"high": "error", "medium": "warning", "low": "note"}
@@ -37,10 +37,10 @@ def to_sarif(findings: Sequence[Finding], rules: Mapping[str, str], *, seconds: 
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": LEVELS[finding.severity],
-            "message": {"text": finding.message},
+            "message": {"text": printable(finding.message)},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": finding.line},
                 },
             }],
@@ -51,7 +51,7 @@ def to_sarif(findings: Sequence[Finding], rules: Mapping[str, str], *, seconds: 
         # A secret's fix removes the line that holds it: SARIF is uploaded to dashboards, so it
         # carries no diff (and no replacement text) for secret findings.
         if finding.diff and not finding.rule.startswith("secret"):
-            result["properties"]["diff"] = finding.diff
+            result["properties"]["diff"] = printable(finding.diff)
             result["fixes"] = [{
                 "description": {"text": "surgeon's proposed minimal diff (see properties.diff)"},
                 "artifactChanges": _artifact_changes(finding),
@@ -109,4 +109,10 @@ def _artifact_changes(finding: Finding) -> list[dict[str, Any]]:
             block_start = block_start or line_no
             added.append(line[1:] + "\n")
     flush()
-    return [{"artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"}, "replacements": replacements}]
+    return [{"artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"}, "replacements": replacements}]
+
+
+def _uri(path: str) -> str:
+    """The path as SARIF's URI: unchanged, except that each byte of a name that is not UTF-8 (held as a
+    surrogate escape) is percent-encoded, as a URI spells a byte (caf%E9.py)."""
+    return "".join(f"%{ord(char) - 0xDC00:02X}" if 0xDC80 <= ord(char) <= 0xDCFF else char for char in path)

@@ -1,12 +1,17 @@
 """Which files and which lines a review judges.
 
---staged (the default, what the pre-commit hook runs) judges only the lines the commit adds, read
+--staged (the default, what `surgeon hook install` runs) judges only the lines the commit adds, read
 from the index, so old code never blocks a new commit. --range A..B judges the lines B adds over A,
-read from B. --all and PATH... judge every line of the working-tree files.
+read from B. --all and PATH... judge every line of the working-tree files. --pre-commit (the hook of the
+pre-commit framework) judges the files the framework passes: see `pre_commit`.
+
+Paths are str; a name that is not UTF-8 is held with surrogate escapes (as os.fsdecode does), so it
+reaches git and the file system unchanged; findings.printable shows it to people.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -16,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from surgeon.errors import RepoError, UsageError
 from surgeon.languages import language_for
+from surgeon.review.findings import printable
 from surgeon.review.lexing import Lexed, lex
 
 MAX_FILE_BYTES = 1_000_000  # larger files are generated or data; skipped and counted
@@ -167,7 +173,8 @@ def read_objects(root: Path, specs: Sequence[str]) -> dict[str, bytes | None]:
         return {}
     if any("\n" in spec for spec in specs):
         raise UsageError("a path with a newline in its name cannot be reviewed")
-    out = _git(root, "cat-file", "--batch", input="".join(spec + "\n" for spec in specs).encode())
+    request = "".join(spec + "\n" for spec in specs).encode("utf-8", "surrogateescape")
+    out = _git(root, "cat-file", "--batch", input=request)
     contents: dict[str, bytes | None] = {}
     pos = 0
     for spec in specs:
@@ -211,7 +218,7 @@ def _from_objects(root: Path, ref: str, judged: dict[str, set[int]] | dict[str, 
     return files
 
 
-# --- the four scopes -------------------------------------------------------------------------------------
+# --- the five scopes -------------------------------------------------------------------------------------
 
 def staged(root: Path) -> Scope:
     """Lines the next commit adds, with the staged (index) content of each file."""
@@ -234,10 +241,17 @@ def commit_range(root: Path, spec: str) -> Scope:
             raise UsageError(f"--range {spec!r}: {rev!r} is not a commit in this repository")
     if three_dots:
         base = _git(root, "merge-base", base, tip).decode().strip()
+    return _range(root, spec, base, tip)
+
+
+def _range(root: Path, description: str, base: str, tip: str, only: set[str] | None = None) -> Scope:
+    """The lines `tip` adds over `base` (in the files of `only`, when given), read from `tip`."""
     skipped: dict[str, int] = {}
     judged = added_lines(_diff(root, base, tip))
+    if only is not None:
+        judged = {path: lines for path, lines in judged.items() if path in only}
     tip_commit = _git(root, "rev-parse", f"{tip}^{{commit}}").decode().strip()
-    return Scope(spec, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit, base)
+    return Scope(description, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit, base)
 
 
 def _tracked(root: Path, paths: Sequence[str] = ()) -> list[str]:
@@ -272,14 +286,82 @@ def named_paths(root: Path, paths: Sequence[str], cwd: Path) -> Scope:
         if not target.exists() and (root / raw).exists():
             target = (root / raw).resolve()  # relative to the repository given with --repo
         if not target.exists():
-            raise UsageError(f"{raw}: no such file or folder")
+            raise UsageError(f"{printable(raw)}: no such file or folder")
         try:
             rel = target.relative_to(root.resolve()).as_posix()
         except ValueError:
-            raise UsageError(f"{raw}: outside the repository {root}") from None
+            raise UsageError(f"{printable(raw)}: outside the repository {root}") from None
         if target.is_dir():
             rels.update(_tracked(root, [rel or "."]))
         else:
             rels.add(rel)
     skipped: dict[str, int] = {}
     return Scope(", ".join(paths), tuple(_from_worktree(root, sorted(rels), skipped)), skipped, None)
+
+
+def pre_commit(root: Path, paths: Sequence[str], cwd: Path, from_ref: str | None = None,
+               to_ref: str | None = None) -> Scope:
+    """The files the pre-commit framework passes (`surgeon review --pre-commit FILE...`).
+
+    With PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (`pre-commit run --from-ref A --to-ref B`, pre-push):
+    the lines the range adds in those files, read from B, over the merge base as pre-commit lists the
+    files (A...B; A..B when there is none). Otherwise: a passed file with a staged change (a normal
+    commit passes exactly those) is judged on the lines the commit adds, so old code never blocks a new
+    commit; a passed file with no staged change (what --all-files and --files pass) is judged whole, in
+    its index content (working-tree content for a file git does not track). No FILE at all stands for
+    every file: the staged changes, or the whole range.
+    """
+    wanted = _passed(root, paths, cwd) if paths else None
+    if from_ref or to_ref:
+        if not (from_ref and to_ref):
+            raise UsageError("PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF must be set together (pre-commit sets "
+                             "both for --from-ref/--to-ref)")
+        base = _commit(root, from_ref, "PRE_COMMIT_FROM_REF")
+        tip = _commit(root, to_ref, "PRE_COMMIT_TO_REF")
+        merge_base = subprocess.run(["git", "merge-base", base, tip], cwd=root, capture_output=True, text=True)
+        if merge_base.returncode == 0 and merge_base.stdout.strip():
+            base = merge_base.stdout.strip()
+        return _range(root, f"{from_ref}...{to_ref} (pre-commit)", base, tip, wanted)
+    if wanted is None:
+        return staged(root)
+    changed = {p.decode("utf-8", "surrogateescape")
+               for p in _git(root, "diff", "--cached", "--name-only", "-z", "--no-renames").split(b"\0") if p}
+    added = added_lines(_diff(root, "--cached")) if changed & wanted else {}
+    with_change = {path: added[path] for path in wanted & changed if path in added}  # none added: nothing judged
+    whole = sorted(wanted - changed)
+    skipped: dict[str, int] = {}
+    files = _from_objects(root, "", with_change, skipped)
+    tracked = set(_tracked(root)) if whole else set()
+    files += _from_objects(root, "", {path: None for path in whole if path in tracked}, skipped)
+    files += _from_worktree(root, [path for path in whole if path not in tracked], skipped)
+    files.sort(key=lambda file: file.path)
+    description = (f"the files pre-commit passed ({len(with_change)} with staged changes: added lines; "
+                   f"{len(whole)} without: whole file)")
+    return Scope(description, tuple(files), skipped, "")
+
+
+def _commit(root: Path, rev: str, variable: str) -> str:
+    probe = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root,
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise UsageError(f"{variable}={rev!r} is not a commit in this repository (in CI, fetch enough history)")
+    return probe.stdout.strip()
+
+
+def _passed(root: Path, paths: Sequence[str], cwd: Path) -> set[str]:
+    """Repository-relative posix paths for the names pre-commit passes (relative to the top of the working
+    tree, where it runs hooks; or to the current folder). Symlinks are not followed; a name need not exist."""
+    top = root.resolve()
+    rels: set[str] = set()
+    for raw in paths:
+        target = Path(os.path.abspath(cwd / raw))
+        beside_top = Path(os.path.abspath(top / raw))
+        if not target.exists() and beside_top.exists():
+            target = beside_top
+        try:
+            rel = target.relative_to(top).as_posix()
+        except ValueError:
+            raise UsageError(f"{printable(raw)}: outside the repository {root}") from None
+        if rel != ".":
+            rels.add(rel)
+    return rels

@@ -161,6 +161,19 @@ def test_write_baseline_accepts_findings_without_storing_the_secret(tmp_path):
     assert [f["line"] for f in json.loads(after.stdout)["findings"]] == [4]
 
 
+def test_write_baseline_json_is_one_object(tmp_path):
+    repo = staged_repo(tmp_path, {"app/s.py": f'KEY = "{AWS_ID}"\nOTHER = "AKIA' + 'Q7NE4XRZ2KM5TB3W"\n'})
+    first = run_surgeon("review", "--write-baseline", "--json", cwd=repo)
+    assert first.code == 0 and first.stderr == ""
+    assert json.loads(first.stdout) == {"status": "ok", "accepted": 2, "baseline": ".surgeon-baseline.json",
+                                        "total": 2}
+    (repo / "app/t.py").write_text('import requests\nr = requests.get("u")\n')
+    git(repo, "add", "-A")
+    again = run_surgeon("review", "--write-baseline", "--json", cwd=repo)
+    assert json.loads(again.stdout) == {"status": "ok", "accepted": 1, "baseline": ".surgeon-baseline.json",
+                                        "total": 3}  # the two accepted before are not findings any more
+
+
 def test_fix_stages_a_review_branch_and_touches_nothing_else(tmp_path):
     repo = staged_repo(tmp_path, {"deploy/site.conf": "http {\n    server_tokens on;\n    proxy_read_timeout 3600s;\n}\n"})
     before = repo_state(repo)

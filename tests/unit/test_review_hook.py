@@ -157,8 +157,9 @@ def test_first_commit_of_a_new_repository(tmp_path):
 
 def test_pre_commit_framework_manifest():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
-    for expected in ("- id: surgeon-review", "entry: surgeon review --staged", "language: python",
-                     "pass_filenames: false", "stages: [pre-commit]"):
+    for expected in ("- id: surgeon-review", "entry: surgeon review --pre-commit", "language: python",
+                     "pass_filenames: true", "require_serial: true", "stages: [pre-commit]",
+                     "minimum_pre_commit_version: 3.2.0"):
         assert expected in text
 
 
