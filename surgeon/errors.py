@@ -38,6 +38,10 @@ class ModelError(EnvironmentFailure):
     """A model call failed: unreachable, timed out, out of retries, or a reply that cannot be read."""
 
 
+class GitFailed(EnvironmentFailure):
+    """A git command failed in a way surgeon did not expect; the message carries git's words."""
+
+
 class Refused(SurgeonError):
     """A diff or an action was refused; the message says why."""
 

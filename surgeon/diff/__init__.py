@@ -3,6 +3,6 @@ unambiguous, refuse the rest, and write the normalised diff. Pure: text in, resu
 
 from surgeon.diff.apply import apply_patch
 from surgeon.diff.extract import extract_diff
-from surgeon.diff.types import ApplyOptions, FileChange, PatchResult, Refusal
+from surgeon.diff.types import FileChange, PatchResult, Refusal
 
-__all__ = ["ApplyOptions", "FileChange", "PatchResult", "Refusal", "apply_patch", "extract_diff"]
+__all__ = ["FileChange", "PatchResult", "Refusal", "apply_patch", "extract_diff"]

@@ -14,9 +14,8 @@ from surgeon.diff import elision, normalise
 from surgeon.diff.hunks import Edited, apply_hunks
 from surgeon.diff.parse import parse_diff
 from surgeon.diff.paths import Target, targets
-from surgeon.diff.types import ApplyOptions, FileChange, PatchResult, Refusal
+from surgeon.diff.types import FileChange, PatchResult, Refusal
 from surgeon.languages import language_for
-from surgeon.validate import minimality, syntax
 
 ReadFile = Callable[[str], "bytes | None"]
 
@@ -149,13 +148,11 @@ def _refused(refusals: Sequence[Refusal], repairs: Sequence[str] = ()) -> PatchR
     return PatchResult(False, (), tuple(refusals), tuple(repairs), "", 0, 0)
 
 
-DEFAULT_OPTIONS = ApplyOptions()
-
-
-def apply_patch(diff_text: str, read_file: ReadFile, options: ApplyOptions = DEFAULT_OPTIONS) -> PatchResult:
+def apply_patch(diff_text: str, read_file: ReadFile) -> PatchResult:
     """Apply `diff_text` in memory to the files `read_file` returns (repo-relative POSIX path ->
     bytes, or None when the file does not exist). Nothing is written: the result carries the new
-    contents, the normalised diff, the repairs made, or the refusals."""
+    contents, the normalised diff, the repairs made, or the refusals. The validators' verdicts
+    (syntax, minimality ...) are not part of the engine: see surgeon.validate.check_patch."""
     if not diff_text.strip():
         return _refused([Refusal(None, None, None, "the patch is empty: there is no diff to apply")])
     parsed = parse_diff(diff_text)
@@ -189,21 +186,13 @@ def apply_patch(diff_text: str, read_file: ReadFile, options: ApplyOptions = DEF
         if not text:
             continue  # the diff changes nothing in this file
         parts.append(text)
+        added_lines = tuple(_added_line_numbers(item.ops, item.new_text)) if item.new_text is not None else ()
         changes.append(FileChange(
             change.path, change.old_path, change.old_content, change.new_content,
-            change.old_mode, change.new_mode, added, removed))
-        if options.check_syntax and item.new_text is not None:
-            changed_lines = _added_line_numbers(item.ops, item.new_text)
-            problem = syntax.check_syntax(change.path, item.old_text, item.new_text, changed_lines)
-            if problem:
-                refusals.append(problem)
-    if not changes and not refusals:
-        refusals.append(Refusal(None, None, None, "the diff changes nothing: every hunk leaves the file as it is"))
-    refusals.extend(minimality.check_minimality(
-        changes, allow_rewrite=options.allow_rewrite, rewrite_share=options.rewrite_share,
-        max_changed_lines=options.max_changed_lines))
-    if refusals:
-        return _refused(refusals, repairs)
+            change.old_mode, change.new_mode, added, removed, added_lines))
+    if not changes:
+        return _refused([Refusal(None, None, None, "the diff changes nothing: every hunk leaves the file as it is")],
+                        repairs)
     return PatchResult(
         True, tuple(changes), (), tuple(dict.fromkeys(repairs)), "".join(parts),
         sum(c.lines_added for c in changes), sum(c.lines_removed for c in changes))

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from surgeon.diff import elision, match, normalise
+from surgeon.diff.churn import drop_churn
 from surgeon.diff.parse import HunkLine, ParsedHunk
 from surgeon.diff.types import Refusal
 from surgeon.languages import language_for
-from surgeon.validate import minimality
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class _FileEdit:
         elided = _elided(number, self.path, hunk, self.present, self.language)
         if elided:
             return _Unplaced(elided)
-        body, unchurned = minimality.drop_churn([(line.kind, line.text) for line in hunk.lines])
+        body, unchurned = drop_churn([(line.kind, line.text) for line in hunk.lines])
         lines = [HunkLine(kind, text) for kind, text in body]
         old_texts = [line.text for line in lines if line.kind != "+"]
         placed = self.index.place(old_texts, hunk.hint, [line.kind for line in lines if line.kind != "+"])

@@ -6,14 +6,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class ApplyOptions:
-    allow_rewrite: bool = False
-    rewrite_share: float = 0.6  # share of an existing file a diff may replace
-    max_changed_lines: int | None = None  # added + removed lines over the whole diff
-    check_syntax: bool = True
-
-
-@dataclass(frozen=True)
 class Refusal:
     """Why a diff (or one hunk of it) was not applied. The same text goes to people and models."""
 
@@ -44,6 +36,7 @@ class FileChange:
     new_mode: str | None
     lines_added: int
     lines_removed: int
+    added_lines: tuple[int, ...] = ()  # 1-based numbers, in the new content, of the lines the diff adds
 
     @property
     def status(self) -> str:

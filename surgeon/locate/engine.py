@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from surgeon.errors import UsageError
+from surgeon.git import find_repo
 from surgeon.locate import grep as grep_module
 from surgeon.locate.cache import CacheError, IndexCache, open_cache, recover
 from surgeon.locate.files import (
@@ -35,7 +36,6 @@ from surgeon.locate.rank import (
     region_text,
     select,
 )
-from surgeon.repo import find_repo
 
 MAX_CANDIDATE_FILES = 50
 WRITE_BATCH = 256

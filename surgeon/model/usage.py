@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from surgeon.git import RepoInfo
 from surgeon.model.types import Completion
-from surgeon.repo import RepoInfo
 
 LOG_NAME = "usage.jsonl"
 DIMENSIONS = ("day", "task", "model")

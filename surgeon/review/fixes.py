@@ -179,7 +179,7 @@ def edits_for(finding: Finding, file: SourceFile) -> tuple[TextEdit, ...]:
 def _validate(diffs: Mapping[str, tuple[str, str]], files: Mapping[str, SourceFile]):
     """Run the diff engine on the combined diff; returns (PatchResult | None, refusal text)."""
     try:
-        from surgeon.diff import ApplyOptions, apply_patch
+        from surgeon.validate import ApplyOptions, check_patch
     except ImportError:
         return None, "the diff engine (surgeon.diff) is not available"
     text = "".join(diff for diff, _ in diffs.values())
@@ -188,7 +188,7 @@ def _validate(diffs: Mapping[str, tuple[str, str]], files: Mapping[str, SourceFi
         file = files.get(path)
         return None if file is None else file.text.encode("utf-8")
 
-    result = apply_patch(text, read_file, ApplyOptions(allow_rewrite=True))
+    result = check_patch(text, read_file, ApplyOptions(allow_rewrite=True))
     if not result.ok:
         return None, "; ".join(str(refusal) for refusal in result.refusals) or "refused"
     produced = {change.path: change.new_content for change in result.changes}
@@ -269,7 +269,7 @@ def onto_other_content(result, read_file: Callable[[str], bytes | None]):
     neighbouring line may be the one edited since); without context, only lines found exactly once and
     never a bare insertion. Returns the new PatchResult, or None unless the diff engine places every hunk
     and removes and adds the same lines."""
-    from surgeon.diff import ApplyOptions, apply_patch
+    from surgeon.validate import ApplyOptions, check_patch
 
     def changed_lines(diff: str) -> list[str]:
         return [line for line in diff.splitlines() if line.startswith(("+", "-"))]
@@ -288,7 +288,7 @@ def onto_other_content(result, read_file: Callable[[str], bytes | None]):
                        for c in result.changes)
         if context == 0 and (re.search(r"^@@ -\d+,0 ", diff, re.MULTILINE) or not each_removed_line_once(diff)):
             return None
-        moved = apply_patch(diff, read_file, ApplyOptions(allow_rewrite=True))
+        moved = check_patch(diff, read_file, ApplyOptions(allow_rewrite=True))
         if moved.ok and changed_lines(moved.normalised) == changed_lines(result.normalised):
             return moved
     return None

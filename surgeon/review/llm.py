@@ -48,7 +48,7 @@ def build_request(findings: Sequence[Finding], description: str, diff: str, neve
                   ) -> tuple[str, str]:
     """The system prompt and the request. Findings in files never sent are named by path, line and rule
     only: not even a message about their content leaves the machine."""
-    from surgeon import prompts
+    from surgeon import prompt as prompts
 
     system, _, request = prompts.template("review").partition("=== request ===\n")
     listed = "\n".join(f"- {f.path}:{f.line} {f.rule} (file not sent)" if f.path in never_sent
@@ -85,7 +85,8 @@ def _diff_for(raw: object, file: SourceFile, files: dict[str, SourceFile], redac
     if not isinstance(raw, str) or not raw.strip():
         return None, ""
     try:
-        from surgeon.diff import apply_patch, extract_diff
+        from surgeon.diff import extract_diff
+        from surgeon.validate import check_patch
     except ImportError:
         return None, "the diff engine (surgeon.diff) is not available"
     text = extract_diff(raw) or raw
@@ -95,7 +96,7 @@ def _diff_for(raw: object, file: SourceFile, files: dict[str, SourceFile], redac
         known = files.get(path)
         return None if known is None else known.text.encode("utf-8")
 
-    result = apply_patch(text, read_file)
+    result = check_patch(text, read_file)
     if not result.ok:
         return None, "; ".join(str(r) for r in result.refusals) or "refused by the diff engine"
     if any(c.old_content is None or c.new_content is None or c.path not in files for c in result.changes):

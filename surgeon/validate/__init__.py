@@ -1,2 +1,7 @@
-"""Validators run on a diff's changes: scope, minimality, syntax, secrets. Each module is pure:
-changes (or text) in, refusals out."""
+"""Validators run on a diff's changes: scope, minimality, syntax, secrets. Each reports its own
+verdict (refusals); check_patch runs the diff engine and the validators every diff gets."""
+
+from surgeon.validate.options import ApplyOptions
+from surgeon.validate.patch import check_patch, check_result, patch_working_tree
+
+__all__ = ["ApplyOptions", "check_patch", "check_result", "patch_working_tree"]

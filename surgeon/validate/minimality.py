@@ -7,41 +7,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from surgeon.diff.types import FileChange, Refusal
 
 # Files shorter than this may be mostly replaced without it counting as a whole-file rewrite.
 REWRITE_MIN_LINES = 10
-
-
-def drop_churn(lines: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], int]:
-    """Hunk lines (kind, text) with lines that a run of changes removes and adds back identically
-    turned into context lines; returns (lines, how many lines were kept instead of churned)."""
-    out: list[tuple[str, str]] = []
-    kept = 0
-    k = 0
-    while k < len(lines):
-        if lines[k][0] == " ":
-            out.append(lines[k])
-            k += 1
-            continue
-        end = k
-        while end < len(lines) and lines[end][0] != " ":
-            end += 1
-        removed = [text for kind, text in lines[k:end] if kind == "-"]
-        added = [text for kind, text in lines[k:end] if kind == "+"]
-        matcher = difflib.SequenceMatcher(None, removed, added, autojunk=False)
-        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
-            if tag == "equal":
-                out.extend((" ", text) for text in removed[a1:a2])
-                kept += a2 - a1
-            else:
-                out.extend(("-", text) for text in removed[a1:a2])
-                out.extend(("+", text) for text in added[b1:b2])
-        k = end
-    return out, kept
 
 
 def _line_count(content: bytes) -> int:

@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from surgeon.diff import ApplyOptions, apply_patch  # noqa: E402
 from surgeon.diff.match import indentation_matters  # noqa: E402
+from surgeon.validate import ApplyOptions, check_patch  # noqa: E402
 from tests.diffkit import Hunk, counts, split_diff  # noqa: E402
 
 CACHE = ROOT / "tests" / "bench" / ".cache" / "diff-sdists"
@@ -384,7 +384,7 @@ def trials(cases: list[Case], seed: int) -> list[Trial]:
 
 
 def run_surgeon(trial: Trial) -> str:
-    result = apply_patch(trial.diff, lambda path: trial.case.old if path == trial.case.path else None, OPTIONS)
+    result = check_patch(trial.diff, lambda path: trial.case.old if path == trial.case.path else None, OPTIONS)
     if not result.ok:
         return "refused"
     new = {c.path: c.new_content for c in result.changes}
@@ -443,7 +443,7 @@ def timing(runs: int) -> dict[str, float]:
             samples = []
             for _ in range(runs):
                 started = time.perf_counter()
-                result = apply_patch(text, {"big.py": case.old}.get, options)
+                result = check_patch(text, {"big.py": case.old}.get, options)
                 samples.append((time.perf_counter() - started) * 1000)
                 assert result.ok and result.changes[0].new_content == case.new
             out[f"{label}, syntax check {'on' if check else 'off'}"] = statistics.median(samples)
@@ -520,7 +520,7 @@ def main() -> None:
 
     if args.show_failures:
         for trial, outcome in failures:
-            result = apply_patch(trial.diff, lambda p, t=trial: t.case.old if p == t.case.path else None, OPTIONS)
+            result = check_patch(trial.diff, lambda p, t=trial: t.case.old if p == t.case.path else None, OPTIONS)
             print(f"\n=== {trial.kind}: {trial.case.path}: {outcome}")
             for refusal in result.refusals:
                 print("   ", str(refusal).replace("\n", "\n    "))

@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from surgeon import prompts  # noqa: E402
-from surgeon.agent import EditLoop, EditRequest  # noqa: E402
-from surgeon.commands.demo import INSTRUCTION, SCRIPTED, make_demo_repo  # noqa: E402
+from surgeon import prompt as prompts  # noqa: E402
+from surgeon.cli.demo import INSTRUCTION, SCRIPTED, make_demo_repo  # noqa: E402
 from surgeon.config import load_config  # noqa: E402
+from surgeon.edit import EditLoop, EditRequest  # noqa: E402
+from surgeon.git import find_repo  # noqa: E402
 from surgeon.locate import estimate_tokens  # noqa: E402
-from surgeon.repo import find_repo  # noqa: E402
 
 
 def one_run(workdir: Path, warm: bool) -> dict:

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from surgeon.repo import find_repo  # noqa: E402
-from surgeon.stage import Git, stage_diff  # noqa: E402
+from surgeon.git import Git, find_repo  # noqa: E402
+from surgeon.stage import stage_diff  # noqa: E402
 from tests.helpers import GIT_ENV  # noqa: E402
 from tests.unit.stage_support import patch_result  # noqa: E402
 

@@ -88,7 +88,7 @@ def test_settings_out_of_range_are_refused_with_a_reason(shop, fake_model, where
 def test_an_unexpected_exception_is_one_line_exit_3_and_json(monkeypatch, capsys, tmp_path):
     """The last line of defence in main(): what broke, how to report it, never a traceback."""
     from surgeon import cli, terminal
-    from surgeon.commands import config as config_command
+    from surgeon.cli import config as config_command
 
     repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
     monkeypatch.chdir(repo)

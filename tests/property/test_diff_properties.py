@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from surgeon.diff import ApplyOptions, apply_patch
+from surgeon.validate import ApplyOptions, check_patch
 from tests.diffkit import Hunk, counts, split_diff
 
 # a fixed budget in CI; raise it locally to hunt for counterexamples
@@ -324,7 +324,7 @@ def perturbed(draw):
 
 
 def _apply(case: Case, diff: str):
-    return apply_patch(diff, lambda path: case.old if path == case.path else None, OPTIONS)
+    return check_patch(diff, lambda path: case.old if path == case.path else None, OPTIONS)
 
 
 @settings(max_examples=int(250 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -387,7 +387,7 @@ def test_a_multi_file_diff_edits_creates_and_deletes_as_intended(edited, gone, c
     diff = "".join([*map(unified_diff, edited), whole_file_diff("new/made.py", None, created),
                     whole_file_diff(gone.path, gone.old, None)])
     files = {case.path: case.old for case in [*edited, gone]}
-    result = apply_patch(diff, files.get, OPTIONS)
+    result = check_patch(diff, files.get, OPTIONS)
     unambiguous = all(len(places(file_texts(c.old), old_side_keys(h, loose=True))) == 1
                       for c in edited for h in split_diff(unified_diff(c))[1])
     assert result.ok or not unambiguous, [str(r) for r in result.refusals]

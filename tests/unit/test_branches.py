@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from surgeon.branches import (
+from surgeon.errors import Refused, UsageError
+from surgeon.gate import read_gate, run_gate
+from surgeon.git import Git, find_repo
+from surgeon.pair.listing import accept, discard
+from surgeon.stage import stage_diff
+from surgeon.stage.branches import (
     WouldOverwrite,
-    accept,
     branch_diff,
-    discard,
     discard_all,
     discard_branch,
     find_branch,
     list_branches,
 )
-from surgeon.errors import Refused, UsageError
-from surgeon.gate import read_gate
-from surgeon.repo import find_repo
-from surgeon.stage import Git, run_gate, stage_diff
 from tests.helpers import git, make_repo, repo_state
 from tests.unit.stage_support import patch_result, surgeon_branches
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from surgeon.repo import find_repo
-from surgeon.stage import run_gate, stage_diff
+from surgeon.gate import run_gate
+from surgeon.git import find_repo
+from surgeon.stage import stage_diff
 from tests.helpers import git, make_repo, repo_state, run_surgeon
 from tests.unit.stage_support import patch_result, surgeon_branches
 

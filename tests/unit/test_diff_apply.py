@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from surgeon.diff import ApplyOptions, PatchResult, Refusal, apply_patch
+from surgeon.diff import PatchResult, Refusal
+from surgeon.validate import ApplyOptions, check_patch
 
 APP = textwrap.dedent("""\
     import os
@@ -31,7 +32,7 @@ APP = textwrap.dedent("""\
 
 def run(diff: str, files: dict[str, str | bytes], **options) -> PatchResult:
     data = {path: content.encode() if isinstance(content, str) else content for path, content in files.items()}
-    return apply_patch(textwrap.dedent(diff), data.get, ApplyOptions(**options))
+    return check_patch(textwrap.dedent(diff), data.get, ApplyOptions(**options))
 
 
 def new_text(result: PatchResult, path: str | None = None) -> str:
@@ -93,7 +94,7 @@ def test_wrong_counts_are_recounted():
 
 def test_crlf_diff_on_lf_file():
     diff = textwrap.dedent(CHANGE_TOTAL).replace("\n", "\r\n")
-    result = apply_patch(diff, {"app.py": APP.encode()}.get)
+    result = check_patch(diff, {"app.py": APP.encode()}.get)
     assert new_text(result) == APP.replace("result += value", "result += int(value)")
 
 
@@ -158,7 +159,7 @@ def test_misplaced_no_newline_marker_is_ignored():
 
 def test_blank_context_line_without_its_space():
     diff = "--- a/app.py\n+++ b/app.py\n@@ -1,4 +1,4 @@\n-import os\n+import sys\n\n\n def load(path):\n"
-    result = apply_patch(diff, {"app.py": APP.encode()}.get)
+    result = check_patch(diff, {"app.py": APP.encode()}.get)
     assert new_text(result).startswith("import sys\n\n\ndef load(path):")
     assert any("blank context line" in r for r in result.repairs)
 
@@ -245,7 +246,7 @@ def test_the_same_change_twice_is_applied_once():
     text = "".join(f"line {n}\n" for n in range(1, 21))
     hunk = "@@ -3,3 +3,3 @@\n line 3\n-line 4\n+LINE 4\n line 5\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n" + hunk + hunk
-    assert new_text(apply_patch(diff, {"f.txt": text.encode()}.get)) == text.replace("line 4\n", "LINE 4\n")
+    assert new_text(check_patch(diff, {"f.txt": text.encode()}.get)) == text.replace("line 4\n", "LINE 4\n")
 
 
 def test_fewer_context_lines():
@@ -311,7 +312,7 @@ def test_indentation_drift_is_refused_where_it_may_carry_meaning(path):
 def test_several_matches_without_a_line_number_are_refused_with_the_places():
     text = "x = 1\ny = 2\n\nx = 1\ny = 2\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ @@\n x = 1\n-y = 2\n+y = 3\n"
-    message = reasons(apply_patch(diff, {"f.txt": text.encode()}.get))
+    message = reasons(check_patch(diff, {"f.txt": text.encode()}.get))
     assert "match 2 places (lines 1, 4)" in message
     assert "no line number" in message
 
@@ -319,7 +320,7 @@ def test_several_matches_without_a_line_number_are_refused_with_the_places():
 def test_a_line_number_next_to_one_of_several_matches_picks_it():
     text = "x = 1\ny = 2\n\nx = 1\ny = 2\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -4,2 +4,2 @@\n x = 1\n-y = 2\n+y = 3\n"
-    result = apply_patch(diff, {"f.txt": text.encode()}.get)
+    result = check_patch(diff, {"f.txt": text.encode()}.get)
     assert new_text(result) == "x = 1\ny = 2\n\nx = 1\ny = 3\n"
     assert any("picked line 4" in r for r in result.repairs)
 
@@ -327,7 +328,7 @@ def test_a_line_number_next_to_one_of_several_matches_picks_it():
 def test_a_line_number_far_from_every_match_does_not_pick():
     text = "x = 1\ny = 2\n" + "\n" * 30 + "x = 1\ny = 2\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -17,2 +17,2 @@\n x = 1\n-y = 2\n+y = 3\n"
-    assert "none of them is the one next to line 17" in reasons(apply_patch(diff, {"f.txt": text.encode()}.get))
+    assert "none of them is the one next to line 17" in reasons(check_patch(diff, {"f.txt": text.encode()}.get))
 
 
 def test_no_match_shows_the_closest_lines_and_what_differs():
@@ -372,7 +373,7 @@ def test_no_op_churn_is_dropped():
 def test_churn_keeps_the_files_own_whitespace():
     text = "a = 1  \nb = 2\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a = 1\n-b = 2\n+a = 1\n+b = 3\n"
-    assert new_text(apply_patch(diff, {"f.txt": text.encode()}.get)) == "a = 1  \nb = 3\n"
+    assert new_text(check_patch(diff, {"f.txt": text.encode()}.get)) == "a = 1  \nb = 3\n"
 
 
 @pytest.mark.parametrize("placeholder", [
@@ -393,7 +394,7 @@ def test_an_added_placeholder_is_refused():
 def test_a_real_line_that_looks_like_a_placeholder_is_fine():
     text = "def f():\n    ...\n"
     diff = "--- a/stub.py\n+++ b/stub.py\n@@ -1,2 +1,2 @@\n-def f():\n+def f(x):\n     ...\n"
-    assert new_text(apply_patch(diff, {"stub.py": text.encode()}.get)) == "def f(x):\n    ...\n"
+    assert new_text(check_patch(diff, {"stub.py": text.encode()}.get)) == "def f(x):\n    ...\n"
 
 
 def test_a_missing_file_is_refused():
@@ -404,7 +405,7 @@ def test_a_missing_file_is_refused():
 @pytest.mark.parametrize("path", ["../outside.py", "/etc/passwd", ".git/config", "a/../../x.py"])
 def test_paths_outside_the_repository_are_refused(path):
     diff = f"--- /dev/null\n+++ {path}\n@@ -0,0 +1 @@\n+x\n"
-    result = apply_patch(diff, lambda p: None)
+    result = check_patch(diff, lambda p: None)
     assert not result.ok
     assert any(word in reasons(result) for word in ("outside", "absolute", ".git"))
 
@@ -420,12 +421,12 @@ def test_non_utf8_files_are_refused():
 
 def test_binary_patches_are_refused():
     diff = "diff --git a/logo.png b/logo.png\nindex 1..2 100644\nGIT binary patch\nliteral 3\nxyz\n"
-    assert "binary patches are not supported" in reasons(apply_patch(diff, lambda p: b"x"))
+    assert "binary patches are not supported" in reasons(check_patch(diff, lambda p: b"x"))
 
 
 def test_new_file():
     diff = "diff --git a/pkg/new.py b/pkg/new.py\nnew file mode 100644\n--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1,2 @@\n+a = 1\n+b = 2\n"
-    result = apply_patch(diff, lambda p: None)
+    result = check_patch(diff, lambda p: None)
     assert new_text(result) == "a = 1\nb = 2\n"
     change = result.changes[0]
     assert change.old_content is None and change.status == "added" and change.new_mode == "100644"
@@ -434,7 +435,7 @@ def test_new_file():
 def test_new_file_without_final_newline_and_executable():
     diff = "--- /dev/null\n+++ b/run.sh\n@@ -0,0 +1,2 @@\n+#!/bin/sh\n+echo hi\n\\ No newline at end of file\n"
     diff = "diff --git a/run.sh b/run.sh\nnew file mode 100755\n" + diff
-    result = apply_patch(diff, lambda p: None)
+    result = check_patch(diff, lambda p: None)
     assert new_text(result) == "#!/bin/sh\necho hi"
     assert result.changes[0].new_mode == "100755"
 
@@ -446,13 +447,13 @@ def test_new_file_that_exists_is_refused():
 
 def test_new_file_with_elision_is_refused():
     diff = "--- /dev/null\n+++ b/n.py\n@@ -0,0 +1,2 @@\n+import os\n+# ... rest of the file ...\n"
-    assert "elides code" in reasons(apply_patch(diff, lambda p: None))
+    assert "elides code" in reasons(check_patch(diff, lambda p: None))
 
 
 def test_deleted_file():
     text = "a\nb\n"
     diff = "diff --git a/old.txt b/old.txt\ndeleted file mode 100644\n--- a/old.txt\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n"
-    result = apply_patch(diff, {"old.txt": text.encode()}.get)
+    result = check_patch(diff, {"old.txt": text.encode()}.get)
     assert result.ok
     change = result.changes[0]
     assert change.new_content is None and change.old_content == b"a\nb\n" and change.status == "deleted"
@@ -461,7 +462,7 @@ def test_deleted_file():
 
 def test_deletion_that_leaves_lines_is_refused():
     diff = "--- a/old.txt\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n"
-    assert "must remove every line" in reasons(apply_patch(diff, {"old.txt": b"a\nb\nc\n"}.get))
+    assert "must remove every line" in reasons(check_patch(diff, {"old.txt": b"a\nb\nc\n"}.get))
 
 
 def test_rename_with_a_change():
@@ -476,7 +477,7 @@ def test_rename_with_a_change():
         -import os
         +import sys
         """)
-    result = apply_patch(diff, {"app.py": APP.encode()}.get)
+    result = check_patch(diff, {"app.py": APP.encode()}.get)
     assert result.ok, reasons(result)
     change = result.changes[0]
     assert (change.path, change.old_path, change.status) == ("main.py", "app.py", "renamed")
@@ -486,15 +487,15 @@ def test_rename_with_a_change():
 
 def test_pure_rename_and_rename_onto_existing_file():
     diff = "diff --git a/app.py b/main.py\nrename from app.py\nrename to main.py\n"
-    result = apply_patch(diff, {"app.py": APP.encode()}.get)
+    result = check_patch(diff, {"app.py": APP.encode()}.get)
     assert result.ok and result.changes[0].new_content == APP.encode()
-    refused = apply_patch(diff, {"app.py": APP.encode(), "main.py": b"x\n"}.get)
+    refused = check_patch(diff, {"app.py": APP.encode(), "main.py": b"x\n"}.get)
     assert "already exists" in reasons(refused)
 
 
 def test_mode_change():
     diff = "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
-    result = apply_patch(diff, {"run.sh": b"echo hi\n"}.get)
+    result = check_patch(diff, {"run.sh": b"echo hi\n"}.get)
     assert result.ok, reasons(result)
     change = result.changes[0]
     assert (change.old_mode, change.new_mode) == ("100644", "100755")
@@ -510,7 +511,7 @@ def test_different_paths_without_rename_lines_are_refused():
 def test_the_same_file_in_two_blocks_is_merged():
     first = "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-import os\n+import sys\n"
     second = textwrap.dedent(CHANGE_TOTAL)
-    result = apply_patch(first + second, {"app.py": APP.encode()}.get)
+    result = check_patch(first + second, {"app.py": APP.encode()}.get)
     out = new_text(result)
     assert out.startswith("import sys\n") and "int(value)" in out
     assert len(result.changes) == 1
@@ -519,7 +520,7 @@ def test_the_same_file_in_two_blocks_is_merged():
 def test_several_files_all_or_nothing():
     good = textwrap.dedent(CHANGE_TOTAL)
     bad = "--- a/other.txt\n+++ b/other.txt\n@@ -1 +1 @@\n-nope\n+yes\n"
-    result = apply_patch(good + bad, {"app.py": APP.encode(), "other.txt": b"something\n"}.get)
+    result = check_patch(good + bad, {"app.py": APP.encode(), "other.txt": b"something\n"}.get)
     assert not result.ok and result.changes == () and result.normalised == ""
     assert [r.path for r in result.refusals] == ["other.txt"]
 
@@ -528,9 +529,9 @@ def test_whole_file_rewrite_is_refused_unless_allowed():
     old = "".join(f"line {n}\n" for n in range(20))
     new = "".join(f"other {n}\n" for n in range(20))
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -1,20 +1,20 @@\n" + "".join(f"-{x}\n" for x in old.splitlines()) + "".join(f"+{x}\n" for x in new.splitlines())
-    message = reasons(apply_patch(diff, {"f.txt": old.encode()}.get))
+    message = reasons(check_patch(diff, {"f.txt": old.encode()}.get))
     assert "whole-file rewrite" in message and "--allow-rewrite" in message
-    assert apply_patch(diff, {"f.txt": old.encode()}.get, ApplyOptions(allow_rewrite=True)).ok
+    assert check_patch(diff, {"f.txt": old.encode()}.get, ApplyOptions(allow_rewrite=True)).ok
 
 
 def test_max_changed_lines():
@@ -553,14 +554,14 @@ def test_syntax_guard_does_not_blame_existing_errors():
 
 @pytest.mark.parametrize("diff", ["", "   \n", "just some prose, no diff at all\n", "@@ -1 +1 @@\n-a\n+b\n"])
 def test_empty_or_malformed_patches_are_refused(diff):
-    result = apply_patch(diff, lambda p: b"a\n")
+    result = check_patch(diff, lambda p: b"a\n")
     assert not result.ok and result.refusals
     assert all(isinstance(r, Refusal) and r.reason for r in result.refusals)
 
 
 def test_a_diff_that_changes_nothing_is_refused():
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a\n+a\n b\n"
-    assert "changes nothing" in reasons(apply_patch(diff, {"f.txt": b"a\nb\n"}.get))
+    assert "changes nothing" in reasons(check_patch(diff, {"f.txt": b"a\nb\n"}.get))
 
 
 def test_refusal_text_format():
@@ -577,8 +578,8 @@ def test_pure_and_deterministic():
         calls.append(path)
         return APP.encode()
 
-    first = apply_patch(textwrap.dedent(CHANGE_TOTAL), read)
-    second = apply_patch(textwrap.dedent(CHANGE_TOTAL), read)
+    first = check_patch(textwrap.dedent(CHANGE_TOTAL), read)
+    second = check_patch(textwrap.dedent(CHANGE_TOTAL), read)
     assert first == second
     assert set(calls) == {"app.py"}
 
@@ -586,7 +587,7 @@ def test_pure_and_deterministic():
 def test_doctest_continuations_are_not_placeholders():
     text = "Example:\n\n>>> f(\n...     1,\n... )\n1\n"
     diff = "--- a/docs/usage.rst\n+++ b/docs/usage.rst\n@@ -3,4 +3,5 @@\n >>> f(\n ...     1,\n+...     2,\n ... )\n-1\n+3\n"
-    assert new_text(apply_patch(diff, {"docs/usage.rst": text.encode()}.get)) == text.replace("...     1,\n", "...     1,\n...     2,\n").replace(")\n1\n", ")\n3\n")
+    assert new_text(check_patch(diff, {"docs/usage.rst": text.encode()}.get)) == text.replace("...     1,\n", "...     1,\n...     2,\n").replace(")\n1\n", ")\n3\n")
 
 
 def test_a_hunk_written_against_the_file_as_earlier_hunks_left_it():
@@ -595,7 +596,7 @@ def test_a_hunk_written_against_the_file_as_earlier_hunks_left_it():
         "--- a/f.txt\n+++ b/f.txt\n@@ -3,3 +3,4 @@\n line 3\n line 4\n+new line\n line 5\n"
         "@@ -4,3 +4,3 @@\n line 4\n new line\n-line 5\n+LINE 5\n"
     )
-    result = apply_patch(diff, {"f.txt": text.encode()}.get)
+    result = check_patch(diff, {"f.txt": text.encode()}.get)
     assert new_text(result) == text.replace("line 4\nline 5\n", "line 4\nnew line\nLINE 5\n")
     assert any("only after the other hunks are applied" in r for r in result.repairs)
     assert (result.lines_added, result.lines_removed) == (2, 1)
@@ -607,5 +608,5 @@ def test_a_hunk_that_fits_neither_way_keeps_its_first_refusal():
         "--- a/f.txt\n+++ b/f.txt\n@@ -3,3 +3,4 @@\n line 3\n line 4\n+new line\n line 5\n"
         "@@ -10,2 +10,2 @@\n line 10\n-line 99\n+LINE 99\n"
     )
-    message = reasons(apply_patch(diff, {"f.txt": text.encode()}.get))
+    message = reasons(check_patch(diff, {"f.txt": text.encode()}.get))
     assert "f.txt: hunk 2 (near line 10): its context and removed lines match nowhere" in message

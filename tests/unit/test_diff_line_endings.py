@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from surgeon.diff import apply_patch
+from surgeon.validate import check_patch
 
 HEADER = "--- a/f.txt\n+++ b/f.txt\n"
 NO_NEWLINE = "\\ No newline at end of file\n"
@@ -85,7 +85,7 @@ def git_apply(tmp_path: Path, old: bytes, normalised: str) -> bytes:
 @pytest.mark.parametrize("name", list(CASES))
 def test_added_lines_take_the_ending_of_the_line_they_replace_or_their_neighbour(name, tmp_path):
     old, hunks, expected = CASES[name]
-    result = apply_patch(HEADER + hunks, {"f.txt": old}.get)
+    result = check_patch(HEADER + hunks, {"f.txt": old}.get)
     assert result.ok, [str(r) for r in result.refusals]
     assert result.changes[0].new_content == expected
     assert git_apply(tmp_path, old, result.normalised) == expected
@@ -94,14 +94,14 @@ def test_added_lines_take_the_ending_of_the_line_they_replace_or_their_neighbour
 @pytest.mark.parametrize("name", ["mixed, LF line replaced in a CRLF file", "pure CRLF", "no final newline, last line replaced"])
 def test_a_crlf_diff_gives_the_same_bytes(name):
     old, hunks, expected = CASES[name]
-    result = apply_patch((HEADER + hunks).replace("\n", "\r\n"), {"f.txt": old}.get)
+    result = check_patch((HEADER + hunks).replace("\n", "\r\n"), {"f.txt": old}.get)
     assert result.ok, [str(r) for r in result.refusals]
     assert result.changes[0].new_content == expected
 
 
 def test_the_normalised_diff_shows_only_the_edited_line():
     old, hunks, _ = CASES["mixed, LF line replaced in a CRLF file"]
-    result = apply_patch(HEADER + hunks, {"f.txt": old}.get)
+    result = check_patch(HEADER + hunks, {"f.txt": old}.get)
     assert result.normalised.endswith("@@ -1,3 +1,3 @@\n a\r\n-b\n+b = 5\n c\r\n")
     assert (result.lines_added, result.lines_removed) == (1, 1)
 
@@ -109,6 +109,6 @@ def test_the_normalised_diff_shows_only_the_edited_line():
 def test_a_file_without_any_ending_takes_the_diffs():
     for diff_ending, expected in (("\n", b"a\nb\n"), ("\r\n", b"a\r\nb\r\n")):
         hunks = f"@@ -1 +1,2 @@\n-a\n{NO_NEWLINE}+a{diff_ending}+b{diff_ending}"
-        result = apply_patch(HEADER + hunks, {"f.txt": b"a"}.get)
+        result = check_patch(HEADER + hunks, {"f.txt": b"a"}.get)
         assert result.ok, [str(r) for r in result.refusals]
         assert result.changes[0].new_content == expected

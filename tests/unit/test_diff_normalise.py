@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from surgeon.diff import PatchResult, apply_patch
+from surgeon.diff import PatchResult
+from surgeon.validate import check_patch
 from tests.helpers import git, make_repo
 
 TWENTY = "".join(f"line {n}\n" for n in range(1, 21))
@@ -26,7 +27,7 @@ def apply_with_git(repo: Path, result: PatchResult) -> None:
 
 def check_round_trip(tmp_path: Path, files: dict[str, bytes], diff: str) -> PatchResult:
     repo = make_repo(tmp_path / "repo", files)
-    result = apply_patch(diff, files.get)
+    result = check_patch(diff, files.get)
     assert result.ok, [str(r) for r in result.refusals]
     apply_with_git(repo, result)
     for change in result.changes:
@@ -103,7 +104,7 @@ def test_rename_with_change_and_mode_change(tmp_path):
 def test_mode_change_round_trip(tmp_path):
     repo = make_repo(tmp_path / "repo", {"run.sh": "echo hi\n"})
     diff = "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
-    result = apply_patch(diff, {"run.sh": b"echo hi\n"}.get)
+    result = check_patch(diff, {"run.sh": b"echo hi\n"}.get)
     apply_with_git(repo, result)
     assert os.stat(repo / "run.sh").st_mode & stat.S_IXUSR
 
@@ -120,7 +121,7 @@ def test_unusual_paths(tmp_path, name):
 def test_normalised_diff_matches_gits_own_diff(tmp_path):
     repo = make_repo(tmp_path / "repo", {"f.txt": TWENTY})
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ @@\n line 4\n-line 5\n+LINE 5\n+extra\n line 6\n"
-    result = apply_patch(diff, {"f.txt": TWENTY.encode()}.get)
+    result = check_patch(diff, {"f.txt": TWENTY.encode()}.get)
     apply_with_git(repo, result)
     theirs = git(repo, "diff", "--no-color", "HEAD")
     # git adds a function name after the second @@; surgeon leaves it out

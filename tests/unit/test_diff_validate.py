@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from surgeon.diff import FileChange
-from surgeon.validate.minimality import check_minimality, drop_churn
+from surgeon.diff.churn import drop_churn
+from surgeon.validate.minimality import check_minimality
 from surgeon.validate.syntax import check_syntax, error_lines
 
 

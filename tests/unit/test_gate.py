@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from surgeon.errors import Refused, UsageError
-from surgeon.gate import read_gate
-from surgeon.repo import find_repo
-from surgeon.stage import Git, StagedChange, run_gate, stage_diff
+from surgeon.gate import read_gate, run_gate
+from surgeon.git import Git, find_repo
+from surgeon.stage import StagedChange, stage_diff
 from tests.helpers import ROOT, git, make_repo, repo_state
 from tests.unit.stage_support import patch_result
 
@@ -122,8 +122,9 @@ def test_gate_command_does_not_see_the_users_index(staged_repo, monkeypatch, tmp
 def _gate_in_child(repo: Path, staged: StagedChange, command: str) -> subprocess.Popen[bytes]:
     script = (
         "import json, sys\n"
-        "from surgeon.repo import find_repo\n"
-        "from surgeon.stage import StagedChange, run_gate\n"
+        "from surgeon.gate import run_gate\n"
+        "from surgeon.git import find_repo\n"
+        "from surgeon.stage import StagedChange\n"
         "staged = StagedChange(**json.loads(sys.argv[2]))\n"
         "run_gate(find_repo(sys.argv[1]), staged, sys.argv[3], 60)\n"
     )

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgeon.config import load_config
-from surgeon.diff import apply_patch, extract_diff
+from surgeon.diff import extract_diff
 from surgeon.model import Redactor, find_secrets, make_provider, never_send
+from surgeon.validate import check_patch
 from surgeon.validate.secrets import check_changes
 from tests.fakes.server import Reply
 from tests.helpers import EXAMPLE, git, make_repo
@@ -209,7 +210,7 @@ def test_no_secret_byte_reaches_the_model_and_the_reply_is_restored(fake_model, 
     restored = redactor.restore(completion.text)
     assert f"postgres://ingest:{DB_PASSWORD}@db-replica.internal:5432/events" in restored
     assert "<<SECRET_" not in restored
-    result = apply_patch(extract_diff(restored), lambda p: (repo / p).read_bytes() if (repo / p).is_file() else None)
+    result = check_patch(extract_diff(restored), lambda p: (repo / p).read_bytes() if (repo / p).is_file() else None)
     assert result.ok, result.refusals
     [change] = result.changes
     new_text = change.new_content.decode()
@@ -222,7 +223,7 @@ def test_a_reply_that_keeps_an_unknown_placeholder_is_refused(tmp_path):
     repo = planted_repo(tmp_path / "repo")
     diff = ("--- a/ingest/settings.py\n+++ b/ingest/settings.py\n@@ -10,2 +10,3 @@\n"
             " TIMEOUT_SECONDS = 30\n+API_SECRET = \"<<SECRET_12>>\"\n \n")
-    result = apply_patch(diff, lambda p: (repo / p).read_bytes())
+    result = check_patch(diff, lambda p: (repo / p).read_bytes())
     assert result.ok, result.refusals
     [refusal] = check_changes(result.changes)
     assert refusal.path == "ingest/settings.py" and refusal.line == 11  # the added line

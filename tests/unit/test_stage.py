@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-import surgeon.stage as stage
+import surgeon.stage.commit as stage
 from surgeon.errors import Refused, RepoError
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 from surgeon.stage import DirtyFiles, commit_message, parse_trailers, slugify, stage_diff, summary_line
 from tests.helpers import git, make_repo, repo_state
 from tests.unit.stage_support import patch_result, surgeon_branches

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surgeon.diff import ApplyOptions, apply_patch
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 from surgeon.stage import stage_diff
+from surgeon.validate import ApplyOptions, check_patch
 from tests.helpers import git, make_repo, repo_state
 
 FILES = {
@@ -67,7 +67,7 @@ def blob(repo, spec) -> bytes:
 )
 def test_engine_result_stages_exactly(tmp_path, diff, expected):
     repo = make_repo(tmp_path / "repo", FILES)
-    result = apply_patch(diff, reader(repo))
+    result = check_patch(diff, reader(repo))
     assert result.ok, result.refusals
     before = repo_state(repo)
     staged = stage_diff(find_repo(repo), result, instruction="engine round trip")
@@ -93,7 +93,7 @@ def test_any_engine_edit_stages_to_exactly_the_new_bytes(tmp_path_factory, old, 
     diff = "".join(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), "a/f.py", "b/f.py"))
     if not diff:
         return
-    result = apply_patch(diff, reader(repo), ApplyOptions(allow_rewrite=True, check_syntax=False))
+    result = check_patch(diff, reader(repo), ApplyOptions(allow_rewrite=True, check_syntax=False))
     if not result.ok:  # the engine may refuse (e.g. minimality); staging is not asked then
         return
     before = repo_state(repo)

@@ -11,11 +11,12 @@ import sys
 
 import pytest
 
-import surgeon.stage as stage
-from surgeon.diff import apply_patch
 from surgeon.errors import Refused
-from surgeon.repo import find_repo
-from surgeon.stage import Conversion, conversion_for, stage_diff
+from surgeon.gate import run_gate
+from surgeon.git import Git, find_repo
+from surgeon.git.conversions import Conversion, conversion_for
+from surgeon.stage import stage_diff
+from surgeon.validate import check_patch
 from tests.helpers import git, make_repo, repo_state, run_surgeon
 from tests.unit.stage_support import patch_result, surgeon_branches
 
@@ -41,7 +42,7 @@ def reader(repo):
 
 
 def engine(repo, diff: str):
-    result = apply_patch(diff, reader(repo))
+    result = check_patch(diff, reader(repo))
     assert result.ok, result.refusals
     return result
 
@@ -99,7 +100,7 @@ def test_conversion_follows_gits_rules(attributes, autocrlf, expected):
 
 def test_conversions_read_config_and_attributes(tmp_path):
     repo = make_repo(tmp_path / "repo", {".gitattributes": "*.txt text eol=crlf\n*.bin -text\n", "a.txt": "x\n"})
-    git_ = stage.Git(repo)
+    git_ = Git(repo)
     assert git_.conversions(["a.txt", "b.bin", "c.py"]) == {
         "a.txt": Conversion("text"), "b.bin": Conversion("none"), "c.py": Conversion("none"),
     }
@@ -258,7 +259,7 @@ def test_crlf_file_without_any_filter_keeps_its_bytes_and_never_asks_git_to_clea
     def no_cleaning(*args, **kwargs):
         raise AssertionError("a file without filters went through git's clean step")
 
-    monkeypatch.setattr(stage.Git, "clean_blob", no_cleaning)
+    monkeypatch.setattr(Git, "clean_blob", no_cleaning)
     diff = FIX.replace("\n", "\r\n").replace("--- a/app.py\r\n+++ b/app.py\r\n@@ -1,2 +1,2 @@\r\n",
                                              "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n")
     result = engine(repo, diff + FIX.replace("app.py", "lf.py"))
@@ -279,5 +280,5 @@ def test_the_gate_sees_the_files_as_git_checks_them_out(autocrlf_repo):
     staged = stage_diff(find_repo(repo), engine(repo, FIX), instruction="return 2")
     script = f"import sys; sys.exit(0 if open('app.py', 'rb').read() == {crlf(APP_FIXED)!r} else 1)"
     probe = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
-    result = stage.run_gate(find_repo(repo), staged, probe, timeout=60)
+    result = run_gate(find_repo(repo), staged, probe, timeout=60)
     assert result.passed, result.output_tail

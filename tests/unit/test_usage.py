@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from surgeon.config import load_config
+from surgeon.git import find_repo
 from surgeon.model import Completion, Usage, make_provider, read_usage, record_usage, summarise, usage_log
 from surgeon.model.usage import cost_summary_text, total, usage_line
-from surgeon.repo import find_repo
 from tests.fakes.server import Reply
 from tests.helpers import make_repo, run_surgeon
 

@@ -71,7 +71,7 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
                          "(nor the PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF range of --pre-commit)")
 
     from surgeon.config import load_config
-    from surgeon.repo import find_repo
+    from surgeon.git import find_repo
     from surgeon.review import baseline, engine, scope
     from surgeon.review.settings import ReviewSettings
 

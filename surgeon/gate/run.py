@@ -10,7 +10,6 @@ or raises. The result is recorded as a git note on the staged commit under refs/
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -21,10 +20,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from surgeon.errors import Refused, UsageError
-from surgeon.repo import RepoInfo
-from surgeon.stage import NOTES_REF, GateResult, Git, StagedChange
+from surgeon.gate.notes import record_gate
+from surgeon.gate.result import GateResult
+from surgeon.git import Git, RepoInfo
 
 OUTPUT_TAIL_LINES = 40
 OUTPUT_TAIL_CHARS = 4000
@@ -37,7 +38,19 @@ GIT_LOCATION_VARIABLES = (
 )
 
 
-def run_gate(repo: RepoInfo, staged: StagedChange, command: str, timeout: float) -> GateResult:
+class Staged(Protocol):
+    """What the gate needs of a staged change (stage.StagedChange, a pair turn's check commit)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def branch(self) -> str: ...
+    @property
+    def commit(self) -> str: ...
+
+
+
+def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float) -> GateResult:
     """Run `command` (a shell command line) in a temporary worktree of `staged.commit`.
 
     Returns the result and records it as a note on the commit. KeyboardInterrupt (Ctrl-C, or
@@ -166,24 +179,6 @@ def _alive(pid: int) -> bool:
 def _listed_worktrees(git: Git) -> set[str]:
     out = git.run("worktree", "list", "--porcelain", check=False).stdout.decode("utf-8", "surrogateescape")
     return {line[len("worktree "):] for line in out.splitlines() if line.startswith("worktree ")}
-
-
-def record_gate(git: Git, commit: str, result: GateResult) -> None:
-    note = json.dumps({"gate": result.to_json()}, indent=2) + "\n"
-    git.run(
-        "notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", commit,
-        input=note.encode(), env=git.identity_env(),
-    )
-
-
-def read_gate(git: Git, commit: str) -> GateResult | None:
-    shown = git.run("notes", f"--ref={NOTES_REF}", "show", commit, check=False)
-    if shown.returncode != 0:
-        return None
-    try:
-        return GateResult.from_json(json.loads(shown.stdout)["gate"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 @contextlib.contextmanager

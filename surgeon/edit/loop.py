@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surgeon import prompts
+from surgeon import prompt as prompts
 from surgeon.config import Config
-from surgeon.diff import ApplyOptions, PatchResult, Refusal, extract_diff
+from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.errors import Refused, UsageError
-from surgeon.locate import LocateResult, Region, estimate_tokens, locate
+from surgeon.git import RepoInfo
+from surgeon.locate import LocateResult, estimate_tokens, locate
 from surgeon.model import (
     Completion,
     Redactor,
@@ -26,12 +27,10 @@ from surgeon.model import (
     record_usage,
     resolve_model,
 )
-from surgeon.repo import RepoInfo
+from surgeon.prompt import render_context
+from surgeon.validate import ApplyOptions, patch_working_tree
 from surgeon.validate.scope import check_scope
 from surgeon.validate.secrets import check_changes
-from surgeon.worktree import patch_working_tree
-
-CONTEXT_PAD = 3  # lines shown around each region so the model can copy matching context
 
 EventSink = Callable[[str, dict[str, Any]], None]
 
@@ -101,38 +100,6 @@ def _is_utf8(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _merge_spans(regions: Sequence[Region], line_count: int) -> list[tuple[int, int, list[Region]]]:
-    spans: list[tuple[int, int, list[Region]]] = []
-    for region in sorted(regions, key=lambda r: r.start_line):
-        start = max(1, region.start_line - CONTEXT_PAD)
-        end = min(line_count, region.end_line + CONTEXT_PAD)
-        if spans and start <= spans[-1][1] + 1:
-            first, last, members = spans[-1]
-            spans[-1] = (first, max(last, end), [*members, region])
-        else:
-            spans.append((start, end, [region]))
-    return spans
-
-
-def render_context(root: Path, regions: Sequence[Region]) -> tuple[str, list[str]]:
-    """The located regions as numbered excerpts, grouped by file in rank order of each file's
-    best region. Returns the text and the list of files shown."""
-    by_file: dict[str, list[Region]] = {}
-    for region in regions:
-        by_file.setdefault(region.path, []).append(region)
-    sections: list[str] = []
-    for path, file_regions in by_file.items():
-        data = (root / path).read_bytes()
-        lines = data.decode("utf-8", errors="replace").splitlines()
-        parts = [f"=== {path} ({len(lines)} lines) ==="]
-        for start, end, members in _merge_spans(file_regions, len(lines)):
-            symbols = ", ".join(sorted({r.symbol for r in members if r.symbol}))
-            parts.append(f"--- lines {start}-{end}" + (f" ({symbols})" if symbols else ""))
-            parts.extend(f"{n:4d}|{lines[n - 1]}" for n in range(start, end + 1))
-        sections.append("\n".join(parts))
-    return "\n\n".join(sections), list(by_file)
 
 
 def _refusal_text(refusals: Sequence[Refusal]) -> str:
@@ -301,7 +268,8 @@ class EditLoop:
                 status = "proposed"
                 break
 
-            from surgeon.stage import DirtyFiles, run_gate, stage_diff
+            from surgeon.gate import run_gate
+            from surgeon.stage import DirtyFiles, stage_diff
 
             t0 = time.perf_counter()
             try:
@@ -324,7 +292,7 @@ class EditLoop:
             try:
                 gate = run_gate(self.repo, staged, check, check_timeout)
             except BaseException:  # Ctrl-C during the gate: no change is left staged but unchecked
-                from surgeon.branches import discard_branch
+                from surgeon.stage.branches import discard_branch
 
                 discard_branch(self.repo, staged.branch)
                 raise
@@ -338,7 +306,7 @@ class EditLoop:
                        else f"failed with exit code {gate.exit_code}")
             attempts.append(Attempt(number, status="gate_failed", gate=gate,
                                     errors=(Refusal(None, None, None, f"check `{check}` {failure}"),), **base))
-            from surgeon.branches import discard_branch
+            from surgeon.stage.branches import discard_branch
 
             discard_branch(self.repo, staged.branch)
             self.emit("discarded", {"staged": staged})

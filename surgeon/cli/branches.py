@@ -8,7 +8,7 @@ import time
 import click
 
 from surgeon.errors import UsageError
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 repo_option = click.option(
     "--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder)."
@@ -32,7 +32,8 @@ def _echo_json(payload: object) -> None:
 def branches(repo_dir: str | None, as_json: bool) -> None:
     """List pending surgeon branches: changes staged for review, not yet accepted or discarded,
     and `surgeon pair` session branches (kind "pair" in --json, with their accepted turns)."""
-    from surgeon.branches import list_branches, list_sessions
+    from surgeon.pair.listing import list_sessions
+    from surgeon.stage.branches import list_branches
 
     repo = find_repo(repo_dir)
     infos = list_branches(repo)
@@ -58,7 +59,7 @@ def _review_table(infos, now: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from surgeon.branches import age
+    from surgeon.stage.branches import age
 
     table = Table(show_lines=False, box=None, pad_edge=False)
     for column in ("id", "branch", "age", "files", "+/-", "check", "instruction"):
@@ -87,7 +88,7 @@ def _session_table(sessions, now: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from surgeon.branches import age
+    from surgeon.stage.branches import age
 
     click.echo("Pair sessions (surgeon pair):")
     table = Table(show_lines=False, box=None, pad_edge=False)
@@ -118,7 +119,8 @@ def _check_style(gate) -> str:
 @json_option
 def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     """Show a staged change: its metadata and its diff. ID is the short id or the branch name."""
-    from surgeon.branches import age, branch_diff, find_any
+    from surgeon.pair.listing import find_any
+    from surgeon.stage.branches import age, branch_diff
 
     repo = find_repo(repo_dir)
     info = find_any(repo, ident)
@@ -152,7 +154,7 @@ def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
         console.print(Text("check output (tail):", style="dim"))
         console.print(Text(info.gate.output_tail))
     console.print()
-    from surgeon.render import diff_text
+    from surgeon.cli.render import diff_text
 
     console.print(diff_text(diff), soft_wrap=True, end="")
 
@@ -169,7 +171,7 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
     3-way merge, or refused when it conflicts. A change staged with --base worktree is written to
     the working tree and left uncommitted.
     """
-    from surgeon.branches import accept as accept_change
+    from surgeon.pair.listing import accept as accept_change
 
     repo = find_repo(repo_dir)
     result = accept_change(repo, ident)
@@ -199,8 +201,8 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
 def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: bool) -> None:
     """Delete a staged change (its branch and its check note), or a `surgeon pair` session (its
     branch and session file; refused while it runs). Your files are not touched."""
-    from surgeon.branches import discard as discard_one
-    from surgeon.branches import discard_everything
+    from surgeon.pair.listing import discard as discard_one
+    from surgeon.pair.listing import discard_everything
 
     if everything == (ident is not None):
         raise UsageError("give either an ID or --all (see `surgeon branches`)")

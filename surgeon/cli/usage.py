@@ -6,8 +6,8 @@ import json
 
 import click
 
+from surgeon.git import find_repo
 from surgeon.model.usage import DIMENSIONS, cost_summary_text, read_usage, summarise, total, usage_log
-from surgeon.repo import find_repo
 
 
 @click.command()

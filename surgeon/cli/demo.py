@@ -73,10 +73,10 @@ def demo(live: bool, model: str | None, keep: bool, as_json: bool) -> None:
     Without --live the model's replies are scripted (and labelled so).
     """
     from surgeon import terminal
-    from surgeon.agent import EditLoop, EditRequest
-    from surgeon.commands.edit import EditView, outcome_json
+    from surgeon.cli.edit import EditView, outcome_json
     from surgeon.config import load_config
-    from surgeon.repo import find_repo
+    from surgeon.edit import EditLoop, EditRequest
+    from surgeon.git import find_repo
 
     console = terminal.console(soft_wrap=True, quiet=as_json or terminal.quiet())
     workdir = Path(tempfile.mkdtemp(prefix="surgeon-demo-"))

@@ -7,7 +7,7 @@ import json
 import click
 
 from surgeon.config import KNOWN, load_config
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 
 @click.command()

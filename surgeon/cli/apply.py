@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from surgeon.diff import ApplyOptions, FileChange, PatchResult
+from surgeon.diff import FileChange, PatchResult
 from surgeon.errors import Refused, UsageError
-from surgeon.worktree import patch_working_tree
+from surgeon.validate import ApplyOptions, patch_working_tree
 
 # ---------------------------------------------------------------------------------------------
 # reading
@@ -153,7 +153,7 @@ def _console():
 
 
 def print_diff(diff: str, console=None) -> None:
-    from surgeon.render import diff_text
+    from surgeon.cli.render import diff_text
 
     (console or _console()).print(diff_text(diff), end="")
 
@@ -227,7 +227,7 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
     --in-place, or valid with --dry-run); 1: refused; 2: usage error.
     """
     from surgeon.config import load_config
-    from surgeon.repo import find_repo
+    from surgeon.git import find_repo
 
     if in_place and dry_run:
         raise UsageError("--in-place and --dry-run exclude each other: pick one")

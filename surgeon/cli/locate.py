@@ -9,7 +9,7 @@ import click
 
 from surgeon.config import load_config
 from surgeon.errors import UsageError
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""The `surgeon` command. Thin: each subcommand lives in surgeon/commands/ and is imported only
+"""The `surgeon` command. Thin: each subcommand lives in its own module of surgeon/cli/ and is imported only
 when it runs, so a pre-commit `surgeon review` does not pay for the model SDKs or tree-sitter."""
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from surgeon.errors import EnvironmentFailure, SurgeonError
 
 # name -> "module:attribute"; listed in the order `surgeon --help` shows them.
 COMMANDS: dict[str, str] = {
-    "edit": "surgeon.commands.edit:edit",
-    "apply": "surgeon.commands.apply:apply",
-    "locate": "surgeon.commands.locate:locate",
-    "review": "surgeon.commands.review:review",
-    "pair": "surgeon.commands.pair:pair",
-    "branches": "surgeon.commands.branches:branches",
-    "show": "surgeon.commands.branches:show",
-    "accept": "surgeon.commands.branches:accept",
-    "discard": "surgeon.commands.branches:discard",
-    "hook": "surgeon.commands.hook:hook",
-    "usage": "surgeon.commands.usage:usage",
-    "config": "surgeon.commands.config:config",
-    "demo": "surgeon.commands.demo:demo",
+    "edit": "surgeon.cli.edit:edit",
+    "apply": "surgeon.cli.apply:apply",
+    "locate": "surgeon.cli.locate:locate",
+    "review": "surgeon.cli.review:review",
+    "pair": "surgeon.cli.pair:pair",
+    "branches": "surgeon.cli.branches:branches",
+    "show": "surgeon.cli.branches:show",
+    "accept": "surgeon.cli.branches:accept",
+    "discard": "surgeon.cli.branches:discard",
+    "hook": "surgeon.cli.hook:hook",
+    "usage": "surgeon.cli.usage:usage",
+    "config": "surgeon.cli.config:config",
+    "demo": "surgeon.cli.demo:demo",
 }
 
 

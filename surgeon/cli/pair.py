@@ -18,7 +18,7 @@ import click
 
 from surgeon.config import load_config
 from surgeon.errors import RepoError, UsageError
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 
 @click.command()
@@ -110,7 +110,7 @@ def _count_tokens(text: str) -> int:
 
 def _proposer(repo: Any, config: Any) -> Any:
     def propose(request: Any, workdir: Path, on_event: Any, on_progress: Any) -> Any:
-        from surgeon.agent import EditLoop
+        from surgeon.edit import EditLoop
 
         target = repo if workdir == repo.root else find_repo(workdir)
         return EditLoop(target, config, on_event=on_event, on_progress=on_progress).run(request)
@@ -120,7 +120,7 @@ def _proposer(repo: Any, config: Any) -> Any:
 
 def _gate(repo: Any) -> Any:
     def gate(staged: Any, command: str, timeout: float) -> Any:
-        from surgeon.stage import run_gate
+        from surgeon.gate import run_gate
 
         return run_gate(repo, staged, command, timeout)
 
@@ -133,7 +133,7 @@ class TerminalUI:
 
     def __init__(self, history_file: Path, *, to_stderr: bool = False) -> None:
         from surgeon import terminal
-        from surgeon.commands.edit import EditView
+        from surgeon.cli.edit import EditView
 
         self.out = terminal.console(stderr=to_stderr, quiet=False)  # the conversation itself
         self.err = terminal.console(stderr=True)
@@ -183,7 +183,7 @@ class TerminalUI:
         self.out.print(text, style="red", markup=False)
 
     def diff(self, diff: str) -> None:
-        from surgeon.render import diff_text
+        from surgeon.cli.render import diff_text
 
         self.out.print(diff_text(diff))
 

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from surgeon import prompts
+from surgeon import prompt as prompts
 from surgeon.errors import Refused, RepoError, SurgeonError, UsageError
 
 SESSION_VERSION = 1
@@ -466,7 +466,7 @@ class SessionGit:
     person's index, HEAD and current branch are never touched. Blobs are stored byte for byte."""
 
     def __init__(self, root: Path) -> None:
-        from surgeon.stage import Git
+        from surgeon.git import Git
 
         self.root = root
         self.g = Git(root)
@@ -535,7 +535,7 @@ class SessionGit:
     def worktree_snapshot(self, workdir: Path, extra: Sequence[FileWrite], message: str) -> str:
         """A commit of `workdir`'s HEAD plus its uncommitted changes to tracked files, plus `extra`:
         the files as they would be after accepting (neither index nor HEAD is touched)."""
-        from surgeon.stage import Git
+        from surgeon.git import Git
 
         local = Git(workdir)
         head = local.out("rev-parse", "HEAD")
@@ -614,7 +614,7 @@ def _saved_sessions(surgeon_dir: Path, *, strict: bool) -> list[tuple[float, flo
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
             session = session_from_json(json.loads(path.read_text(encoding="utf-8")))
-            found.append((_when(session.updated), path.stat().st_mtime, session))
+            found.append((parse_stamp(session.updated), path.stat().st_mtime, session))
         except (OSError, ValueError, TypeError) as exc:
             if strict:
                 raise UsageError(f"{path}: unreadable session file ({exc}); move it away to continue") from None
@@ -644,7 +644,7 @@ def read_session(surgeon_dir: Path, session_id: str) -> Session | None:
         return None
 
 
-def _when(stamp: str) -> float:
+def parse_stamp(stamp: str) -> float:
     try:
         return datetime.fromisoformat(stamp).timestamp()
     except ValueError:
@@ -888,7 +888,7 @@ class PairController:
 
     def _one_turn(self, instruction: str) -> str | None:
         """Run one instruction to a verdict. Returns a refined instruction to run next, or None."""
-        from surgeon.agent import EditRequest
+        from surgeon.edit import EditRequest
 
         number = self.session.next_number
         conversation = self.conversation()
@@ -990,8 +990,7 @@ class PairController:
         writes = writes_for(result.changes)
         if not self.session.apply or all(read_file(self.workdir, w.path) == w.before for w in writes):
             return writes
-        from surgeon.diff import ApplyOptions
-        from surgeon.worktree import patch_working_tree
+        from surgeon.validate import ApplyOptions, patch_working_tree
 
         again = patch_working_tree(self.workdir, result.normalised, ApplyOptions(allow_rewrite=True, check_syntax=False))
         if not again.ok or again.repairs:
@@ -1163,8 +1162,7 @@ class PairController:
     def _undo_writes(self, turn: Turn) -> list[FileWrite]:
         """The turn's diff applied in reverse to the files as they are now. If the person has since
         edited the lines it changed, the reverse diff does not fit and undo is refused."""
-        from surgeon.diff import ApplyOptions
-        from surgeon.worktree import patch_working_tree
+        from surgeon.validate import ApplyOptions, patch_working_tree
 
         assert turn.commit is not None
         reverse = self.git.reverse_diff(turn.commit)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 
 @click.group()

@@ -3,9 +3,10 @@ refusing what surgeon does not edit (symbolic links, folders, paths leading outs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from surgeon.diff import ApplyOptions, PatchResult, Refusal, apply_patch
+ReadFile = Callable[[str], "bytes | None"]
 
 
 class WorkingTreeProblem(Exception):
@@ -13,10 +14,11 @@ class WorkingTreeProblem(Exception):
 
     def __init__(self, path: str, reason: str):
         super().__init__(f"{path}: {reason}")
-        self.refusal = Refusal(path, None, None, reason)
+        self.path = path
+        self.reason = reason
 
 
-def working_tree_reader(root: Path):
+def working_tree_reader(root: Path) -> ReadFile:
     """read_file for the engine: a repository-relative path -> the working tree's bytes, or None."""
     resolved_root = root.resolve()
 
@@ -33,11 +35,3 @@ def working_tree_reader(root: Path):
         return target.read_bytes()
 
     return read
-
-
-def patch_working_tree(root: Path, diff_text: str, options: ApplyOptions) -> PatchResult:
-    """The diff applied in memory to the working tree's files (nothing is written)."""
-    try:
-        return apply_patch(diff_text, working_tree_reader(root), options)
-    except WorkingTreeProblem as problem:
-        return PatchResult(False, (), (problem.refusal,), (), "", 0, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 
 @cache

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from surgeon.config import load_config
-from surgeon.repo import find_repo
+from surgeon.git import find_repo
 
 
 class PathsOption(click.Option):
@@ -56,7 +56,7 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
     Example:
       surgeon edit "allow origin https://s.ado.im in CORS and the CSP" --check "pytest -q"
     """
-    from surgeon.agent import EditLoop, EditRequest
+    from surgeon.edit import EditLoop, EditRequest
 
     repo = find_repo(repo_dir)
     config = load_config(repo.root)
@@ -82,7 +82,7 @@ def _split_files(files: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def outcome_json(outcome: Any) -> dict[str, Any]:
-    from surgeon.render import gate_json, refusal_json, region_json
+    from surgeon.cli.render import gate_json, refusal_json, region_json
 
     result = outcome.result
     staged = outcome.staged
@@ -145,7 +145,7 @@ class EditView:
     def event(self, name: str, payload: dict[str, Any]) -> None:
         from rich.markup import escape as e
 
-        from surgeon.render import diff_text, print_regions
+        from surgeon.cli.render import diff_text, print_regions
 
         log = self.log
         if name == "located":
@@ -192,8 +192,8 @@ class EditView:
     def summary(self, outcome: Any) -> None:
         from rich.markup import escape as e
 
+        from surgeon.cli.render import diff_text
         from surgeon.model.pricing import cost_text
-        from surgeon.render import diff_text
 
         out, log = self.out, self.log
         tokens = f"{outcome.total('input_tokens')} in / {outcome.total('output_tokens')} out"

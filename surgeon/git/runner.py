@@ -1,0 +1,218 @@
+"""The one way surgeon runs git: `Git(root).run(...)`, with the errors it raises, and the
+plumbing helpers staging, accepting, pair sessions and the gate share."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from surgeon.errors import GitFailed, Refused
+from surgeon.git.conversions import CONVERSION_ATTRIBUTES, Conversion, conversion_for, parse_autocrlf
+
+NOTES_REF = "refs/notes/surgeon"  # where the gate records its result on a staged commit
+FALLBACK_NAME = "surgeon"
+FALLBACK_EMAIL = "surgeon@localhost"
+
+
+class Git:
+    """Runs git in one repository. Read-only calls never take optional locks on the real index."""
+
+    def __init__(self, root: Path, *, own_index: bool = False) -> None:
+        """own_index: ignore a GIT_INDEX_FILE set by the caller's environment (a hook's), for
+        commands that must use their own index, such as `git worktree add`."""
+        self.root = Path(root)
+        self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+        if own_index:
+            self._env.pop("GIT_INDEX_FILE", None)
+        self._object_format: str | None = None
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            input=input,
+            capture_output=True,
+            env={**self._env, **(env or {})},
+        )
+        if check and result.returncode != 0:
+            raise GitFailed(f"git {args[0]} failed: {last_line(result.stderr)}")
+        return result
+
+    def out(self, *args: str, **kwargs: Any) -> str:
+        return self.run(*args, **kwargs).stdout.decode("utf-8", "surrogateescape").strip()
+
+    def z_list(self, *args: str, **kwargs: Any) -> list[str]:
+        """Output of a `-z` command split into its NUL-separated fields."""
+        raw = self.run(*args, **kwargs).stdout.decode("utf-8", "surrogateescape")
+        return [part for part in raw.split("\0") if part]
+
+    def rev(self, spec: str) -> str | None:
+        result = self.run("rev-parse", "--verify", "-q", spec, check=False)
+        if result.returncode != 0:
+            return None
+        return result.stdout.decode().strip() or None
+
+    @property
+    def object_format(self) -> str:
+        if self._object_format is None:
+            self._object_format = self.out("rev-parse", "--show-object-format")
+        return self._object_format
+
+    def blob_id(self, data: bytes) -> str:
+        """The object id git gives these bytes as a blob, computed here without a git call."""
+        digest = hashlib.new(self.object_format)
+        digest.update(b"blob %d\0" % len(data))
+        digest.update(data)
+        return digest.hexdigest()
+
+    def write_blobs(self, contents: Sequence[bytes], tmp: Path) -> list[str]:
+        """Store each content as a blob, exactly as given (no filters), in one git call."""
+        if not contents:
+            return []
+        paths = []
+        for number, data in enumerate(contents):
+            path = tmp / f"blob-{number}"
+            path.write_bytes(data)
+            paths.append(str(path))
+        out = self.run(
+            "hash-object", "-w", "--no-filters", "--stdin-paths", input="\n".join(paths).encode() + b"\n"
+        )
+        return out.stdout.decode().split()
+
+    def tree_entries(self, treeish: str, paths: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """path -> (mode, object id) for those of `paths` that are files in `treeish`."""
+        wanted = set(paths)
+        if not wanted:
+            return {}
+        entries: dict[str, tuple[str, str]] = {}
+        for record in self.z_list("ls-tree", "-r", "-z", "--full-tree", treeish, "--", *sorted(wanted)):
+            meta, _, path = record.partition("\t")
+            mode, _kind, oid = meta.split()
+            if path in wanted:
+                entries[path] = (mode, oid)
+        return entries
+
+    def index_entries(self, paths: Iterable[str], index: Path | None = None) -> dict[str, tuple[str, str]]:
+        """path -> (mode, object id) for those of `paths` in an index (the repository's own
+        index when `index` is None)."""
+        wanted = set(paths)
+        if not wanted:
+            return {}
+        env = None if index is None else {"GIT_INDEX_FILE": str(index)}
+        entries: dict[str, tuple[str, str]] = {}
+        for record in self.z_list("--literal-pathspecs", "ls-files", "-s", "-z", "--", *sorted(wanted), env=env):
+            meta, _, path = record.partition("\t")
+            mode, oid, stage_number = meta.split()
+            if path in wanted and stage_number == "0":
+                entries[path] = (mode, oid)
+        return entries
+
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        """Every path whose entry differs between two commits (renames as delete + add)."""
+        return self.z_list("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
+
+    def identity_env(self) -> dict[str, str]:
+        """The user's identity when git has one; otherwise "surgeon <surgeon@localhost>"."""
+        env: dict[str, str] = {}
+        for role in ("AUTHOR", "COMMITTER"):
+            if self.run("var", f"GIT_{role}_IDENT", check=False).returncode != 0:
+                env[f"GIT_{role}_NAME"] = FALLBACK_NAME
+                env[f"GIT_{role}_EMAIL"] = FALLBACK_EMAIL
+        return env
+
+    def update_index(self, index: Path, entries: Mapping[str, tuple[str, str] | None]) -> None:
+        """Set (mode, oid) or remove (None) each path in the index file `index`."""
+        zero = "0" * (64 if self.object_format == "sha256" else 40)
+        records = []
+        for path, entry in entries.items():
+            if entry is None:
+                records.append(f"0 {zero}\t{path}\0")
+            else:
+                records.append(f"{entry[0]} {entry[1]}\t{path}\0")
+        self.run(
+            "update-index", "-z", "--index-info",
+            input="".join(records).encode("utf-8", "surrogateescape"),
+            env={"GIT_INDEX_FILE": str(index)},
+        )
+
+    def dirty(self, paths: Sequence[str]) -> list[str]:
+        """Those of `paths` whose working-tree or index state differs from HEAD, plus untracked
+        or ignored files sitting at one of them. Only these paths are looked at."""
+        if not paths:
+            return []
+        records = self.z_list(
+            "--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+            "--ignored=matching", "--no-renames", "--", *paths,
+        )
+        wanted = set(paths)
+        return sorted({record[3:] for record in records if record[3:] in wanted})
+
+    def conversions(self, paths: Iterable[str]) -> dict[str, Conversion]:
+        """path -> how git converts it on `git add` (attributes as the working tree has them)."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return {}
+        autocrlf = self.run("config", "--get", "core.autocrlf", check=False).stdout.decode("utf-8", "replace")
+        autocrlf_mode = parse_autocrlf(autocrlf.rstrip("\n") if autocrlf else None)
+        fields = self.run(
+            "check-attr", "-z", "--stdin", *CONVERSION_ATTRIBUTES,
+            input="".join(path + "\0" for path in wanted).encode("utf-8", "surrogateescape"),
+        ).stdout.decode("utf-8", "surrogateescape").split("\0")
+        attributes: dict[str, dict[str, str]] = {path: {} for path in wanted}
+        for start in range(0, len(fields) - 2, 3):
+            path, name, value = fields[start : start + 3]
+            attributes.setdefault(path, {})[name] = value
+        return {path: conversion_for(attributes[path], autocrlf_mode) for path in wanted}
+
+    def clean_blob(
+        self, path: str, data: bytes, conversion: Conversion, *, index_blob: str | None, write: bool
+    ) -> str:
+        """The blob id `git add` gives `data` as the working-tree content of `path` (written to
+        the object store when `write`). index_blob: what the index holds at `path` (None: nothing),
+        needed for git's rule that an "auto" eol conversion leaves a file alone whose indexed
+        blob already contains a CR."""
+        eol_converts = conversion.eol == "text"
+        if conversion.eol == "auto":
+            eol_converts = index_blob is None or b"\r" not in self.run("cat-file", "blob", index_blob).stdout
+            if not eol_converts and conversion.other:
+                # hash-object --path would convert the line endings anyway; git add would not.
+                raise Refused(
+                    f"{path}: git keeps this file's CR line endings but also runs a filter on it, which "
+                    "surgeon cannot reproduce exactly; nothing staged (apply it with --in-place instead)"
+                )
+        if not (eol_converts or conversion.other):
+            if not write:
+                return self.blob_id(data)
+            with tempfile.TemporaryDirectory(prefix="surgeon-blob-") as tmp:
+                return self.write_blobs([data], Path(tmp))[0]
+        args = ["hash-object", *(["-w"] if write else []), f"--path={path}", "--stdin"]
+        cleaned = self.run(*args, input=data, check=False)
+        if cleaned.returncode != 0:
+            raise Refused(f"{path}: git's clean filter refused the content ({last_line(cleaned.stderr)}); nothing staged")
+        return cleaned.stdout.decode().strip()
+
+    def smudged(self, path: str, oid: str) -> bytes:
+        """The working-tree bytes git checks a blob out as at `path` (smudge filters, eol)."""
+        return self.run("cat-file", "--filters", f"--path={path}", oid).stdout
+
+    def delete_branch(self, ref: str, commit: str) -> None:
+        self.run("update-ref", "-d", ref, commit, check=False)
+        self.run("notes", f"--ref={NOTES_REF}", "remove", "--ignore-missing", commit, check=False)
+
+
+def last_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
