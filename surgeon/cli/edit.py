@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from surgeon.config import load_config
 from surgeon.git import find_repo
+
+if TYPE_CHECKING:
+    from surgeon.edit.events import EditEvent
 
 
 class PathsOption(click.Option):
@@ -142,52 +145,50 @@ class EditView:
 
         render_progress(self.log, progress)
 
-    def event(self, name: str, payload: dict[str, Any]) -> None:
+    def event(self, event: EditEvent) -> None:
         from rich.markup import escape as e
 
         from surgeon.cli.render import diff_text, print_regions
+        from surgeon.edit import events
 
         log = self.log
-        if name == "located":
-            located = payload["located"]
-            log.print(f"[bold]located[/] {len(located.regions)} regions, {located.tokens} tokens "
-                      f"[dim]({located.files_indexed} files indexed, {located.seconds:.2f}s)[/]")
-            print_regions(log, located.regions, limit=100 if self.verbose else 12)
-        elif name == "withheld":
-            for path, reason in payload["reasons"].items():
-                log.print(f"[yellow]withheld[/] {e(path)}: {e(reason)}")
-        elif name == "model_start":
-            log.print(f"[bold]attempt {payload['attempt']}[/] asking {e(payload['model'])} …")
-        elif name == "refused":
-            log.print(f"[red]refused[/] attempt {payload['attempt']}:")
-            for error in payload["errors"]:
-                log.print(f"  [red]✗[/] {e(str(error))}")
-            log.print("  [dim]the reasons go back to the model[/]")
-        elif name == "blocked":
-            for error in payload["errors"]:
-                log.print(f"[red]not staged[/]: {e(str(error))}")
-        elif name == "validated":
-            result = payload["result"]
-            if self.attempt_diffs:
-                log.print(diff_text(result.normalised), end="")
-            for repair in result.repairs:
-                log.print(f"  [yellow]repaired[/] {e(repair)}")
-            verdicts = " · ".join(f"{e(k)} [green]{e(v)}[/]" for k, v in payload["verdicts"].items())
-            log.print(f"[bold]validators[/] {verdicts}")
-        elif name == "staged":
-            staged = payload["staged"]
-            log.print(f"[bold]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]}, "
-                      f"+{staged.lines_added} -{staged.lines_removed})[/]")
-        elif name == "gate_start":
-            log.print(f"[bold]gate[/] running `{e(payload['command'])}` in a temporary worktree …")
-        elif name == "gate":
-            gate = payload["gate"]
-            verdict = "[green]passed[/]" if gate.passed else ("[red]timed out[/]" if gate.timed_out else "[red]failed[/]")
-            log.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
-            if not gate.passed and gate.output_tail:
-                log.print(f"[dim]{e(gate.output_tail)}[/]")
-        elif name == "discarded":
-            log.print(f"[yellow]discarded[/] {e(payload['staged'].branch)}; the failure goes back to the model")
+        match event:
+            case events.Located(located=located):
+                log.print(f"[bold]located[/] {len(located.regions)} regions, {located.tokens} tokens "
+                          f"[dim]({located.files_indexed} files indexed, {located.seconds:.2f}s)[/]")
+                print_regions(log, located.regions, limit=100 if self.verbose else 12)
+            case events.Withheld(reasons=reasons):
+                for path, reason in reasons.items():
+                    log.print(f"[yellow]withheld[/] {e(path)}: {e(reason)}")
+            case events.ModelStarted(attempt=attempt, model=model):
+                log.print(f"[bold]attempt {attempt}[/] asking {e(model)} …")
+            case events.AttemptRefused(attempt=attempt, errors=errors):
+                log.print(f"[red]refused[/] attempt {attempt}:")
+                for error in errors:
+                    log.print(f"  [red]✗[/] {e(str(error))}")
+                log.print("  [dim]the reasons go back to the model[/]")
+            case events.Blocked(errors=errors):
+                for error in errors:
+                    log.print(f"[red]not staged[/]: {e(str(error))}")
+            case events.Validated(result=result, verdicts=verdicts):
+                if self.attempt_diffs:
+                    log.print(diff_text(result.normalised), end="")
+                for repair in result.repairs:
+                    log.print(f"  [yellow]repaired[/] {e(repair)}")
+                shown = " · ".join(f"{e(k)} [green]{e(v)}[/]" for k, v in verdicts.items())
+                log.print(f"[bold]validators[/] {shown}")
+            case events.Staged(staged=staged):
+                log.print(f"[bold]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]}, "
+                          f"+{staged.lines_added} -{staged.lines_removed})[/]")
+            case events.GateStarted(command=command):
+                log.print(f"[bold]gate[/] running `{e(command)}` in a temporary worktree …")
+            case events.GateFinished(gate=gate):
+                verdict = "[green]passed[/]" if gate.passed else ("[red]timed out[/]" if gate.timed_out else "[red]failed[/]")
+                log.print(f"[bold]gate[/] {verdict} (exit {gate.exit_code}, {gate.seconds:.1f}s)")
+                if not gate.passed and gate.output_tail:
+                    log.print(f"[dim]{e(gate.output_tail)}[/]")
+            case events.Discarded(staged=staged):
+                log.print(f"[yellow]discarded[/] {e(staged.branch)}; the failure goes back to the model")
 
     def summary(self, outcome: Any) -> None:
         from rich.markup import escape as e

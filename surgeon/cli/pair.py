@@ -195,10 +195,12 @@ class TerminalUI:
             table.add_row(*row)
         self.out.print(table)
 
-    def event(self, name: str, payload: dict[str, Any]) -> None:
+    def event(self, event: Any) -> None:
+        from surgeon.edit import events
+
         self._end_progress()
-        self.view.event(name, payload)
-        if name == "model_start" and payload.get("attempt") == 1 and self.interactive:
+        self.view.event(event)
+        if isinstance(event, events.ModelStarted) and event.attempt == 1 and self.interactive:
             self.out.print("  (Ctrl-C cancels this turn)", style="dim", markup=False)
 
     def progress(self, progress: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
+from surgeon.edit import events
 from surgeon.errors import Refused, UsageError
 from surgeon.git import RepoInfo
 from surgeon.locate import LocateResult, estimate_tokens, locate
@@ -32,7 +33,7 @@ from surgeon.validate import ApplyOptions, patch_working_tree
 from surgeon.validate.scope import check_scope
 from surgeon.validate.secrets import check_changes
 
-EventSink = Callable[[str, dict[str, Any]], None]
+EventSink = Callable[[events.EditEvent], None]
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class EditLoop:
                  on_progress: Callable[[Any], None] | None = None) -> None:
         self.repo = repo
         self.config = config
-        self.emit = on_event or (lambda _name, _payload: None)
+        self.emit: EventSink = on_event or (lambda _event: None)
         self.on_progress = on_progress
 
     # -- steps ---------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class EditLoop:
             elif not _is_utf8(self.repo.root / path):
                 withheld[path] = "not UTF-8 text, which surgeon cannot edit"
         if withheld:
-            self.emit("withheld", {"paths": sorted(withheld), "reasons": withheld})
+            self.emit(events.Withheld(tuple(sorted(withheld)), withheld))
             kept = tuple(r for r in located.regions if r.path not in withheld)
             located = LocateResult(kept, sum(r.tokens for r in kept), located.files_indexed, located.seconds,
                                    located.skipped)
@@ -212,7 +213,7 @@ class EditLoop:
         t0 = time.perf_counter()
         located = self._locate(request, pinned)
         timings["locate"] = time.perf_counter() - t0
-        self.emit("located", {"located": located})
+        self.emit(events.Located(located))
         if not located.regions:
             raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
 
@@ -240,7 +241,7 @@ class EditLoop:
                 retry_spec = resolve_model("retry", self.config, None) if self.config.get("models.retry") else spec
                 if retry_spec != spec:
                     spec, provider = retry_spec, make_provider(retry_spec, self.config)
-            self.emit("model_start", {"attempt": number, "model": provider.label})
+            self.emit(events.ModelStarted(number, provider.label))
             t0 = time.perf_counter()
             completion: Completion = provider.complete(system, messages, task=request.task if number == 1 else "retry",
                                                        on_progress=self.on_progress)
@@ -257,12 +258,12 @@ class EditLoop:
                         cache_read_tokens=usage.cache_read_tokens, cost=completion.cost)
             if refusals:
                 attempts.append(Attempt(number, status="refused", errors=tuple(refusals), **base))
-                self.emit("refused", {"attempt": number, "errors": refusals, "verdicts": verdicts, "result": result})
+                self.emit(events.AttemptRefused(number, tuple(refusals), verdicts, result))
                 messages.append({"role": "user", "content": redactor.redact(
                     prompts.render("edit_retry", reasons=_refusal_text(refusals)))})
                 continue
             assert result is not None
-            self.emit("validated", {"attempt": number, "result": result, "verdicts": verdicts})
+            self.emit(events.Validated(number, result, verdicts))
             if request.dry_run:
                 attempts.append(Attempt(number, status="valid", **base))
                 status = "proposed"
@@ -279,16 +280,16 @@ class EditLoop:
                 # Not the model's doing: no retry. The validated diff stays in the outcome.
                 errors = (Refusal(None, None, None, str(dirty)),)
                 attempts.append(Attempt(number, status="blocked", errors=errors, **base))
-                self.emit("blocked", {"attempt": number, "errors": errors})
+                self.emit(events.Blocked(number, tuple(errors)))
                 break
             timings["stage"] += time.perf_counter() - t0
-            self.emit("staged", {"staged": staged})
+            self.emit(events.Staged(staged))
             if not check:
                 attempts.append(Attempt(number, status="staged", **base))
                 status = "staged"
                 break
             t0 = time.perf_counter()
-            self.emit("gate_start", {"command": check})
+            self.emit(events.GateStarted(check))
             try:
                 gate = run_gate(self.repo, staged, check, check_timeout)
             except BaseException:  # Ctrl-C during the gate: no change is left staged but unchecked
@@ -297,7 +298,7 @@ class EditLoop:
                 discard_branch(self.repo, staged.branch)
                 raise
             timings["gate"] += time.perf_counter() - t0
-            self.emit("gate", {"gate": gate})
+            self.emit(events.GateFinished(gate))
             if gate.passed:
                 attempts.append(Attempt(number, status="staged", gate=gate, **base))
                 status = "staged"
@@ -309,7 +310,7 @@ class EditLoop:
             from surgeon.stage.branches import discard_branch
 
             discard_branch(self.repo, staged.branch)
-            self.emit("discarded", {"staged": staged})
+            self.emit(events.Discarded(staged))
             staged = None
             messages.append({"role": "user", "content": redactor.redact(prompts.render(
                 "edit_gate_failed", command=check, result=failure, output_tail=gate.output_tail))})

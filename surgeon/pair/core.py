@@ -775,7 +775,7 @@ class PairUI(Protocol):
     def error(self, text: str) -> None: ...
     def diff(self, diff: str) -> None: ...
     def table(self, rows: Sequence[Sequence[str]]) -> None: ...
-    def event(self, name: str, payload: dict[str, Any]) -> None: ...
+    def event(self, event: Any) -> None: ...  # an edit.events.EditEvent
     def progress(self, progress: Any) -> None: ...
 
 
@@ -1056,7 +1056,9 @@ class PairController:
             return turn
         finally:
             self.git.delete_branch(branch, commit)
-        self.ui.event("gate", {"gate": outcome})
+        from surgeon.edit.events import GateFinished
+
+        self.ui.event(GateFinished(outcome))
         verdict = "passed" if outcome.passed else ("timed out" if outcome.timed_out else f"failed (exit {outcome.exit_code})")
         return replace(turn, check=f"{verdict}: {command}")
 

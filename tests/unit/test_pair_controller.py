@@ -47,7 +47,7 @@ class ScriptUI:
     def error(self, text): self.lines.append(text)
     def diff(self, diff): self.lines.append(diff)
     def table(self, rows): self.lines.extend(" | ".join(r) for r in rows)
-    def event(self, name, payload): self.lines.append(f"event {name}")
+    def event(self, event): self.lines.append(f"event {type(event).__name__}")
     def progress(self, progress): pass
 
     @property
