@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SurgeonError(Exception):
     """Base error. `str(error)` is the one-line message shown to the user."""
@@ -42,7 +44,50 @@ class GitFailed(EnvironmentFailure):
     """A git command failed in a way surgeon did not expect; the message carries git's words."""
 
 
+class GitMissing(GitFailed):
+    """There is no git on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__("git is not installed or not on PATH; surgeon needs git. Install git, "
+                         "or add its folder to PATH.")
+
+
 class Refused(SurgeonError):
     """A diff or an action was refused; the message says why."""
 
     exit_code = 1
+
+
+class DirtyFiles(Refused):
+    """Files the diff touches have uncommitted changes (in the working tree or the index)."""
+
+    def __init__(self, files: Sequence[str]) -> None:
+        self.files = tuple(files)
+        listed = ", ".join(self.files)
+        # 'surgeon: working-tree snapshot' is surgeon.stage.message.SNAPSHOT_SUBJECT (a test keeps them equal)
+        super().__init__(
+            f"the diff touches files with uncommitted changes: {listed}. Nothing was staged. "
+            "Either commit (or stash) those changes first, or run again with --base worktree to "
+            "stage the change on top of your working-tree content (recorded as a separate "
+            "'surgeon: working-tree snapshot' commit, so the surgeon commit holds only the diff)."
+        )
+
+
+class WouldOverwrite(Refused):
+    """Accepting would overwrite uncommitted changes; nothing was changed."""
+
+    def __init__(self, branch: str, files: Sequence[str], why: str) -> None:
+        self.files = tuple(files)
+        super().__init__(
+            f"accepting {branch} would overwrite {why}: {', '.join(self.files)}. Nothing changed. "
+            "Commit or stash those changes first, then accept again (or discard the branch)."
+        )
+
+
+class WorkingTreeChanged(Refused):
+    """A file the working-tree writer must replace no longer holds what was checked; nothing was
+    written. `path` names it, for callers that word the refusal their own way."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} changed while the diff was being checked; nothing was written")

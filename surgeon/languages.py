@@ -6,6 +6,10 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Language, Parser
 
 # language name -> (module, function returning the grammar pointer)
 GRAMMARS: dict[str, tuple[str, str]] = {
@@ -73,7 +77,7 @@ def has_grammar(language: str | None) -> bool:
 
 
 @cache
-def grammar(language: str):
+def grammar(language: str) -> Language:
     """The tree_sitter.Language for `language` (a key of GRAMMARS)."""
     from tree_sitter import Language
 
@@ -81,7 +85,7 @@ def grammar(language: str):
     return Language(getattr(importlib.import_module(module), func)())
 
 
-def parser(language: str):
+def parser(language: str) -> Parser:
     from tree_sitter import Parser
 
     return Parser(grammar(language))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # rich is imported when a console is made, not with this module
+    from rich.console import Console
 
 Level = Literal["quiet", "normal", "verbose"]
 
@@ -48,7 +51,7 @@ def click_color(stream: IO[Any] | None = None) -> bool:
     return color_allowed(stream)
 
 
-def console(*, stderr: bool = False, **options: Any) -> Any:
+def console(*, stderr: bool = False, **options: Any) -> Console:
     """A rich Console that follows the same colour rules (rich alone colours a TERM=dumb tty).
     `quiet` consoles on stderr print nothing: stderr carries the log, not the results."""
     from rich.console import Console

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from surgeon.diff import FileChange, PatchResult
-from surgeon.errors import Refused, UsageError
+from surgeon.errors import UsageError
 from surgeon.validate import ApplyOptions, patch_working_tree
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from surgeon.stage import StagedChange
 
 # ---------------------------------------------------------------------------------------------
 # reading
@@ -42,128 +46,40 @@ def read_patch(source: str) -> str:
 # writing
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def _writes(changes: Sequence[FileChange]) -> list[tuple[str, bytes | None, bytes | None, str | None, str | None]]:
-    """(path, expected current bytes, new bytes or None to delete, mode to give, path whose mode to keep)."""
-    out = []
-    for change in changes:
-        if change.old_path and change.old_path != change.path:
-            out.append((change.old_path, change.old_content, None, None, None))
-            out.append((change.path, None, change.new_content, change.new_mode, change.old_path))
-        else:
-            mode = change.new_mode if change.new_mode != change.old_mode or change.old_content is None else None
-            out.append((change.path, change.old_content, change.new_content, mode, change.path))
-    return out
-
-
 def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
-    """Write every change to the working tree, or none: files are checked first, new contents go
-    to temporary files beside their targets, and a failure part-way restores what was replaced."""
-    plan = _writes(changes)
-    for path, expected, _new, _mode, _keep in plan:
-        target = root / path
-        current = target.read_bytes() if target.is_file() else None
-        if current != expected:
-            raise Refused(f"{path} changed while the diff was being checked; nothing was written")
-    temps: dict[str, Path] = {}
-    modes: dict[str, int] = {}
-    done: list[tuple[Path, bytes | None, int | None]] = []  # (target, old bytes, old mode) for rollback
-    backups: list[tuple[Path, Path]] = []
+    """Write every change to the working tree, or none (surgeon.git.files.write_files: files are
+    checked first, and a failure part-way restores what was replaced)."""
+    from surgeon.git.files import write_files, writes_for
+
     try:
-        for path, _expected, new, mode, keep in plan:
-            if new is None:
-                continue
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            keep_from = root / keep if keep else None
-            if mode is not None:
-                modes[path] = (0o777 if mode == "100755" else 0o666) & ~_umask()
-            elif keep_from is not None and keep_from.exists():
-                modes[path] = keep_from.stat().st_mode & 0o7777
-            else:
-                modes[path] = 0o666 & ~_umask()
-            handle, name = tempfile.mkstemp(prefix=".surgeon-", dir=target.parent)
-            with os.fdopen(handle, "wb") as out:
-                out.write(new)
-            os.chmod(name, modes[path])
-            temps[path] = Path(name)
-        for path, expected, new, _mode, _keep in plan:
-            target = root / path
-            old_mode = target.stat().st_mode & 0o7777 if target.exists() else None
-            if new is None:
-                backup = target.with_name(f".surgeon-deleted-{target.name}")
-                os.replace(target, backup)
-                backups.append((target, backup))
-            else:
-                os.replace(temps.pop(path), target)
-                done.append((target, expected, old_mode))
+        write_files(root, writes_for(changes))
     except OSError as exc:
-        for target, old, old_mode in reversed(done):
-            if old is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(old)
-                if old_mode is not None:
-                    os.chmod(target, old_mode)
-        for target, backup in reversed(backups):
-            os.replace(backup, target)
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
         raise UsageError(f"could not write the working tree ({exc}); nothing was changed") from None
-    for _target, backup in backups:
-        backup.unlink()
 
 
 # ---------------------------------------------------------------------------------------------
 # rendering
 
 
-def success_payload(result: PatchResult, status: str) -> dict:
-    return {
-        "status": status,
-        "files": list(result.files),
-        "repairs": list(result.repairs),
-        "lines_added": result.lines_added,
-        "lines_removed": result.lines_removed,
-        "diff": result.normalised,
-        "changes": [
-            {"path": c.path, "old_path": c.old_path, "status": c.status,
-             "lines_added": c.lines_added, "lines_removed": c.lines_removed}
-            for c in result.changes
-        ],
-    }
-
-
-def refused_payload(result: PatchResult) -> dict:
-    return {
-        "status": "refused",
-        "errors": [{"path": r.path, "hunk": r.hunk, "line": r.line, "reason": r.reason} for r in result.refusals],
-    }
-
-
-def _console():
+def _console() -> Console:
     from surgeon import terminal
 
-    return terminal.console(soft_wrap=True)
+    console: Console = terminal.console(soft_wrap=True)
+    return console
 
 
-def print_diff(diff: str, console=None) -> None:
+def print_diff(diff: str, console: Console | None = None) -> None:
     from surgeon.cli.render import diff_text
 
     (console or _console()).print(diff_text(diff), end="")
 
 
-def render_success(result: PatchResult, status: str, as_json: bool, staged=None) -> None:
+def render_success(result: PatchResult, status: Literal["valid", "applied"], as_json: bool,
+                   staged: StagedChange | None = None) -> None:
     if as_json:
-        payload = success_payload(result, status)
-        if staged is not None:
-            payload.update(branch=staged.branch, id=staged.id, commit=staged.commit)
-        click.echo(json.dumps(payload, indent=2))
+        from surgeon.cli.render import patch_json
+
+        click.echo(json.dumps(patch_json(result, status, staged), indent=2))
         return
     console = _console()
     print_diff(result.normalised, console)
@@ -186,7 +102,9 @@ def render_success(result: PatchResult, status: str, as_json: bool, staged=None)
 
 def render_refused(result: PatchResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(refused_payload(result), indent=2))
+        from surgeon.cli.render import refused_json
+
+        click.echo(json.dumps(refused_json(result.refusals), indent=2))
         return
     console = _console()
     count = len(result.refusals)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from surgeon.errors import UsageError
 from surgeon.git import find_repo
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from surgeon.gate import GateResult
+    from surgeon.stage.branches import BranchInfo, PairState
 
 repo_option = click.option(
     "--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder)."
@@ -16,10 +24,11 @@ repo_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 
 
-def _console():
+def _console() -> Console:
     from surgeon import terminal
 
-    return terminal.console()
+    console: Console = terminal.console()
+    return console
 
 
 def _echo_json(payload: object) -> None:
@@ -55,7 +64,7 @@ def branches(repo_dir: str | None, as_json: bool) -> None:
         click.echo("\nsurgeon pair --resume continues the latest session | surgeon show ID | surgeon discard ID")
 
 
-def _review_table(infos, now: float) -> None:
+def _review_table(infos: Sequence[BranchInfo], now: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -78,13 +87,13 @@ def _review_table(infos, now: float) -> None:
     _console().print(table)
 
 
-def _session_state(info) -> str:
-    if info.pair.running_pid is not None:
-        return f"running (process {info.pair.running_pid})"
-    return "--resume continues it" if info.pair.resume else ""
+def _session_state(pair: PairState) -> str:
+    if pair.running_pid is not None:
+        return f"running (process {pair.running_pid})"
+    return "--resume continues it" if pair.resume else ""
 
 
-def _session_table(sessions, now: float) -> None:
+def _session_table(sessions: Sequence[BranchInfo], now: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -95,6 +104,7 @@ def _session_table(sessions, now: float) -> None:
     for column in ("id", "branch", "age", "accepted turns", "files", "+/-", "state"):
         table.add_column(column, no_wrap=column != "files", overflow="fold")
     for info in sessions:
+        assert info.pair is not None  # a session branch always carries its pair state
         table.add_row(
             Text(info.id, style="bold"),
             Text(info.branch),
@@ -102,12 +112,12 @@ def _session_table(sessions, now: float) -> None:
             Text(str(info.pair.turns_accepted)),
             Text(", ".join(info.files)),
             Text.assemble((f"+{info.lines_added}", "green"), " ", (f"-{info.lines_removed}", "red")),
-            Text(_session_state(info)),
+            Text(_session_state(info.pair)),
         )
     _console().print(table)
 
 
-def _check_style(gate) -> str:
+def _check_style(gate: GateResult | None) -> str:
     if gate is None:
         return "dim"
     return "green" if gate.passed else "red"
@@ -139,7 +149,7 @@ def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
         ("files", f"{', '.join(info.files)}  (+{info.lines_added} -{info.lines_removed})"),
     ]
     if info.pair is not None:
-        state = _session_state(info)
+        state = _session_state(info.pair)
         rows.insert(0, ("session", f"surgeon pair, {info.pair.turns_accepted} accepted turn(s)"
                                    + (f", {state}" if state else "")))
     rows += [(key, value) for key, value in (("model", info.model), ("cost", info.cost)) if value]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-from surgeon.errors import EnvironmentFailure, UsageError
+from surgeon.errors import EnvironmentFailure
+from surgeon.git.runner import Git
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # inside the package: installs carry it
 EXAMPLE = EXAMPLES / "analytics-stack"
@@ -22,10 +22,8 @@ INSTRUCTION = ("Add a /collect endpoint with strict method and size limits, "
 
 
 def _git(repo: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise UsageError(f"git {' '.join(args)} failed in the demo repository: {result.stderr.strip()}")
-    return result.stdout
+    """git in the demo's repository; a failure there is GitFailed (exit 3), the machine's problem."""
+    return Git(repo).run(*args).stdout.decode("utf-8", "replace")
 
 
 def make_demo_repo(dest: Path) -> Path:
@@ -34,7 +32,7 @@ def make_demo_repo(dest: Path) -> Path:
         raise EnvironmentFailure(f"{EXAMPLE} is missing: this surgeon install is incomplete; reinstall it")
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv"))
     _git(dest, "init", "-q", "-b", "main")
-    if not subprocess.run(["git", "config", "user.email"], cwd=dest, capture_output=True).stdout.strip():
+    if not Git(dest).run("config", "user.email", check=False).stdout.strip():
         _git(dest, "config", "user.email", "demo@surgeon.invalid")
         _git(dest, "config", "user.name", "surgeon demo")
     _git(dest, "add", "-A")
@@ -73,7 +71,8 @@ def demo(live: bool, model: str | None, keep: bool, as_json: bool) -> None:
     Without --live the model's replies are scripted (and labelled so).
     """
     from surgeon import terminal
-    from surgeon.cli.edit import EditView, outcome_json
+    from surgeon.cli.edit import EditView
+    from surgeon.cli.render import outcome_json
     from surgeon.config import load_config
     from surgeon.edit import EditLoop, EditRequest
     from surgeon.git import find_repo
@@ -93,7 +92,7 @@ def demo(live: bool, model: str | None, keep: bool, as_json: bool) -> None:
         console.rule("[bold]surgeon demo")
         console.print(f"repository: a fresh copy of the example analytics stack in {repo_path}")
         console.print(f"instruction: [bold]{INSTRUCTION}[/]")
-        console.print("model: " + ("the configured model" if live and not model else spec if live
+        console.print("model: " + ((model or "the configured model") if live
                                    else "[yellow]scripted replies[/] (examples/demo/attempt*.txt; not a model)"))
         console.print(f"gate: {check_label}")
         console.print()
@@ -122,7 +121,7 @@ def demo(live: bool, model: str | None, keep: bool, as_json: bool) -> None:
         elif outcome.staged:
             console.print(f"the change waited on [bold]{outcome.staged.branch}[/]; the temporary repository is "
                           "removed now (run `surgeon demo --keep` to explore it)")
-        if outcome.status != "staged":
+        if outcome.status != "staged" or outcome.staged is None:
             sys.exit(1)
         if terminal.quiet() and not as_json:
             click.echo(f"surgeon demo: staged {outcome.staged.branch}, gate {check_label.split(' (')[0]} passed")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,31 +13,69 @@ from surgeon.config import load_config
 from surgeon.git import find_repo
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from surgeon.edit import EditOutcome
     from surgeon.edit.events import EditEvent
+    from surgeon.model import Progress
 
 
 class PathsOption(click.Option):
     """`--files a.py b.py`: an option that also takes the words after it that look like paths
-    (no leading dash, no spaces), so both `--files a --files b` and `--files a b` work."""
-
-    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
-        super().add_to_parser(parser, ctx)
-        for name in self.opts:
-            option = parser._long_opt.get(name) or parser._short_opt.get(name)
-            if option is None:
-                continue
-            take_one = option.process
-
-            def process(value: Any, state: Any, take_one: Any = take_one) -> None:
-                take_one(value, state)
-                while state.rargs and not state.rargs[0].startswith("-") and not any(
-                        ch.isspace() for ch in state.rargs[0]):
-                    take_one(state.rargs.pop(0), state)
-
-            option.process = process
+    (no leading dash, no spaces), so both `--files a --files b` and `--files a b` work. Needs a
+    PathsCommand, which spreads those words before click parses the command line."""
 
 
-@click.command()
+class PathsCommand(click.Command):
+    """A command whose PathsOption options take several words: `--files a b` is parsed as
+    `--files a --files b`. The words are rewritten before click's own parser sees them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread_paths(args, self.get_params(ctx)))
+
+
+def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list[str]:
+    """`args` with each word that follows a PathsOption's value (and looks like a path) given its own
+    option name. The values of other options are skipped as click would take them, and nothing after
+    `--` is touched."""
+    greedy = {name for p in params if isinstance(p, PathsOption) for name in p.opts}
+    takes: dict[str, int] = {}  # option name -> how many words it takes as its value
+    for param in params:
+        if isinstance(param, click.Option) and not param.is_flag and not param.count:
+            takes.update((name, param.nargs) for name in param.opts)
+    out: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        out.append(arg)
+        if arg == "--":
+            break
+        if arg.startswith("--"):
+            name, inline = (arg.split("=", 1)[0], True) if "=" in arg else (arg, False)
+            if name in takes:
+                count = takes[name] - (1 if inline else 0)
+                out.extend(rest[:count])
+                del rest[:count]
+            if name in greedy:
+                while rest and not rest[0].startswith("-") and not any(ch.isspace() for ch in rest[0]):
+                    out.extend([name, rest.pop(0)])
+        elif arg.startswith("-") and len(arg) > 1:  # short options, maybe clustered: -qv, -mVALUE
+            for index, char in enumerate(arg[1:], start=1):
+                name = f"-{char}"
+                if name in takes:
+                    inline = index < len(arg) - 1
+                    count = takes[name] - (1 if inline else 0)
+                    out.extend(rest[:count])
+                    del rest[:count]
+                    if name in greedy:
+                        while rest and not rest[0].startswith("-") and not any(ch.isspace() for ch in rest[0]):
+                            out.extend([name, rest.pop(0)])
+                    break
+    out.extend(rest)
+    return out
+
+
+@click.command(cls=PathsCommand)
 @click.argument("instruction")
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
 @click.option("--files", "files", cls=PathsOption, multiple=True, metavar="PATH...",
@@ -68,6 +107,8 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
         max_attempts=max_attempts, dry_run=dry_run, allow_any_file=allow_any_file, base=base,
     )
     if as_json:
+        from surgeon.cli.render import outcome_json
+
         outcome = EditLoop(repo, config).run(request)
         click.echo(json.dumps(outcome_json(outcome), indent=2))
     else:
@@ -84,48 +125,6 @@ def _split_files(files: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(parts))
 
 
-def outcome_json(outcome: Any) -> dict[str, Any]:
-    from surgeon.cli.render import gate_json, refusal_json, region_json
-
-    result = outcome.result
-    staged = outcome.staged
-    return {
-        "status": outcome.status,
-        "instruction": outcome.instruction,
-        "model": outcome.model,
-        "regions": [region_json(r) for r in outcome.located.regions],
-        "shown_files": list(outcome.shown_files),
-        "attempts": [
-            {
-                "attempt": a.number, "model": a.model, "status": a.status,
-                "errors": [refusal_json(e) for e in a.errors], "check": gate_json(a.gate),
-                "input_tokens": a.input_tokens, "output_tokens": a.output_tokens,
-                "cache_read_tokens": a.cache_read_tokens, "cost": a.cost,
-            }
-            for a in outcome.attempts
-        ],
-        "errors": [refusal_json(e) for e in outcome.errors],
-        "diff": result.normalised if result else None,
-        "files": [c.path for c in result.changes] if result else [],
-        "repairs": list(result.repairs) if result else [],
-        "lines_added": result.lines_added if result else 0,
-        "lines_removed": result.lines_removed if result else 0,
-        "branch": staged.branch if staged else None,
-        "id": staged.id if staged else None,
-        "commit": staged.commit if staged else None,
-        "check": gate_json(outcome.gate),
-        "usage": {
-            "input_tokens": outcome.total("input_tokens"),
-            "output_tokens": outcome.total("output_tokens"),
-            "cache_read_tokens": outcome.total("cache_read_tokens"),
-            "cost": outcome.cost,
-        },
-        "context_tokens": outcome.context_tokens,
-        "whole_file_tokens": outcome.whole_file_tokens,
-        "timings": {k: round(v, 4) for k, v in outcome.timings.items()},
-    }
-
-
 class EditView:
     """What a person sees. The log (regions, attempts, refusals, verdicts, gate, usage) goes to
     stderr, so stdout holds only the result: the diff that was staged or proposed, and where it is.
@@ -134,13 +133,13 @@ class EditView:
     def __init__(self, *, attempt_diffs: bool = False, final_diff: bool = True) -> None:
         from surgeon import terminal
 
-        self.out = terminal.console(soft_wrap=True)
-        self.log = terminal.console(stderr=True, soft_wrap=True)
+        self.out: Console = terminal.console(soft_wrap=True)
+        self.log: Console = terminal.console(stderr=True, soft_wrap=True)
         self.verbose = terminal.verbose()
         self.attempt_diffs = attempt_diffs or self.verbose
         self.final_diff = final_diff
 
-    def progress(self, progress: Any) -> None:
+    def progress(self, progress: Progress) -> None:
         from surgeon.model.progress import render_progress
 
         render_progress(self.log, progress)
@@ -190,7 +189,7 @@ class EditView:
             case events.Discarded(staged=staged):
                 log.print(f"[yellow]discarded[/] {e(staged.branch)}; the failure goes back to the model")
 
-    def summary(self, outcome: Any) -> None:
+    def summary(self, outcome: EditOutcome) -> None:
         from rich.markup import escape as e
 
         from surgeon.cli.render import diff_text
@@ -207,9 +206,11 @@ class EditView:
         if self.final_diff and outcome.status in ("staged", "proposed") and outcome.result is not None:
             out.print(diff_text(outcome.result.normalised), end="")
         if outcome.status == "staged":
-            out.print(f"[bold green]staged[/] {e(outcome.staged.branch)} [dim]({outcome.staged.commit[:10]})[/]")
-            log.print(f"review: [bold]surgeon show {outcome.staged.id}[/] · keep: [bold]surgeon accept "
-                      f"{outcome.staged.id}[/] · drop: [bold]surgeon discard {outcome.staged.id}[/]")
+            staged = outcome.staged
+            assert staged is not None  # a staged outcome always carries its change
+            out.print(f"[bold green]staged[/] {e(staged.branch)} [dim]({staged.commit[:10]})[/]")
+            log.print(f"review: [bold]surgeon show {staged.id}[/] · keep: [bold]surgeon accept "
+                      f"{staged.id}[/] · drop: [bold]surgeon discard {staged.id}[/]")
         elif outcome.status == "proposed":
             log.print("[bold]dry run[/]: nothing was written")  # stdout stays a diff that applies
         else:

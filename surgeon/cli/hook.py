@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from surgeon.git import find_repo
+
+if TYPE_CHECKING:
+    from surgeon.review.hook import HookResult
 
 
 @click.group()
@@ -18,7 +22,7 @@ def hook() -> None:
     """
 
 
-def _report(result, as_json: bool) -> None:
+def _report(result: HookResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"action": result.action, "hook": str(result.hook),
                                "chained": str(result.chained) if result.chained else None}, indent=2))

@@ -40,16 +40,15 @@ def locate(instruction: str, repo_dir: str | None, budget: int | None, as_json: 
     max_bytes = options.get("max_file_bytes")
     from surgeon.locate import locate as run_locate
     from surgeon.locate.files import printable_path
+    from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES
 
-    kwargs = {"max_file_bytes": int(max_bytes)} if isinstance(max_bytes, int) and max_bytes > 0 else {}
-    result = run_locate(repo.root, instruction, budget=chosen, **kwargs)
+    limit = int(max_bytes) if isinstance(max_bytes, int) and max_bytes > 0 else DEFAULT_MAX_FILE_BYTES
+    result = run_locate(repo.root, instruction, budget=chosen, max_file_bytes=limit)
     if as_json:
+        from surgeon.cli.render import region_json
+
         payload = {
-            "regions": [
-                {"path": r.path, "start_line": r.start_line, "end_line": r.end_line, "symbol": r.symbol, "kind": r.kind,
-                 "score": r.score, "why": list(r.why)}
-                for r in result.regions
-            ],
+            "regions": [region_json(r, score_digits=None) for r in result.regions],
             "tokens": result.tokens,
             "files_indexed": result.files_indexed,
             "seconds": result.seconds,
@@ -82,7 +81,8 @@ def _read_instruction_file(path: str, inline: str) -> str:
     if inline.strip():
         raise UsageError("give the instruction either as an argument or with --instruction-file, not both")
     if path == "-":
-        return click.get_text_stream("stdin").read()
+        text: str = click.open_file("-").read()  # standard input as click reads it (get_text_stream is deprecated)
+        return text
     file = Path(path)
     try:
         data = file.read_bytes()

@@ -97,13 +97,11 @@ def cli() -> None:
 def error_json(message: str, exit_code: int, files: Sequence[str] = ()) -> dict[str, Any]:
     """The one JSON object a --json command prints when it stops with an error: the same shape as
     a refused diff, so scripts read one format ("refused": exit 1, "error": exit 2 or 3)."""
-    payload: dict[str, Any] = {
-        "status": "refused" if exit_code == 1 else "error",
-        "errors": [{"path": None, "hunk": None, "line": None, "reason": message}],
-    }
-    if files:
-        payload["files"] = list(files)
-    return payload
+    from surgeon.cli.render import refused_json
+    from surgeon.diff import Refusal
+
+    return refused_json([Refusal(None, None, None, message)], status="refused" if exit_code == 1 else "error",
+                        files=files)
 
 
 def _tolerant_streams() -> None:

@@ -1,8 +1,9 @@
 """`surgeon pair`: an interactive session in the terminal, one reviewed diff per turn.
 
-The session itself (state, turns, git, persistence) is surgeon.pair; this module is the terminal:
-prompt_toolkit for line editing and history, rich for output, and a plain line reader when
-stdin is not a terminal (scripts, pipes).
+Options -> call -> render: the session (starting or resuming it, its turns, git, persistence) is
+surgeon/pair/ (start.py starts it); this module is the terminal: prompt_toolkit for line editing
+and history, rich for output, and a plain line reader when stdin is not a terminal (scripts,
+pipes). surgeon.pair is imported when the command runs, so `surgeon --help` stays fast.
 """
 
 from __future__ import annotations
@@ -10,15 +11,21 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from surgeon.config import load_config
-from surgeon.errors import RepoError, UsageError
 from surgeon.git import find_repo
+
+if TYPE_CHECKING:  # imported lazily at run time (startup cost), not for a cycle
+    from prompt_toolkit import PromptSession
+
+    from surgeon.edit.events import EditEvent
+    from surgeon.model import Progress
+    from surgeon.pair.branch import Ending
+    from surgeon.pair.session import Session
 
 
 @click.command()
@@ -45,86 +52,26 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
     Per proposal:  a accept · r [reason] reject · t run the check · e refine · d show the diff
     Commands:      /add PATH  /drop PATH  /files  /undo  /model NAME  /cost  /check CMD  /log  /help  /quit
     """
-    from surgeon import pair as core
+    from surgeon.pair.session import session_to_json
+    from surgeon.pair.start import StartOptions, session_controller, start_session
 
     repo = find_repo(repo_dir)
     config = load_config(repo.root)
-    git = core.SessionGit(repo.root)
-    head = core.rev_parse(repo.root, "HEAD")
-    assert head is not None  # find_repo checked there is a commit
-    restart_branch = False
-    if resume:
-        session = core.load_last_session(repo.surgeon_dir)
-        if core.rev_parse(repo.root, f"refs/heads/{session.branch}") is None:
-            if session.last_accepted() is not None:
-                raise RepoError(f"the session branch {session.branch} is gone, so session {session.id} cannot "
-                                "continue; start a new one with `surgeon pair`")
-            # It ended with no accepted turn, so its (empty) branch was deleted: start it again from HEAD.
-            session, restart_branch = replace(session, base=head), True
-        if no_apply and session.apply:
-            raise UsageError(f"--no-apply: session {session.id} writes accepted diffs to your working tree; "
-                             "resume it without --no-apply, or start a new session")
-        session = replace(session, model=model or session.model, check=check or session.check,
-                          history_budget=history_budget if history_budget is not None else session.history_budget)
-    else:
-        session = core.new_session(head, apply=not no_apply, model=model, check=check or config.get("check"),
-                                   now=core.now_local(),
-                                   history_budget=history_budget if history_budget is not None
-                                   else core.DEFAULT_HISTORY_BUDGET)
-    label = core.model_label(session.model, config) if session.model else _default_label(config)
-    if not resume or restart_branch:
-        git.create_branch(session.branch, session.base)
-
+    started = start_session(repo, config, StartOptions(model=model, check=check, apply=not no_apply, resume=resume,
+                                                       history_budget=history_budget))
     ui = TerminalUI(repo.surgeon_dir / "pair_history", to_stderr=as_json)
-    controller = core.PairController(
-        core.PairContext(root=repo.root, surgeon_dir=repo.surgeon_dir, cwd=Path.cwd(),
-                         check_timeout=float(config.get("check_timeout"))),
-        session, ui, propose=_proposer(repo, config), validate_model=lambda spec: core.model_label(spec, config),
-        count_tokens=_count_tokens, gate=_gate(repo),
-    )
-    ending = core.Ending(branch_deleted=False, resumable=True)
+    controller = session_controller(repo, config, started.session, ui, cwd=Path.cwd())
     try:
         controller.open()
-        ui.banner(controller.session, label, resumed=resume, repo_root=repo.root)
+        ui.banner(controller.session, started.label, resumed=resume)
         controller.run()
     finally:
         ending = controller.close()
         ui.goodbye(controller.session, ending)
     if as_json:
-        payload = {**core.session_to_json(controller.session),
+        payload = {**session_to_json(controller.session),
                    "branch_deleted": ending.branch_deleted, "resumable": ending.resumable}
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-
-
-def _default_label(config: Any) -> str:
-    from surgeon.model import make_provider, resolve_model
-
-    return make_provider(resolve_model("pair", config), config).label
-
-
-def _count_tokens(text: str) -> int:
-    from surgeon.locate import estimate_tokens
-
-    return estimate_tokens(text)
-
-
-def _proposer(repo: Any, config: Any) -> Any:
-    def propose(request: Any, workdir: Path, on_event: Any, on_progress: Any) -> Any:
-        from surgeon.edit import EditLoop
-
-        target = repo if workdir == repo.root else find_repo(workdir)
-        return EditLoop(target, config, on_event=on_event, on_progress=on_progress).run(request)
-
-    return propose
-
-
-def _gate(repo: Any) -> Any:
-    def gate(staged: Any, command: str, timeout: float) -> Any:
-        from surgeon.gate import run_gate
-
-        return run_gate(repo, staged, command, timeout)
-
-    return gate
 
 
 class TerminalUI:
@@ -141,14 +88,15 @@ class TerminalUI:
         self.view.out = self.view.log = self.out  # one conversation on one stream
         self.interactive = sys.stdin.isatty()
         self._progress_shown = False
-        self._sessions: dict[bool, Any] = {}
+        self._sessions: dict[bool, PromptSession[str]] = {}
         self.history_file = history_file
 
-    def _session(self, remember: bool) -> Any:
+    def _session(self, remember: bool) -> PromptSession[str]:
         if remember not in self._sessions:
             from prompt_toolkit import PromptSession
-            from prompt_toolkit.history import FileHistory, InMemoryHistory
+            from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
+            history: History
             if remember:
                 self.history_file.parent.mkdir(parents=True, exist_ok=True)
                 history = FileHistory(str(self.history_file))
@@ -195,7 +143,7 @@ class TerminalUI:
             table.add_row(*row)
         self.out.print(table)
 
-    def event(self, event: Any) -> None:
+    def event(self, event: EditEvent) -> None:
         from surgeon.edit import events
 
         self._end_progress()
@@ -203,7 +151,7 @@ class TerminalUI:
         if isinstance(event, events.ModelStarted) and event.attempt == 1 and self.interactive:
             self.out.print("  (Ctrl-C cancels this turn)", style="dim", markup=False)
 
-    def progress(self, progress: Any) -> None:
+    def progress(self, progress: Progress) -> None:
         """The model's progress line on stderr (shared with `surgeon edit`)."""
         from surgeon.model.progress import render_progress
 
@@ -217,7 +165,7 @@ class TerminalUI:
             self.err.file.flush()
             self._progress_shown = False
 
-    def banner(self, session: Any, label: str, *, resumed: bool, repo_root: Path) -> None:
+    def banner(self, session: Session, label: str, *, resumed: bool) -> None:
         verb = "resumed" if resumed else "started"
         self.out.print(f"surgeon pair: session {session.id} {verb} on branch {session.branch} "
                        f"(from {session.base[:10]})", markup=False)
@@ -225,13 +173,13 @@ class TerminalUI:
             "committed on the session branch only (--no-apply); your files are left alone"
         self.out.print(f"model {label} · check: {session.check or 'none'} · accepted diffs are {where}", markup=False)
         if resumed and session.turns:
-            accepted = sum(1 for t in session.turns if t.status == "accepted" and not t.undone)
-            self.out.print(f"{len(session.turns)} earlier turn(s), {accepted} accepted; /log lists them", markup=False)
+            self.out.print(f"{len(session.turns)} earlier turn(s), {session.accepted_count} accepted; /log lists them",
+                           markup=False)
         self.out.print("Type an instruction. /help lists the commands; Ctrl-D or /quit ends the session.",
                        markup=False)
 
-    def goodbye(self, session: Any, ending: Any) -> None:
-        accepted = sum(1 for t in session.turns if t.status == "accepted" and not t.undone)
+    def goodbye(self, session: Session, ending: Ending) -> None:
+        accepted = session.accepted_count
         if not ending.branch_deleted:
             self.out.print(f"session {session.id} saved: {len(session.turns)} turn(s), {accepted} accepted on "
                            f"{session.branch}. Continue with `surgeon pair --resume`.", markup=False)

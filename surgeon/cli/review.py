@@ -7,12 +7,19 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from surgeon import terminal
 from surgeon.errors import UsageError
+
+if TYPE_CHECKING:
+    from surgeon.git import RepoInfo
+    from surgeon.review.findings import Finding, Severity
+    from surgeon.review.scope import Scope, SourceFile
 
 SKIP_VALUES = ("1", "true", "yes", "on")
 
@@ -73,6 +80,7 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
     from surgeon.config import load_config
     from surgeon.git import find_repo
     from surgeon.review import baseline, engine, scope
+    from surgeon.review.run import run_review
     from surgeon.review.settings import ReviewSettings
 
     repo = find_repo(repo_dir, need_commit=False)
@@ -89,29 +97,11 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
     else:
         chosen = scope.staged(repo.root)
 
-    accepted = baseline.load(repo.root)
-    findings, suppressed = engine.run_checks(chosen.files, settings, accepted)
-    notes: list[str] = []
-    files = {file.path: file for file in chosen.files}
-    if llm:
-        from surgeon.review import llm as llm_review
-
-        outcome = llm_review.review_with_model(repo, config, chosen, findings, model_override=model_override)
-        findings = outcome.findings
-        notes.extend(outcome.notes)
-    if any(f.edits or f.rule.startswith("secret.") for f in findings if f.diff is None):
-        from surgeon.review import fixes
-
-        # A name that is not UTF-8 cannot be written into a diff header: its findings carry no diff.
-        named = {path: file for path, file in files.items() if _utf8_name(path)}
-        fixed = fixes.attach_diffs(findings, named)
-        findings = list(fixed.findings)
-        notes.extend(fixed.notes)
-        notes.extend(f"{path}: no fix proposed (its name is not UTF-8; rename it to get one)"
-                     for path in sorted({f.path for f in findings if f.path not in named}))
+    run = run_review(repo, config, chosen, settings, llm=llm, model_override=model_override)
+    findings = run.findings
 
     if write_baseline:
-        count = baseline.write(repo.root, findings, accepted)
+        count = baseline.write(repo.root, findings, run.accepted)
         if as_json:
             click.echo(json.dumps({"status": "ok", "accepted": len(findings), "baseline": baseline.BASELINE_NAME,
                                    "total": count}, indent=2))
@@ -133,25 +123,18 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
         click.echo(json.dumps(to_sarif(findings, engine.all_rules(), seconds=seconds,
                                        files_checked=len(chosen.files)), indent=2))
     else:
-        _print_human(findings, chosen, settings.fail_on, blocking, seconds, suppressed)
-    for note in notes:
+        _print_human(findings, chosen, settings.fail_on, blocking, seconds, run.suppressed)
+    for note in run.notes:
         terminal.note(f"surgeon review: note: {printable(note)}")
     if fix:  # after the report, so a refusal to stage never hides the findings
-        click.echo(_stage_fixes(repo, findings, files, judged_index=chosen.content_ref == ""), err=True)
+        click.echo(_stage_fixes(repo, findings, run.files, judged_index=chosen.content_ref == ""), err=True)
     if blocking:
         ctx.exit(1)
 
 
-def _utf8_name(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _stage_fixes(repo, findings, files, *, judged_index: bool) -> str:
-    from surgeon.review import fixes
+def _stage_fixes(repo: RepoInfo, findings: Sequence[Finding], files: Mapping[str, SourceFile], *,
+                 judged_index: bool) -> str:
+    from surgeon.review import fixes, stage_fixes
 
     result, fix_notes, used = fixes.combined_fix(findings, files)
     for note in fix_notes:
@@ -159,55 +142,25 @@ def _stage_fixes(repo, findings, files, *, judged_index: bool) -> str:
     if result is None:
         return "surgeon review: --fix: no mechanical fix to stage"
     if judged_index:
-        result = _onto_partly_staged_files(repo.root, result)
-    from surgeon.stage import stage_diff
-
-    rules = sorted({f.rule for f in used})
-    staged = stage_diff(repo, result, instruction=f"surgeon review --fix: {len(used)} mechanical fix(es) "
-                        f"({', '.join(rules)})", base="worktree")
+        result, moved = stage_fixes.onto_partly_staged_files(repo.root, result)
+        if moved:
+            click.echo(moved, err=True)
+    staged = stage_fixes.stage_fixes(repo, result, used)
     return (f"surgeon review: staged {len(used)} fix(es) on {staged.branch} "
             f"(+{staged.lines_added} -{staged.lines_removed}); see it with `surgeon show {staged.id}`, "
             f"take it with `surgeon accept {staged.id}`")
 
 
-def _onto_partly_staged_files(root: Path, result):
-    """The review judged the staged content. Where a file also has edits that are not staged, the review
-    branch is built on the working-tree version (as for any uncommitted work), so the same fix is moved
-    there; `surgeon accept` then writes it into the working tree, keeping those edits."""
-    from surgeon.errors import Refused
-    from surgeon.review import fixes
-
-    def worktree(path: str) -> bytes | None:
-        target = root / path
-        return target.read_bytes() if target.is_file() and not target.is_symlink() else None
-
-    partly = sorted(c.path for c in result.changes if worktree(c.path) != c.old_content)
-    if not partly:
-        return result
-    listed = ", ".join(partly)
-    moved = fixes.onto_other_content(result, worktree)
-    if moved is None:
-        raise Refused(
-            f"--fix: {listed} has edits that are not staged (the working tree differs from the index), and the "
-            "fix for the staged content does not fit the working-tree version. Nothing staged. Stage the other "
-            "edits (git add) or stash them (git stash --keep-index), then run `surgeon review --fix` again.")
-    click.echo(f"surgeon review: note: {listed} has edits that are not staged; the fix for the staged content "
-               "is staged on top of the working-tree version (your other edits kept). After `surgeon accept`, "
-               "`git add` the fixed lines.", err=True)
-    return moved
+_SEVERITY_STYLES: dict[Severity, tuple[str, bool]] = {"high": ("red", True), "medium": ("yellow", False),
+                                                      "low": ("cyan", False)}
 
 
-def _color() -> bool:
-    return terminal.click_color()
-
-
-_STYLES = {"high": {"fg": "red", "bold": True}, "medium": {"fg": "yellow"}, "low": {"fg": "cyan"}}
-
-
-def _print_human(findings, chosen, fail_on: str, blocking, seconds: float, suppressed: dict[str, int]) -> None:
+def _print_human(findings: Sequence[Finding], chosen: Scope, fail_on: Severity, blocking: Sequence[Finding],
+                 seconds: float, suppressed: Mapping[str, int]) -> None:
+    from surgeon.cli.render import styled_diff_lines
     from surgeon.review.findings import printable
 
-    color = _color()
+    color = terminal.click_color()
     current = None
     for finding in findings:
         if finding.path != current:
@@ -215,14 +168,12 @@ def _print_human(findings, chosen, fail_on: str, blocking, seconds: float, suppr
                 click.echo("", color=color)
             click.echo(click.style(printable(finding.path), bold=True), color=color)
             current = finding.path
-        severity = click.style(f"{finding.severity:<6}", **_STYLES[finding.severity])
+        fg, bold = _SEVERITY_STYLES[finding.severity]
+        severity = click.style(f"{finding.severity:<6}", fg=fg, bold=bold or None)
         click.echo(f"  {finding.line:>5}  {severity}  {finding.rule:<24} {printable(finding.message)}", color=color)
         if finding.diff:
-            for line in printable(finding.diff).rstrip("\n").split("\n"):
-                style = {"+": {"fg": "green"}, "-": {"fg": "red"}, "@": {"fg": "cyan"}}.get(line[:1], {})
-                if line.startswith(("+++", "---")):
-                    style = {"bold": True}
-                click.echo("         " + click.style(line, **style), color=color)
+            for line in styled_diff_lines(printable(finding.diff)):
+                click.echo("         " + line, color=color)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("high", "medium", "low")}
     described = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     extra = "".join(f", {n} accepted by {how}" for how, n in suppressed.items())

@@ -6,11 +6,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from surgeon.diff.types import LineKind
 
-def drop_churn(lines: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], int]:
+
+def drop_churn(lines: Sequence[tuple[LineKind, str]]) -> tuple[list[tuple[LineKind, str]], int]:
     """Hunk lines (kind, text) with lines that a run of changes removes and adds back identically
     turned into context lines; returns (lines, how many lines were kept instead of churned)."""
-    out: list[tuple[str, str]] = []
+    out: list[tuple[LineKind, str]] = []
     kept = 0
     k = 0
     while k < len(lines):

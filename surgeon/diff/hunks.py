@@ -5,7 +5,7 @@ may come in any order and may overlap, as long as they do not contradict each ot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from surgeon.diff import elision, match, normalise
@@ -133,7 +133,7 @@ class _FileEdit:
                 f"{done_at[0] + 1}-{done_at[0] + len(new_side)}. Leave this hunk out")
 
     @staticmethod
-    def _blocks(number: int, hunk: ParsedHunk, lines: list[HunkLine], start: int, added) -> _Placed:
+    def _blocks(number: int, hunk: ParsedHunk, lines: list[HunkLine], start: int, added: Iterator[str]) -> _Placed:
         blocks: list[_Block] = []
         kept: list[int] = []
         at = start
@@ -171,11 +171,11 @@ class _FileEdit:
             unique.setdefault((block.start, block.end, block.added), block)
         ordered = sorted(unique.values(), key=lambda b: (b.start, b.end))
         refusals: list[Refusal] = []
-        for first, second in zip(ordered, ordered[1:], strict=False):
-            same_spot = second.start == first.start and (first.start == first.end or second.start == second.end)
-            if second.start < first.end or same_spot:
-                refusals.append(Refusal(self.path, second.hunk, second.start + 1, (
-                    f"it changes the same lines as hunk {first.hunk} differently; merge the two hunks into one")))
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            same_spot = later.start == earlier.start and (earlier.start == earlier.end or later.start == later.end)
+            if later.start < earlier.end or same_spot:
+                refusals.append(Refusal(self.path, later.hunk, later.start + 1, (
+                    f"it changes the same lines as hunk {earlier.hunk} differently; merge the two hunks into one")))
         kept_by: dict[int, int] = {}
         for p in placed:
             for line in p.kept:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from surgeon.diff.types import LineKind
 from surgeon.languages import INDENT_SENSITIVE, language_for
 
 # Languages known to ignore indentation; anything else (unknown files too) is treated as if
@@ -99,7 +100,8 @@ class FileIndex:
     def _exact_indentation(self, start: int, strict: list[str]) -> bool:
         return self.strict[start : start + len(strict)] == strict
 
-    def place(self, old_texts: list[str], hint: int | None, kinds: Sequence[str] | None = None) -> Placement | NoPlace:
+    def place(self, old_texts: list[str], hint: int | None,
+              kinds: Sequence[LineKind] | None = None) -> Placement | NoPlace:
         """Where the hunk whose old side is `old_texts` goes. `kinds` (" " or "-" per line) only
         sharpens the wording of a refusal."""
         if not old_texts:
@@ -147,7 +149,8 @@ class FileIndex:
                     "Copy the file's indentation exactly")
         return "its indentation differs from the file"  # not reached: a caller saw a difference
 
-    def explain_nowhere(self, old_texts: list[str], hint: int | None, kinds: Sequence[str] | None = None) -> str:
+    def explain_nowhere(self, old_texts: list[str], hint: int | None,
+                        kinds: Sequence[LineKind] | None = None) -> str:
         keys = [loose_key(t) for t in old_texts]
         kinds = kinds or [" "] * len(old_texts)
 

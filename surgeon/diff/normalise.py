@@ -154,7 +154,8 @@ def render_hunks(old_raw: Sequence[str], new_raw: Sequence[str], ops: Sequence[O
             elif op.old is not None:
                 out.append(_line("-", old_raw[op.old]))
             else:
-                out.append(_line("+", new_raw[op.new]))  # type: ignore[index]
+                assert op.new is not None  # an op keeps, removes or adds a line: this one adds
+                out.append(_line("+", new_raw[op.new]))
     return "".join(out), added, removed
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
-from surgeon.diff.types import Refusal
+from surgeon.diff.types import LineKind, Refusal
 
 DEV_NULL = "/dev/null"
 
@@ -28,11 +29,12 @@ _EXTENDED = re.compile(
     r"|index [0-9a-fA-F]+\.\.[0-9a-fA-F]+(?: \d{6})?)\s*$"
 )
 _BINARY = re.compile(r"^(?:Binary files .* differ|GIT binary patch)\s*$")
+_LINE_KINDS: dict[str, LineKind] = {" ": " ", "-": "-", "+": "+"}
 
 
 @dataclass(frozen=True)
 class HunkLine:
-    kind: str  # " " context, "-" removed, "+" added
+    kind: LineKind  # " " context, "-" removed, "+" added
     text: str  # without the prefix and without a line ending
 
 
@@ -93,10 +95,10 @@ class ParsedDiff:
 
 @dataclass
 class _Body:
-    kind: str
+    kind: LineKind
     text: str
     had_cr: bool
-    tentative: str | None = None  # "blank" or "unprefixed": a context line without its prefix
+    tentative: Literal["blank", "unprefixed"] | None = None  # a context line without its prefix
 
 
 @dataclass
@@ -229,8 +231,8 @@ def _read_hunk(lines: list[str], had_cr: list[bool], i: int) -> tuple[_HunkDraft
             draft.markers.append(len(draft.body))
         elif line == "":
             draft.body.append(_Body(" ", "", had_cr[j], "blank"))
-        elif line[0] in " +-":
-            draft.body.append(_Body(line[0], line[1:], had_cr[j]))
+        elif line[0] in _LINE_KINDS:
+            draft.body.append(_Body(_LINE_KINDS[line[0]], line[1:], had_cr[j]))
         else:
             draft.body.append(_Body(" ", line, had_cr[j], "unprefixed"))
         j += 1
@@ -355,14 +357,14 @@ def parse_diff(text: str) -> ParsedDiff:
             i += 2
             continue
         if line.startswith("@@"):
-            draft, i = _read_hunk(lines, had_cr, i)
+            hunk_read, i = _read_hunk(lines, had_cr, i)
             if current is None:
                 problems.append(
-                    Refusal(None, None, draft.header_line,
+                    Refusal(None, None, hunk_read.header_line,
                             "a hunk (@@) without a file header: put '--- a/PATH' and '+++ b/PATH' lines before it")
                 )
             else:
-                current.hunks.append(draft)
+                current.hunks.append(hunk_read)
             continue
         extended = _EXTENDED.match(line)
         if extended:
@@ -422,9 +424,9 @@ def parse_diff(text: str) -> ParsedDiff:
             if misplaced:
                 repairs = [*repairs, "a misplaced '\\ No newline at end of file' was ignored"]
             lines_out = tuple(
-                HunkLine(line.line_type, line.value[:-1] if line.value.endswith("\n") else line.value)
+                HunkLine(_LINE_KINDS[line.line_type], line.value[:-1] if line.value.endswith("\n") else line.value)
                 for line in parsed_hunk
-                if line.line_type in (" ", "-", "+")
+                if line.line_type in _LINE_KINDS
             )
             hunks.append(
                 ParsedHunk(lines_out, hunk_draft.old_start, hunk_draft.new_start, old_nl, new_nl,

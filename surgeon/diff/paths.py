@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from surgeon.diff.parse import ParsedFile, ParsedHunk
 from surgeon.diff.types import Refusal
+
+TargetKind = Literal["modify", "create", "delete", "rename"]
 
 
 def unsafe_path(path: str) -> str | None:
@@ -44,7 +47,7 @@ def readings(raw: str, conventional: bool) -> list[str]:
 class Target:
     """One file the diff touches, its hunks gathered from every section that names it."""
 
-    kind: str  # "modify", "create", "delete", "rename"
+    kind: TargetKind
     old_path: str | None
     new_path: str | None
     sections: list[ParsedFile] = field(default_factory=list)

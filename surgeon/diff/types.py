@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+LineKind = Literal[" ", "-", "+"]  # a diff line: context, removed, added
+ChangeStatus = Literal["added", "deleted", "renamed", "modified"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class FileChange:
     added_lines: tuple[int, ...] = ()  # 1-based numbers, in the new content, of the lines the diff adds
 
     @property
-    def status(self) -> str:
+    def status(self) -> ChangeStatus:
         if self.old_content is None:
             return "added"
         if self.new_content is None:

@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
 from surgeon.errors import Refused, UsageError
+from surgeon.gate import GateResult
 from surgeon.git import RepoInfo
 from surgeon.locate import LocateResult, estimate_tokens, locate
 from surgeon.model import (
@@ -28,12 +29,24 @@ from surgeon.model import (
     record_usage,
     resolve_model,
 )
+from surgeon.model.types import ProgressCallback
 from surgeon.prompt import render_context
 from surgeon.validate import ApplyOptions, patch_working_tree
 from surgeon.validate.scope import check_scope
 from surgeon.validate.secrets import check_changes
 
+if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the type is needed here
+    from surgeon.stage import StagedChange
+
 EventSink = Callable[[events.EditEvent], None]
+# refused: the diff was refused (the reasons go back to the model); valid: --dry-run stops here;
+# gate_failed: staged, the gate failed, discarded; staged: done; blocked: valid, but it touches
+# files with uncommitted work (no retry).
+AttemptStatus = Literal["refused", "valid", "gate_failed", "staged", "blocked"]
+# staged: on a review branch (gated when a check is set); proposed: --dry-run's validated diff;
+# refused: no attempt produced a change that could be staged.
+OutcomeStatus = Literal["staged", "proposed", "refused"]
+UsageField = Literal["input_tokens", "output_tokens", "cache_read_tokens"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,9 @@ class EditRequest:
 class Attempt:
     number: int
     model: str
-    status: str  # "refused" | "valid" | "gate_failed" | "staged" | "blocked" (valid, but touches uncommitted work)
+    status: AttemptStatus
     errors: tuple[Refusal, ...] = ()
-    gate: Any = None  # GateResult when a gate ran
+    gate: GateResult | None = None  # when a gate ran
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -69,15 +82,15 @@ class Attempt:
 
 @dataclass(frozen=True)
 class EditOutcome:
-    status: str  # "staged" | "proposed" | "refused"
+    status: OutcomeStatus
     instruction: str
     model: str
     located: LocateResult
     shown_files: tuple[str, ...]
     attempts: tuple[Attempt, ...]
     result: PatchResult | None = None
-    staged: Any = None  # StagedChange
-    gate: Any = None  # GateResult
+    staged: StagedChange | None = None
+    gate: GateResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
     context_tokens: int = 0
     whole_file_tokens: int = 0
@@ -91,7 +104,7 @@ class EditOutcome:
         costs = [a.cost for a in self.attempts]
         return None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 6)
 
-    def total(self, attribute: str) -> int:
+    def total(self, attribute: UsageField) -> int:
         return sum(getattr(a, attribute) for a in self.attempts)
 
 
@@ -103,6 +116,13 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
+def _attempt(number: int, model: str, completion: Completion, status: AttemptStatus,
+             errors: tuple[Refusal, ...] = (), gate: GateResult | None = None) -> Attempt:
+    usage = completion.usage
+    return Attempt(number, model, status, errors, gate, usage.input_tokens, usage.output_tokens,
+                   usage.cache_read_tokens, completion.cost)
+
+
 def _refusal_text(refusals: Sequence[Refusal]) -> str:
     return "\n".join(f"- {r}" for r in refusals)
 
@@ -111,7 +131,7 @@ class EditLoop:
     """One instruction, run to a staged (or proposed) diff or to a refusal with reasons."""
 
     def __init__(self, repo: RepoInfo, config: Config, on_event: EventSink | None = None,
-                 on_progress: Callable[[Any], None] | None = None) -> None:
+                 on_progress: ProgressCallback | None = None) -> None:
         self.repo = repo
         self.config = config
         self.emit: EventSink = on_event or (lambda _event: None)
@@ -234,8 +254,9 @@ class EditLoop:
 
         attempts: list[Attempt] = []
         result: PatchResult | None = None
-        staged = gate = None
-        status = "refused"
+        staged: StagedChange | None = None
+        gate: GateResult | None = None
+        status: OutcomeStatus = "refused"
         for number in range(1, max_attempts + 1):
             if number > 1 and not request.model:
                 retry_spec = resolve_model("retry", self.config, None) if self.config.get("models.retry") else spec
@@ -247,17 +268,14 @@ class EditLoop:
                                                        on_progress=self.on_progress)
             timings["model"] += time.perf_counter() - t0
             record_usage(self.repo, request.task if number == 1 else "retry", completion)
-            usage = completion.usage
             reply = redactor.restore(completion.text)
             messages.append({"role": "assistant", "content": completion.text})
 
             t0 = time.perf_counter()
             result, refusals, verdicts = self._validate(reply, request, shown)
             timings["validate"] += time.perf_counter() - t0
-            base = dict(model=provider.label, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                        cache_read_tokens=usage.cache_read_tokens, cost=completion.cost)
             if refusals:
-                attempts.append(Attempt(number, status="refused", errors=tuple(refusals), **base))
+                attempts.append(_attempt(number, provider.label, completion, "refused", tuple(refusals)))
                 self.emit(events.AttemptRefused(number, tuple(refusals), verdicts, result))
                 messages.append({"role": "user", "content": redactor.redact(
                     prompts.render("edit_retry", reasons=_refusal_text(refusals)))})
@@ -265,7 +283,7 @@ class EditLoop:
             assert result is not None
             self.emit(events.Validated(number, result, verdicts))
             if request.dry_run:
-                attempts.append(Attempt(number, status="valid", **base))
+                attempts.append(_attempt(number, provider.label, completion, "valid"))
                 status = "proposed"
                 break
 
@@ -279,13 +297,13 @@ class EditLoop:
             except DirtyFiles as dirty:
                 # Not the model's doing: no retry. The validated diff stays in the outcome.
                 errors = (Refusal(None, None, None, str(dirty)),)
-                attempts.append(Attempt(number, status="blocked", errors=errors, **base))
+                attempts.append(_attempt(number, provider.label, completion, "blocked", errors))
                 self.emit(events.Blocked(number, tuple(errors)))
                 break
             timings["stage"] += time.perf_counter() - t0
             self.emit(events.Staged(staged))
             if not check:
-                attempts.append(Attempt(number, status="staged", **base))
+                attempts.append(_attempt(number, provider.label, completion, "staged"))
                 status = "staged"
                 break
             t0 = time.perf_counter()
@@ -300,13 +318,13 @@ class EditLoop:
             timings["gate"] += time.perf_counter() - t0
             self.emit(events.GateFinished(gate))
             if gate.passed:
-                attempts.append(Attempt(number, status="staged", gate=gate, **base))
+                attempts.append(_attempt(number, provider.label, completion, "staged", gate=gate))
                 status = "staged"
                 break
             failure = (f"timed out after {check_timeout:g} s" if gate.timed_out
                        else f"failed with exit code {gate.exit_code}")
-            attempts.append(Attempt(number, status="gate_failed", gate=gate,
-                                    errors=(Refusal(None, None, None, f"check `{check}` {failure}"),), **base))
+            errors = (Refusal(None, None, None, f"check `{check}` {failure}"),)
+            attempts.append(_attempt(number, provider.label, completion, "gate_failed", errors, gate))
             from surgeon.stage.branches import discard_branch
 
             discard_branch(self.repo, staged.branch)

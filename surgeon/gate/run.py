@@ -142,7 +142,7 @@ def remove_worktree(git: Git, worktree: Path, holder: Path) -> None:
     """Remove the gate's worktree and its administrative entry, whatever state it is in."""
     git.run("worktree", "remove", "--force", "--force", str(worktree), check=False)
     shutil.rmtree(holder, ignore_errors=True)
-    if str(worktree) in _listed_worktrees(git):
+    if str(worktree) in {listed.path for listed in git.worktrees()}:
         # Only our own entry can be stale here: prune drops entries whose folder is gone.
         git.run("worktree", "prune", check=False)
 
@@ -151,8 +151,8 @@ def sweep_stale_gates(git: Git) -> None:
     """Remove gate worktrees left behind by a surgeon process that was killed outright (SIGKILL,
     power loss): those under the temp folder whose owner process no longer exists."""
     temp = Path(tempfile.gettempdir()).resolve()
-    for listed in _listed_worktrees(git):
-        worktree = Path(listed)
+    for listed in git.worktrees():
+        worktree = Path(listed.path)
         holder = worktree.parent
         if holder.parent.resolve() != temp or not holder.name.startswith(GATE_PREFIX):
             continue
@@ -174,11 +174,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _listed_worktrees(git: Git) -> set[str]:
-    out = git.run("worktree", "list", "--porcelain", check=False).stdout.decode("utf-8", "surrogateescape")
-    return {line[len("worktree "):] for line in out.splitlines() if line.startswith("worktree ")}
 
 
 @contextlib.contextmanager

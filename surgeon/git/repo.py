@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from surgeon.errors import RepoError
+from surgeon.git.runner import Git, last_line
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,6 @@ class RepoInfo:
         return self.common_dir / "surgeon"
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-
-
 def find_repo(path: str | Path | None = None, *, need_commit: bool = True) -> RepoInfo:
     """Return the repository containing `path` (default: the current directory).
 
@@ -37,26 +33,26 @@ def find_repo(path: str | Path | None = None, *, need_commit: bool = True) -> Re
     if not start.is_dir():
         raise RepoError(f"{start}: not a folder. Pass --repo with the path of a git repository.")
     start = start.resolve()
-    if _git(start, "rev-parse", "--is-bare-repository").stdout.strip() == "true":
+    git = Git(start)
+    if git.run("rev-parse", "--is-bare-repository", check=False).stdout.strip() == b"true":
         raise RepoError(
             f"{start} is a bare repository: surgeon needs a working tree. Run it in a clone with files checked out."
         )
-    probe = _git(start, "rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir")
+    probe = git.run("rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir", check=False)
     if probe.returncode != 0:
-        if "not a git repository" in probe.stderr:
+        if b"not a git repository" in probe.stderr:
             raise RepoError(
                 f"{start} is not inside a git repository. Run surgeon in a repository "
                 "(or `git init` and commit first, or pass --repo DIR)."
             )
-        last = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
-        raise RepoError(f"git could not read {start}: {last}")
-    lines = probe.stdout.splitlines()
+        raise RepoError(f"git could not read {start}: {last_line(probe.stderr)}")
+    lines = probe.stdout.decode("utf-8", "surrogateescape").splitlines()
     if len(lines) < 3:
         raise RepoError(f"{start} is inside a .git directory, not a working tree. Run surgeon in the working tree.")
     root = Path(lines[0])
     git_dir = (start / lines[1]).resolve()
     common = (start / lines[2]).resolve()
-    if need_commit and _git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}").returncode != 0:
+    if need_commit and Git(root).rev("HEAD^{commit}") is None:
         raise RepoError(
             f"{root} has no commits yet: surgeon stages changes on top of a commit. "
             "Commit your files first (git add -A && git commit -m 'initial')."

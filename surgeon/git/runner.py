@@ -1,34 +1,53 @@
-"""The one way surgeon runs git: `Git(root).run(...)`, with the errors it raises, and the
-plumbing helpers staging, accepting, pair sessions and the gate share."""
+"""The one way surgeon runs git: `Git(root).run(...)`, and the plumbing helpers that repository
+discovery, staging, accepting, pair sessions, the gate and the review share.
+
+Every git process surgeon starts goes through `Git.run`: bytes in, bytes out, an environment on top
+of the caller's, and one error for a failure nobody anticipated, GitFailed (exit 3) with git's own
+last line; git missing from PATH is GitMissing (a GitFailed). A caller that anticipates a failure
+(a probe, a ref that may be absent) passes check=False and reads the return code itself."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from surgeon.errors import GitFailed, Refused
+from surgeon.errors import GitFailed, GitMissing, Refused
 from surgeon.git.conversions import CONVERSION_ATTRIBUTES, Conversion, conversion_for, parse_autocrlf
+from surgeon.git.objects import blob_id
 
 NOTES_REF = "refs/notes/surgeon"  # where the gate records its result on a staged commit
 FALLBACK_NAME = "surgeon"
 FALLBACK_EMAIL = "surgeon@localhost"
 
 
-class Git:
-    """Runs git in one repository. Read-only calls never take optional locks on the real index."""
+@dataclass(frozen=True)
+class Worktree:
+    """One entry of `git worktree list --porcelain`."""
 
-    def __init__(self, root: Path, *, own_index: bool = False) -> None:
+    path: str
+    head: str | None = None  # the commit checked out (None: a bare entry)
+    branch: str | None = None  # refs/heads/... checked out there (None: detached or bare)
+    bare: bool = False
+    detached: bool = False
+
+
+class Git:
+    """Runs git in one repository (or folder: `root` is the working directory of every call).
+    Read-only calls never take optional locks on the real index."""
+
+    def __init__(self, root: Path, *, own_index: bool = False, config: Sequence[str] = ()) -> None:
         """own_index: ignore a GIT_INDEX_FILE set by the caller's environment (a hook's), for
-        commands that must use their own index, such as `git worktree add`."""
+        commands that must use their own index, such as `git worktree add`.
+        config: `name=value` settings given to every call with `git -c`."""
         self.root = Path(root)
         self._env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
         if own_index:
             self._env.pop("GIT_INDEX_FILE", None)
+        self._options = [part for setting in config for part in ("-c", setting)]
         self._object_format: str | None = None
 
     def run(
@@ -38,15 +57,22 @@ class Git:
         env: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=self.root,
-            input=input,
-            capture_output=True,
-            env={**self._env, **(env or {})},
-        )
+        """Run `git ARGS` in root; env is laid over the caller's environment. Raises GitFailed
+        when git exits non-zero and `check`, GitMissing when there is no git on PATH."""
+        try:
+            result = subprocess.run(
+                ["git", *self._options, *args],
+                cwd=self.root,
+                input=input,
+                capture_output=True,
+                env={**self._env, **(env or {})},
+            )
+        except FileNotFoundError as exc:
+            if exc.filename == "git":
+                raise GitMissing() from None
+            raise
         if check and result.returncode != 0:
-            raise GitFailed(f"git {args[0]} failed: {last_line(result.stderr)}")
+            raise GitFailed(f"git {subcommand(args)} failed: {last_line(result.stderr)}")
         return result
 
     def out(self, *args: str, **kwargs: Any) -> str:
@@ -71,10 +97,53 @@ class Git:
 
     def blob_id(self, data: bytes) -> str:
         """The object id git gives these bytes as a blob, computed here without a git call."""
-        digest = hashlib.new(self.object_format)
-        digest.update(b"blob %d\0" % len(data))
-        digest.update(data)
-        return digest.hexdigest()
+        return blob_id(data, self.object_format)
+
+    def read_objects(self, specs: Sequence[str]) -> dict[str, bytes | None]:
+        """Blob contents for object names (an id, ":path" for the index, "HEAD:path"), all read by
+        one `git cat-file --batch`; None for a name that is missing or not a blob."""
+        if not specs:
+            return {}
+        if any("\n" in spec for spec in specs):
+            raise ValueError("an object name for cat-file --batch cannot hold a newline")
+        request = "".join(spec + "\n" for spec in specs).encode("utf-8", "surrogateescape")
+        out = self.run("cat-file", "--batch", input=request).stdout
+        contents: dict[str, bytes | None] = {}
+        pos = 0
+        for spec in specs:
+            end = out.index(b"\n", pos)
+            header = out[pos:end]
+            pos = end + 1
+            if header.endswith((b" missing", b" ambiguous")):
+                contents[spec] = None
+                continue
+            _oid, kind, size = header.split(b" ")
+            contents[spec] = out[pos:pos + int(size)] if kind == b"blob" else None
+            pos += int(size) + 1
+        return contents
+
+    def worktrees(self) -> list[Worktree]:
+        """Every worktree of the repository (`git worktree list --porcelain`); none when git
+        cannot list them."""
+        listed = self.run("worktree", "list", "--porcelain", check=False)
+        if listed.returncode != 0:
+            return []
+        entries: list[Worktree] = []
+        for record in listed.stdout.decode("utf-8", "surrogateescape").split("\n\n"):
+            fields: dict[str, str] = {}
+            for line in record.splitlines():
+                key, _, value = line.partition(" ")
+                fields[key] = value
+            if "worktree" in fields:
+                entries.append(Worktree(
+                    path=fields["worktree"], head=fields.get("HEAD"), branch=fields.get("branch"),
+                    bare="bare" in fields, detached="detached" in fields,
+                ))
+        return entries
+
+    def checked_out(self) -> set[str]:
+        """refs/heads/... checked out in any worktree of the repository."""
+        return {worktree.branch for worktree in self.worktrees() if worktree.branch}
 
     def write_blobs(self, contents: Sequence[bytes], tmp: Path) -> list[str]:
         """Store each content as a blob, exactly as given (no filters), in one git call."""
@@ -194,6 +263,8 @@ class Git:
         if not (eol_converts or conversion.other):
             if not write:
                 return self.blob_id(data)
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="surgeon-blob-") as tmp:
                 return self.write_blobs([data], Path(tmp))[0]
         args = ["hash-object", *(["-w"] if write else []), f"--path={path}", "--stdin"]
@@ -209,6 +280,19 @@ class Git:
     def delete_branch(self, ref: str, commit: str) -> None:
         self.run("update-ref", "-d", ref, commit, check=False)
         self.run("notes", f"--ref={NOTES_REF}", "remove", "--ignore-missing", commit, check=False)
+
+
+def subcommand(args: Sequence[str]) -> str:
+    """The git command among `args` (what comes after options such as `-c name=value`)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-c", "-C"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return args[0] if args else "(none)"
 
 
 def last_line(stderr: bytes) -> str:

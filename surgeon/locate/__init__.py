@@ -6,6 +6,7 @@ grep, and a ranking that packs the best regions into a token budget.
 """
 
 from surgeon.locate.engine import locate
-from surgeon.locate.rank import LocateResult, Region, estimate_tokens, region_text
+from surgeon.locate.pack import LocateResult, Region, region_text
+from surgeon.tokens import estimate_tokens
 
 __all__ = ["LocateResult", "Region", "estimate_tokens", "locate", "region_text"]

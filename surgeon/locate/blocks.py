@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from surgeon.locate.definitions import DefinitionKind
+
 
 @dataclass(frozen=True)
 class Definition:
-    kind: str  # block | setting | section | stage | instruction | target | ...
+    kind: DefinitionKind  # block | setting | section | stage | instruction | target | variable
     name: str
     qualname: str
     start: int
@@ -35,6 +37,15 @@ KEYED_DIRECTIVES = frozenset({
     "fastcgi_param", "uwsgi_param", "scgi_param", "set", "map", "limit_req_zone", "limit_conn_zone",
     "add_trailer", "grpc_set_header", "env",
 })
+
+
+@dataclass
+class _Setting:
+    """An INI setting being read: its key and the lines it spans so far (continuation lines join)."""
+
+    name: str
+    start: int
+    end: int
 
 
 def parse_blocks(kind: str, text: str) -> Outline:
@@ -139,13 +150,14 @@ def parse_ini(text: str) -> Outline:
     defs: list[Definition] = []
     section: tuple[str, int] | None = None
     last_content = 0
-    setting: list | None = None  # [name, start, end]
+    setting: _Setting | None = None
 
     def close_setting() -> None:
         nonlocal setting
         if setting:
             prefix = f"{section[0]}." if section else ""
-            defs.append(Definition("setting", setting[0], prefix + setting[0], setting[1], setting[2], setting[1]))
+            defs.append(Definition("setting", setting.name, prefix + setting.name, setting.start, setting.end,
+                                   setting.start))
         setting = None
 
     def close_section(end: int) -> None:
@@ -166,14 +178,13 @@ def parse_ini(text: str) -> Outline:
             last_content = number
             continue
         last_content = number
-        continued = setting is not None and (line[:1] in " \t" or lines[setting[2] - 1].rstrip().endswith("\\"))
-        if continued:
-            setting[2] = number
+        if setting is not None and (line[:1] in " \t" or lines[setting.end - 1].rstrip().endswith("\\")):
+            setting.end = number  # a continuation line
             continue
         key = re.match(r"^([^=:\s][^=:]*?)\s*[=:]", stripped)
         close_setting()
         if key:
-            setting = [key.group(1).strip(), number, number]
+            setting = _Setting(key.group(1).strip(), number, number)
     close_setting()
     close_section(last_content)
     defs.sort(key=lambda d: (d.start, -d.end))

@@ -163,7 +163,8 @@ class IndexCache:
             self.db.executemany("DELETE FROM stats WHERE path=?", [(p,) for p in paths])
         return len(stale)
 
-    def get_meta(self, key: str):
+    def get_meta(self, key: str) -> object:
+        """The JSON value stored under `key`, or None."""
         with _guard():
             row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if not row:
@@ -173,7 +174,7 @@ class IndexCache:
         except (TypeError, ValueError) as exc:
             raise CacheError(f"its {key} entry is not JSON") from exc
 
-    def set_meta(self, key: str, value) -> None:
+    def set_meta(self, key: str, value: object) -> None:
         with _guard():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
@@ -191,6 +192,7 @@ class IndexCache:
 
 def _decode(data: object) -> FileRecord:
     try:
+        # a value that is not bytes (a damaged row) raises TypeError, reported as a CacheError below
         return FileRecord.from_json(json.loads(zlib.decompress(data)))  # type: ignore[arg-type]
     except (zlib.error, TypeError, ValueError) as exc:
         raise CacheError(f"a record in it cannot be decoded: {_one_line(exc)}") from exc

@@ -7,6 +7,21 @@ does not know cannot take the others down (tests check that every pattern compil
 
 from __future__ import annotations
 
+from typing import Literal, TypeGuard, get_args
+
+# What the index records a definition as: the `@definition.<kind>` captures below, and the kinds
+# the block parsers of config formats (blocks.py) give.
+DefinitionKind = Literal[
+    "function", "method", "class", "interface", "type", "enum", "struct", "trait", "impl", "module", "namespace",
+    "field", "variable", "constant", "macro", "key", "table",
+    "block", "setting", "section", "stage", "instruction", "target",
+]
+DEFINITION_KINDS: frozenset[str] = frozenset(get_args(DefinitionKind))
+
+
+def is_definition_kind(kind: str) -> TypeGuard[DefinitionKind]:
+    return kind in DEFINITION_KINDS
+
 _JS_COMMON = [
     "(function_declaration name: (identifier) @name) @definition.function",
     "(generator_function_declaration name: (identifier) @name) @definition.function",
@@ -122,4 +137,4 @@ PATTERNS: dict[str, list[str]] = {
 }
 
 # Definitions that are only kept outside functions (module and class level), to stay compact.
-OUTSIDE_FUNCTIONS_ONLY = frozenset({"variable", "field", "constant", "key"})
+OUTSIDE_FUNCTIONS_ONLY: frozenset[DefinitionKind] = frozenset({"variable", "field", "constant", "key"})

@@ -20,22 +20,13 @@ from surgeon.locate.files import (
     list_files,
     printable_path,
 )
+from surgeon.locate.frames import Frame
+from surgeon.locate.hits import LineMatcher
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
+from surgeon.locate.pack import LocateResult, Region, pack, region_text
 from surgeon.locate.query import Query, parse_instruction
-from surgeon.locate.rank import (
-    FileEvidence,
-    LineMatcher,
-    LocateResult,
-    Scored,
-    estimate_tokens,
-    file_prescore,
-    idf,
-    pack,
-    path_bonus,
-    rank_file,
-    region_text,
-    select,
-)
+from surgeon.locate.rank import FileEvidence, Scored, file_prescore, idf, path_bonus, rank_file, select
+from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
 WRITE_BATCH = 256
@@ -146,16 +137,18 @@ class IndexProgress:
 
 def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int, pinned: Sequence[str], max_file_bytes: int,
             workers: int | None, on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None]
-            ) -> tuple[list, Listing, dict[str, RepoFile], dict[str, int]]:
+            ) -> tuple[list[Region], Listing, dict[str, RepoFile], dict[str, int]]:
     """One run of locate on `cache`: (regions, the listing, the indexed files, skipped counts)."""
-    previous_exclusions = cache.get_meta("excluded")
-    if not (isinstance(previous_exclusions, list) and all(isinstance(p, str) for p in previous_exclusions)):
-        previous_exclusions = None
+    stored = cache.get_meta("excluded")
+    previous_exclusions: list[str] | None = None
+    if isinstance(stored, list) and all(isinstance(p, str) for p in stored):
+        previous_exclusions = stored
 
-    def start_grep(excluded_paths: Iterable[str], **scope) -> grep_module.GrepJob:
+    def start_grep(excluded_paths: Iterable[str], *, tracked: bool = True,
+                   untracked: Sequence[str] | None = None) -> grep_module.GrepJob:
         exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
                                             names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-        return grep_module.GrepJob(root, query.patterns, exclusions, tool, **scope)
+        return grep_module.GrepJob(root, query.patterns, exclusions, tool, tracked=tracked, untracked=untracked)
 
     # On a warm cache, git grep searches the tracked files while they are listed (skipping
     # what the last run found huge, binary or generated); untracked ones follow once the
@@ -260,7 +253,7 @@ def _normalise(path: str) -> str:
 
 
 def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], jobs: Sequence[grep_module.GrepJob],
-          budget: int, pinned: Sequence[str], max_bytes: int) -> list:
+          budget: int, pinned: Sequence[str], max_bytes: int) -> list[Region]:
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     term_files: dict[int, set[str]] = {}
@@ -282,8 +275,8 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
             continue
         text = b"\n".join([row[1] for row in rows]).lower()
         present: dict[int, int] = {}
-        for variant, indices in encoded:
-            if variant in text:
+        for needle, indices in encoded:
+            if needle in text:
                 for index in indices:
                     present[index] = 1
                     term_files.setdefault(index, set()).add(path)
@@ -295,7 +288,7 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     by_name: dict[str, list[str]] = {}
     for path in indexed:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-    frames_by_path: dict[str, list] = {}
+    frames_by_path: dict[str, list[tuple[Frame, int]]] = {}
     depth = 0
     for frame in query.frames:
         resolved = _resolve(frame.path, by_name)
@@ -339,8 +332,10 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     return pack(select(scored), budget)
 
 
-def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile], records: dict, hits: dict,
-                    frames_by_path: dict, idfs: list[float], budget: int, count: int, max_bytes: int) -> list[Scored]:
+def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile],
+                    records: dict[tuple[str, str], FileRecord], hits: dict[str, dict[int, dict[int, int]]],
+                    frames_by_path: dict[str, list[tuple[Frame, int]]], idfs: list[float], budget: int, count: int,
+                    max_bytes: int) -> list[Scored]:
     """A pinned file: one whole-file region when it fits its share of the budget, else its best regions."""
     lines = _read_lines(root / path, max_bytes * 10)
     if lines is None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from surgeon.git.runner import Git
+
 MAX_LINE_CHARS = 2000
 
 
@@ -26,8 +28,7 @@ def grep_tool() -> str:
 
 @lru_cache(maxsize=8)
 def _git_has_pcre(root: str) -> bool:
-    probe = subprocess.run(["git", "grep", "-q", "-P", "-e", "(?i:x)", "--", ":(exclude)*"], cwd=root,
-                           capture_output=True)
+    probe = Git(Path(root)).run("grep", "-q", "-P", "-e", "(?i:x)", "--", ":(exclude)*", check=False)
     return probe.returncode in (0, 1) and b"fatal" not in probe.stderr
 
 
@@ -142,7 +143,7 @@ class GrepJob:
         for reader in self._readers:
             reader.join()
 
-    def _drain(self, proc: subprocess.Popen) -> None:
+    def _drain(self, proc: subprocess.Popen[bytes]) -> None:
         output, _ = proc.communicate()
         # grep tools exit 1 for "no match"; 2 (rg) or 128 (git) mean the search itself failed.
         if proc.returncode not in (0, 1):

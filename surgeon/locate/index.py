@@ -19,10 +19,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from surgeon.languages import has_grammar
 from surgeon.locate.blocks import parse_blocks
-from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS
+from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS, DefinitionKind, is_definition_kind
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Query
 
 INDEX_VERSION = 4  # bump when the record layout or what is extracted changes
 DEFAULT_MAX_FILE_BYTES = 1_000_000
@@ -34,9 +38,15 @@ GENERATED_MARKERS = re.compile(
 )
 
 
+# Why a file has no index record: binary, generated, over the size limit, gone while being read.
+SkipReason = Literal["binary", "generated", "huge", "missing"]
+# A Go `type X struct/interface` is recorded as a struct or an interface.
+_GO_TYPE_KINDS: dict[str, DefinitionKind] = {"struct_type": "struct", "interface_type": "interface"}
+
+
 @dataclass(frozen=True)
 class Definition:
-    kind: str
+    kind: DefinitionKind
     qualname: str
     name: str
     start: int  # 1-based, inclusive
@@ -49,14 +59,14 @@ class FileRecord:
     """What the index knows about one version (blob) of a file."""
 
     language: str | None
-    skip: str | None = None  # binary | generated | huge, or None when indexed
+    skip: SkipReason | None = None  # None when indexed
     lines: int = 0
     definitions: tuple[Definition, ...] = ()
     comments: tuple[tuple[int, int], ...] = ()
     blocks: tuple[tuple[int, int], ...] = ()  # top-level statements spanning several lines
     parse_errors: bool = False
 
-    def to_json(self) -> list:
+    def to_json(self) -> list[object]:
         return [
             self.language, self.skip, self.lines,
             [[d.kind, d.qualname, d.name, d.start, d.end, d.name_line] for d in self.definitions],
@@ -65,7 +75,7 @@ class FileRecord:
         ]
 
     @classmethod
-    def from_json(cls, data: list) -> FileRecord:
+    def from_json(cls, data: list[Any]) -> FileRecord:  # JSON as to_json wrote it
         language, skip, lines, defs, comments, blocks, errors = data
         return cls(
             language, skip, lines, tuple(Definition(*d) for d in defs),
@@ -111,7 +121,7 @@ def index_bytes(data: bytes, language: str | None) -> FileRecord:
     if looks_generated(data[:1024]):
         return FileRecord(language, skip="generated")
     lines = count_lines(data)
-    if has_grammar(language):
+    if language is not None and has_grammar(language):
         return _index_tree_sitter(data, language, lines)
     if language:
         text = data.decode("utf-8", errors="replace")
@@ -122,7 +132,7 @@ def index_bytes(data: bytes, language: str | None) -> FileRecord:
 
 
 @cache
-def _query(language: str):
+def _query(language: str) -> Query | None:
     from tree_sitter import Query, QueryError
 
     from surgeon.languages import grammar
@@ -139,24 +149,29 @@ def _query(language: str):
 
 
 @cache
-def _parser(language: str):
+def _parser(language: str) -> Parser:
     from surgeon.languages import parser
 
     return parser(language)
 
 
-def _end_line(node) -> int:
+def _end_line(node: Node) -> int:
     """1-based last line of `node` (a node ending at column 0 ends on the line before)."""
     row, column = node.end_point
     last = row if column > 0 else row - 1
     return max(node.start_point[0], last) + 1
 
 
+def _text(node: Node) -> str:
+    """The source text of `node` (a tree parsed from bytes always has it)."""
+    return (node.text or b"").decode("utf-8", errors="replace")
+
+
 _WRAPPERS = {"decorated_definition", "export_statement", "type_declaration", "lexical_declaration", "variable_declaration",
              "attribute_item", "template_declaration"}
 
 
-def _span_node(node):
+def _span_node(node: Node) -> Node:
     """The node whose lines a definition covers: decorators, `export` and single-item declarations included."""
     parent = node.parent
     while parent is not None and parent.type in _WRAPPERS:
@@ -177,7 +192,8 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
     tree = _parser(language).parse(data)
     root = tree.root_node
     query = _query(language)
-    found: dict[int, tuple] = {}  # span node id -> (pattern, kind, span node, name node, definition node)
+    # span node id -> (pattern, kind, span node, name node, definition node)
+    found: dict[int, tuple[int, DefinitionKind, Node, Node, Node]] = {}
     comment_ranges: list[tuple[int, int]] = []
     doc_ranges: list[tuple[int, int]] = []  # comments proper, which may document the definition below
     if query is not None:
@@ -190,14 +206,14 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
                     comment_ranges.append((comment.start_point[0] + 1, _end_line(comment)))
                     if "comment" in comment.type:  # not a docstring
                         doc_ranges.append(comment_ranges[-1])
-            kind = next((k.split(".", 1)[1] for k in captures if k.startswith("definition.")), None)
-            if kind is None or "name" not in captures:
+            captured = next((k.split(".", 1)[1] for k in captures if k.startswith("definition.")), None)
+            if captured is None or not is_definition_kind(captured) or "name" not in captures:
                 continue
-            node = captures[f"definition.{kind}"][0]
+            node = captures[f"definition.{captured}"][0]
             span = _span_node(node)
             previous = found.get(span.id)
             if previous is None or previous[0] > pattern_index:
-                found[span.id] = (pattern_index, kind, span, captures["name"][0], node)
+                found[span.id] = (pattern_index, captured, span, captures["name"][0], node)
 
     ordered = sorted(found.values(), key=lambda f: (f[2].start_byte, -f[2].end_byte))
     definitions: list[Definition] = []
@@ -216,11 +232,11 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
             kind = "method"
         if language == "go" and kind == "type":
             type_node = node.child_by_field_name("type")
-            kind = {"struct_type": "struct", "interface_type": "interface"}.get(type_node.type if type_node else "", "type")
-        name = _clean_name(name_node.text.decode("utf-8", errors="replace"), kind)
+            kind = _GO_TYPE_KINDS.get(type_node.type if type_node else "", "type")
+        name = _clean_name(_text(name_node), kind)
         if language == "go" and kind == "method":
             receiver = node.child_by_field_name("receiver")
-            m = re.search(r"(\w+)\s*(?:\[[^\]]*\])?\s*\)\s*$", receiver.text.decode("utf-8", "replace")) if receiver else None
+            m = re.search(r"(\w+)\s*(?:\[[^\]]*\])?\s*\)\s*$", _text(receiver)) if receiver else None
             qualname = f"{m.group(1)}.{name}" if m else name
         else:
             qualname = f"{stack[-1][2]}.{name}" if stack else name
@@ -233,7 +249,7 @@ def _index_tree_sitter(data: bytes, language: str, lines: int) -> FileRecord:
     comments = _merge_ranges(comment_ranges)
     definitions = _with_leading_comments(definitions, _merge_ranges(doc_ranges))
     def_starts = {d.start for d in definitions}
-    blocks = []
+    blocks: list[tuple[int, int]] = []
     for child in root.children:
         start, end = child.start_point[0] + 1, _end_line(child)
         if end > start and start not in def_starts:

@@ -1,5 +1,5 @@
-"""Ranking and packing: pure functions from evidence (grep hits, index records, stack frames, the
-file's lines) to scored regions that fit a token budget. No I/O here.
+"""Ranking: pure functions from evidence (grep hits, index records, stack frames, the file's
+lines) to scored regions, strongest first (pack.py fits them into a token budget). No I/O here.
 
 Score of a region = sum over the ideas (term groups) it matches of
     weight(term) x idf(term) x role x (1 + 0.15 ln count)
@@ -18,14 +18,25 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from surgeon.locate.definitions import DefinitionKind
+from surgeon.locate.frames import Frame
+from surgeon.locate.hits import count_matches
 from surgeon.locate.index import Definition, FileRecord
-from surgeon.locate.query import Frame, Query, Term
-from surgeon.tokens import estimate_tokens
+from surgeon.locate.query import Query
+from surgeon.locate.terms import Term
+
+# What a region is: a definition or block the index found, the first lines of a file, or a file.
+RegionKind = DefinitionKind | Literal["lines", "file"]
+# What a term's hit is in a region (the weights below).
+Role = Literal["named definition", "definition", "partial definition", "reference", "comment"]
 
 # A definition whose name is exactly an identifier the instruction spells out counts most; a word
 # that is only part of a longer defined name (host in test_..._host) counts less.
-ROLE_WEIGHT = {"named definition": 4.0, "definition": 2.5, "partial definition": 1.6, "reference": 1.0, "comment": 0.4}
+ROLE_WEIGHT: dict[Role, float] = {
+    "named definition": 4.0, "definition": 2.5, "partial definition": 1.6, "reference": 1.0, "comment": 0.4,
+}
 NAMING_KINDS = frozenset({"identifier", "header"})
 TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[jt]sx?$")
 TEST_WEIGHT = 0.7  # tests matter less unless the instruction is about tests
@@ -41,31 +52,9 @@ MIN_SCORE = 0.15
 RELATIVE_CUTOFF = 0.12
 WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
 WEAK_LIMIT = 3
-MIN_TRIMMED_TOKENS = 60
 DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
 DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
-
-
-@dataclass(frozen=True)
-class Region:
-    path: str
-    start_line: int  # 1-based, inclusive
-    end_line: int  # inclusive
-    symbol: str | None
-    kind: str
-    score: float
-    why: tuple[str, ...]
-    tokens: int
-
-
-@dataclass(frozen=True)
-class LocateResult:
-    regions: tuple[Region, ...]
-    tokens: int
-    files_indexed: int
-    seconds: float
-    skipped: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -81,91 +70,31 @@ class FileEvidence:
 
 
 @dataclass
+class _TermHit:
+    """One term's hits inside a unit: how many, and the strongest role it plays there."""
+
+    count: int
+    weight: float  # ROLE_WEIGHT of `role`
+    role: Role
+
+
+@dataclass
 class _Unit:
     start: int
     end: int
     symbol: str | None
-    kind: str
-    terms: dict[int, list] = field(default_factory=dict)  # term -> [count, best role weight, role]
+    kind: RegionKind
+    terms: dict[int, _TermHit] = field(default_factory=dict)  # term index -> its hits
     hit_lines: dict[int, float] = field(default_factory=dict)
     bonus: float = 0.0
     why_extra: list[str] = field(default_factory=list)
 
-    def add(self, term: int, count: int, role: str, line: int, weight: float) -> None:
-        entry = self.terms.setdefault(term, [0, 0.0, role])
-        entry[0] += count
-        if ROLE_WEIGHT[role] > entry[1]:
-            entry[1], entry[2] = ROLE_WEIGHT[role], role
+    def add(self, term: int, count: int, role: Role, line: int, weight: float) -> None:
+        entry = self.terms.setdefault(term, _TermHit(0, 0.0, role))
+        entry.count += count
+        if ROLE_WEIGHT[role] > entry.weight:
+            entry.weight, entry.role = ROLE_WEIGHT[role], role
         self.hit_lines[line] = self.hit_lines.get(line, 0.0) + weight
-
-
-# ---------------------------------------------------------------------------------------------
-# Matching a term against a line
-
-
-def _at_boundary(text: str, i: int) -> bool:
-    if i == 0:
-        return True
-    prev, cur = text[i - 1], text[i]
-    if not prev.isalnum():
-        return True
-    if prev.islower() and cur.isupper():
-        return True
-    if prev.isupper() and cur.isupper() and i + 1 < len(text) and text[i + 1].islower():
-        return True
-    return prev.isdigit() != cur.isdigit()
-
-
-def count_matches(term: Term, text: str, lowered: str | None = None) -> int:
-    """Occurrences of any of the term's variants in `text` that start at a word or camelCase
-    boundary (so 'sing' does not match 'using', but 'limit' matches 'read_limited_body')."""
-    low = lowered if lowered is not None else text.lower()
-    aligned = len(low) == len(text)
-    total = 0
-    for variant in term.variants:
-        start = low.find(variant)
-        while start != -1:
-            if term.kind == "shape" or not aligned or not variant[0].isalnum() or _at_boundary(text, start):
-                total += 1
-            start = low.find(variant, start + len(variant))
-        if total:
-            return total
-    return total
-
-
-def _count_variant(variant: str, text: str, low: str, aligned: bool, boundary: bool) -> int:
-    total = 0
-    start = low.find(variant)
-    while start != -1:
-        if not boundary or not aligned or not variant[0].isalnum() or _at_boundary(text, start):
-            total += 1
-        start = low.find(variant, start + len(variant))
-    return total
-
-
-class LineMatcher:
-    """Which terms a line contains, and how often: `count_matches` for every term at once,
-    checking each distinct variant once per line (the hot loop of a query on a large repo)."""
-
-    def __init__(self, terms: Sequence[Term]) -> None:
-        owners: dict[tuple[str, bool], list[int]] = {}
-        for index, term in enumerate(terms):
-            for variant in term.variants:
-                owners.setdefault((variant, term.kind != "shape"), []).append(index)
-        self._checks = [(variant, boundary, tuple(indices)) for (variant, boundary), indices in owners.items()]
-
-    def match(self, text: str) -> dict[int, int]:
-        low = text.lower()
-        aligned = len(low) == len(text)
-        found: dict[int, int] = {}
-        for variant, boundary, indices in self._checks:
-            if variant in low:
-                count = _count_variant(variant, text, low, aligned, boundary)
-                if count:
-                    for index in indices:
-                        if index not in found:
-                            found[index] = count
-        return found
 
 
 def idf(document_frequency: int, files: int) -> float:
@@ -258,7 +187,7 @@ class Scopes:
 
 
 def _unit_for(scopes: Scopes, blocks: Sequence[tuple[int, int]], lines: Sequence[str], line: int
-              ) -> tuple[int, int, str | None, str]:
+              ) -> tuple[int, int, str | None, RegionKind]:
     defs = scopes.defs
     chain = scopes.chain(line)
     total = max(len(lines), 1)
@@ -314,7 +243,8 @@ def _names_exactly(term: Term, name: str) -> bool:
                or v.endswith("." + low) for v in term.variants)
 
 
-def _role(term: Term, line: int, named_here: Sequence[Definition], comments) -> tuple[str, str | None]:
+def _role(term: Term, line: int, named_here: Sequence[Definition], comments: Sequence[tuple[int, int]]
+          ) -> tuple[Role, str | None]:
     for d in named_here:
         if count_matches(term, d.name):
             if _names_exactly(term, d.name):
@@ -393,11 +323,11 @@ def _merge(units: list[_Unit]) -> list[_Unit]:
             if (unit.symbol is not None, unit.end - unit.start) > (prev.symbol is not None, prev.end - prev.start):
                 prev.symbol, prev.kind = unit.symbol, unit.kind
             prev.end = max(prev.end, unit.end)
-            for term, (count, weight, role) in unit.terms.items():
-                entry = prev.terms.setdefault(term, [0, 0.0, role])
-                entry[0] += count
-                if weight > entry[1]:
-                    entry[1], entry[2] = weight, role
+            for term, hit in unit.terms.items():
+                entry = prev.terms.setdefault(term, _TermHit(0, 0.0, hit.role))
+                entry.count += hit.count
+                if hit.weight > entry.weight:
+                    entry.weight, entry.role = hit.weight, hit.role
             for line, weight in unit.hit_lines.items():
                 prev.hit_lines[line] = prev.hit_lines.get(line, 0.0) + weight
             prev.bonus += unit.bonus
@@ -409,7 +339,8 @@ def _merge(units: list[_Unit]) -> list[_Unit]:
 
 def score_unit(query: Query, unit: _Unit, idfs: Sequence[float], factor: float = 1.0) -> tuple[float, list[str]]:
     groups: dict[int, tuple[float, str]] = {}
-    for term_index, (count, role_weight, role) in unit.terms.items():
+    for term_index, hit in unit.terms.items():
+        count, role_weight, role = hit.count, hit.weight, hit.role
         term = query.terms[term_index]
         value = term.weight * idfs[term_index] * role_weight * (1 + COUNT_GAIN * math.log(count))
         if value > groups.get(term.group, (0.0, ""))[0]:
@@ -422,27 +353,18 @@ def score_unit(query: Query, unit: _Unit, idfs: Sequence[float], factor: float =
     return score, why[:6]
 
 
-# ---------------------------------------------------------------------------------------------
-# Packing
-
-
 @dataclass(frozen=True)
 class Scored:
     path: str
     start: int
     end: int
     symbol: str | None
-    kind: str
+    kind: RegionKind
     score: float
     why: tuple[str, ...]
     lines: tuple[str, ...]
     hit_lines: tuple[tuple[int, float], ...]
     pinned: bool = False
-
-
-def region_text(lines: Sequence[str], start: int, end: int) -> str:
-    """The text of lines start..end (1-based, inclusive), each with its newline."""
-    return "".join(line + "\n" for line in lines[start - 1:end])
 
 
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:
@@ -469,60 +391,3 @@ def select(scored: Iterable[Scored]) -> list[Scored]:
         pinned = [s for s in kept if s.pinned]
         kept = pinned + [s for s in kept if not s.pinned][:WEAK_LIMIT]
     return kept
-
-
-def trim(item: Scored, max_tokens: int) -> tuple[int, int] | None:
-    """The largest run of lines around the region's strongest hit that fits `max_tokens`."""
-    if not item.hit_lines:
-        centre = item.start
-    else:
-        def density(line: int) -> float:
-            return sum(w for other, w in item.hit_lines if abs(other - line) <= 10)
-        centre = max((line for line, _ in item.hit_lines if item.start <= line <= item.end),
-                     key=lambda line: (density(line), -line), default=item.start)
-    start = end = centre
-    if estimate_tokens(region_text(item.lines, start, end)) > max_tokens:
-        return None
-    grow_up = True
-    while True:
-        options = []
-        if start > item.start:
-            options.append((start - 1, end))
-        if end < item.end:
-            options.append((start, end + 1))
-        if not options:
-            break
-        choice = options[0] if (grow_up or len(options) == 1) else options[-1]
-        if len(options) == 2:
-            choice = options[0] if grow_up else options[1]
-        if estimate_tokens(region_text(item.lines, *choice)) > max_tokens:
-            other = [o for o in options if o != choice]
-            if other and estimate_tokens(region_text(item.lines, *other[0])) <= max_tokens:
-                start, end = other[0]
-                continue
-            break
-        start, end = choice
-        grow_up = not grow_up
-    return start, end
-
-
-def pack(selected: Sequence[Scored], budget: int) -> list[Region]:
-    """Take regions in rank order while they fit; a region too large for what is left is trimmed
-    around its hits rather than dropped."""
-    remaining = budget
-    regions: list[Region] = []
-    for item in selected:
-        if remaining < MIN_TRIMMED_TOKENS and not item.pinned:
-            break
-        tokens = estimate_tokens(region_text(item.lines, item.start, item.end))
-        start, end, why = item.start, item.end, item.why
-        if tokens > remaining:
-            span = trim(item, remaining)
-            if span is None:
-                continue
-            start, end = span
-            tokens = estimate_tokens(region_text(item.lines, start, end))
-            why = (*why, f"trimmed from lines {item.start}-{item.end}")
-        regions.append(Region(item.path, start, end, item.symbol, item.kind, item.score, why, tokens))
-        remaining -= tokens
-    return regions

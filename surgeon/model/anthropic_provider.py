@@ -13,7 +13,7 @@ At most four breakpoints, as the API allows.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surgeon.config import Config
 from surgeon.errors import ModelNotConfigured
@@ -21,14 +21,20 @@ from surgeon.model.base import (
     MalformedReply,
     NetworkProvider,
     RawReply,
+    SdkErrors,
     Tracker,
 )
+from surgeon.model.routing import ProviderName
 from surgeon.model.types import Usage
+
+if TYPE_CHECKING:
+    import anthropic
 
 
 class AnthropicProvider(NetworkProvider):
-    provider = "anthropic"
+    provider: ProviderName = "anthropic"
     key_hint = "ANTHROPIC_API_KEY"
+    client: anthropic.Anthropic
 
     def __init__(self, name: str, config: Config, **options: Any) -> None:
         super().__init__(name, config, **options)
@@ -40,12 +46,13 @@ class AnthropicProvider(NetworkProvider):
             )
         import anthropic
 
-        self._sdk = anthropic
+        self._errors = SdkErrors(anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIStatusError,
+                                 anthropic.APIResponseValidationError)
         self.client = anthropic.Anthropic(
             max_retries=0, timeout=anthropic.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
         )
 
-    def _params(self, system: list[str], messages: list[dict]) -> dict[str, Any]:
+    def _params(self, system: list[str], messages: list[dict[str, str]]) -> dict[str, Any]:
         blocks: list[dict[str, Any]] = [{"type": "text", "text": text} for text in system]
         if blocks:
             blocks[0]["cache_control"] = {"type": "ephemeral"}
@@ -59,7 +66,7 @@ class AnthropicProvider(NetworkProvider):
             params["system"] = blocks
         return params
 
-    def _call(self, system: list[str], messages: list[dict], tracker: Tracker) -> RawReply:
+    def _call(self, system: list[str], messages: list[dict[str, str]], tracker: Tracker) -> RawReply:
         params = self._params(system, messages)
         if not self.stream:
             message = self.client.messages.create(**params)
@@ -110,7 +117,7 @@ class AnthropicProvider(NetworkProvider):
         return kind in ("overloaded_error", "api_error", "rate_limit_error")
 
 
-def _usage_fields(usage: Any) -> dict[str, int]:
+def _usage_fields(usage: object) -> dict[str, int]:
     if usage is None:
         return {}
     names = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
@@ -126,11 +133,11 @@ def _usage_from_fields(fields: dict[str, int]) -> Usage:
     )
 
 
-def _usage(usage: Any) -> Usage:
+def _usage(usage: object) -> Usage:
     return _usage_from_fields(_usage_fields(usage))
 
 
-def _message(message: dict, *, cached: bool) -> dict[str, Any]:
+def _message(message: dict[str, str], *, cached: bool) -> dict[str, Any]:
     if not cached:
         return {"role": message["role"], "content": message["content"]}
     block = {"type": "text", "text": message["content"], "cache_control": {"type": "ephemeral"}}

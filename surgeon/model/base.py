@@ -8,11 +8,17 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from surgeon.config import Config
 from surgeon.errors import ModelError, UsageError
 from surgeon.model.pricing import Price, cost, price_for
-from surgeon.model.types import Completion, Progress, ProgressCallback, Usage
+from surgeon.model.routing import ProviderName
+from surgeon.model.types import Completion, Phase, Progress, ProgressCallback, Usage
+
+if TYPE_CHECKING:  # the SDKs are imported when a provider is built, not with this module
+    import anthropic
+    import openai
 
 ROLES = ("user", "assistant")
 PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks while tokens stream
@@ -41,7 +47,7 @@ class RetryPolicy:
         """Seconds to wait before retry number `retry` (1-based)."""
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_retry_after)
-        backoff = min(self.base_delay * 2 ** (retry - 1), self.max_delay)
+        backoff = min(self.base_delay * 2.0 ** (retry - 1), self.max_delay)
         return backoff * (1 - 0.25 * jitter())
 
 
@@ -52,6 +58,17 @@ class Failure:
     message: str  # one line, for people and logs
     retryable: bool
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class SdkErrors:
+    """The exception classes of a provider's SDK that _classify tells apart (the anthropic and
+    openai SDKs have the same ones)."""
+
+    timeout: type[Exception]
+    connection: type[Exception]
+    status: type[anthropic.APIStatusError] | type[openai.APIStatusError]
+    validation: type[Exception]
 
 
 class MalformedReply(Exception):
@@ -99,7 +116,7 @@ class Tracker:
     def done(self) -> None:
         self._emit("done", force=True)
 
-    def _emit(self, phase: str, force: bool = False, message: str | None = None) -> None:
+    def _emit(self, phase: Phase, force: bool = False, message: str | None = None) -> None:
         if self.on_progress is None:
             return
         now = self.clock()
@@ -112,7 +129,7 @@ class Tracker:
         ))
 
 
-def check_messages(system: Sequence[str], messages: Sequence[dict]) -> None:
+def check_messages(system: Sequence[str], messages: Sequence[dict[str, str]]) -> None:
     if isinstance(system, str):
         raise TypeError("system must be a sequence of text blocks, not one string")
     if not messages:
@@ -125,11 +142,14 @@ def check_messages(system: Sequence[str], messages: Sequence[dict]) -> None:
 
 
 class NetworkProvider:
-    """Base for providers reached over HTTP through an SDK client. Subclasses set `_sdk` (the SDK
-    module), `client` and `key_hint` (the variable that holds the key), and implement _call."""
+    """Base for providers reached over HTTP through an SDK client. Subclasses set `_errors` (the
+    SDK's exception classes), `client` and `key_hint` (the variable that holds the key), and
+    implement _call."""
 
-    provider = ""
+    provider: ProviderName
     key_hint = ""
+    _errors: SdkErrors
+    client: anthropic.Anthropic | openai.OpenAI
 
     def __init__(self, name: str, config: Config, *, retry: RetryPolicy | None = None, stream: bool = True,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
@@ -149,7 +169,7 @@ class NetworkProvider:
         self.price: Price | None = price_for(self.spec, self.pricing_table)
 
     # subclasses
-    def _call(self, system: list[str], messages: list[dict], tracker: Tracker) -> RawReply:
+    def _call(self, system: list[str], messages: list[dict[str, str]], tracker: Tracker) -> RawReply:
         raise NotImplementedError
 
     def _stream_error_retryable(self, exc: Exception) -> bool:
@@ -159,23 +179,23 @@ class NetworkProvider:
     def _classify(self, exc: Exception) -> Failure | None:
         """What an SDK exception means: retry or not, and the words a person reads. The anthropic
         and openai SDKs share these exception names. None: not ours, let it propagate."""
-        sdk = self._sdk
+        errors = self._errors
         where = self.client.base_url
-        if isinstance(exc, sdk.APITimeoutError):
+        if isinstance(exc, errors.timeout):
             return timeout_failure(self.timeout)
-        if isinstance(exc, sdk.APIConnectionError):
+        if isinstance(exc, errors.connection):
             return Failure(f"could not reach {where}: {exc.__cause__ or exc}", True)
-        if isinstance(exc, sdk.APIStatusError):
+        if isinstance(exc, errors.status):
             detail = error_detail(getattr(exc, "body", None), str(exc))
             if exc.status_code == 200:
                 return Failure(f"the stream broke off: {detail}", self._stream_error_retryable(exc))
             return status_failure(exc.status_code, detail, exc.response.headers, key_hint=self.key_hint)
-        if isinstance(exc, MalformedReply | json.JSONDecodeError | sdk.APIResponseValidationError):
+        if isinstance(exc, MalformedReply | json.JSONDecodeError | errors.validation):
             return Failure(f"malformed reply from {where}: {exc}", False)
         return transport_failure(exc, self.timeout, where)
 
     # the loop
-    def complete(self, system: Sequence[str], messages: list[dict], *, task: str,
+    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
                  on_progress: ProgressCallback | None = None) -> Completion:
         check_messages(system, messages)
         started = self.clock()

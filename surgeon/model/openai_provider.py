@@ -14,7 +14,7 @@ unknown cost unless its price is configured as zero.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surgeon.config import Config
 from surgeon.errors import ModelNotConfigured
@@ -22,21 +22,28 @@ from surgeon.model.base import (
     MalformedReply,
     NetworkProvider,
     RawReply,
+    SdkErrors,
     Tracker,
 )
+from surgeon.model.routing import ProviderName
 from surgeon.model.types import Usage
 from surgeon.tokens import estimate_tokens
 
+if TYPE_CHECKING:
+    import openai
+
 
 class OpenAIProvider(NetworkProvider):
-    provider = "openai"
+    provider: ProviderName = "openai"
     compatible = False
+    client: openai.OpenAI
 
     def __init__(self, name: str, config: Config, **options: Any) -> None:
         super().__init__(name, config, **options)
         import openai
 
-        self._sdk = openai
+        self._errors = SdkErrors(openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError,
+                                 openai.APIResponseValidationError)
         timeout = openai.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         if self.compatible:
             base_url = config.get("openai_base_url")
@@ -57,7 +64,7 @@ class OpenAIProvider(NetworkProvider):
             self.client = openai.OpenAI(max_retries=0, timeout=timeout)
             self.key_hint = "OPENAI_API_KEY"
 
-    def _params(self, system: list[str], messages: list[dict]) -> dict[str, Any]:
+    def _params(self, system: list[str], messages: list[dict[str, str]]) -> dict[str, Any]:
         chat: list[dict[str, str]] = []
         if system:
             chat.append({"role": "system", "content": "\n\n".join(system)})
@@ -67,7 +74,7 @@ class OpenAIProvider(NetworkProvider):
         params["max_tokens" if self.compatible else "max_completion_tokens"] = self.max_tokens
         return params
 
-    def _call(self, system: list[str], messages: list[dict], tracker: Tracker) -> RawReply:
+    def _call(self, system: list[str], messages: list[dict[str, str]], tracker: Tracker) -> RawReply:
         params = self._params(system, messages)
         prompt_chars = sum(len(m["content"]) for m in params["messages"])
         if not self.stream:
@@ -104,11 +111,11 @@ class OpenAIProvider(NetworkProvider):
 
 
 class OpenAICompatibleProvider(OpenAIProvider):
-    provider = "openai-compatible"
+    provider: ProviderName = "openai-compatible"
     compatible = True
 
 
-def _usage(usage: Any, prompt_chars: int, text: str) -> Usage:
+def _usage(usage: object, prompt_chars: int, text: str) -> Usage:
     if usage is None:
         return Usage(input_tokens=max(1, prompt_chars // 4), output_tokens=estimate_tokens(text), estimated=True)
     prompt = int(getattr(usage, "prompt_tokens", 0) or 0)

@@ -129,7 +129,8 @@ def price_for(spec: str, overrides: Mapping[str, Any] | None = None) -> Price | 
     missing = [f for f in ("input", "output") if f not in configured]
     if missing:
         raise ConfigError(f"pricing.\"{spec}\": give {' and '.join(missing)} (USD per million tokens)")
-    return Price(source="configuration", **configured)
+    return Price(configured["input"], configured["output"], configured.get("cache_read"), configured.get("cache_write"),
+                 source="configuration")
 
 
 def cost(usage: Usage, price: Price | None) -> float | None:

@@ -4,9 +4,12 @@ stay quiet; the JSON goes to stdout either way."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from surgeon.model.types import Progress
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _open_lines: set[int] = set()  # consoles with an unfinished progress line
 
@@ -24,7 +27,7 @@ def progress_text(progress: Progress) -> str:
     return " · ".join(parts)
 
 
-def render_progress(console: Any, progress: Progress) -> None:
+def render_progress(console: Console, progress: Progress) -> None:
     """Draw `progress` on a rich Console (stderr). On a terminal one line is redrawn in place;
     elsewhere (CI logs) only retries and the final line are printed."""
     key = id(console)

@@ -8,145 +8,23 @@ with its default false-positive filters, run line by line. Two small additions c
 line-by-line scan cannot see: a PEM private-key block spanning lines is replaced whole, and a line
 that is nothing but a long high-entropy base64 run (the body of a key cut off from its header) is
 replaced too. Public IP addresses, which detect-secrets can also flag, are not secrets here.
+The detectors live in surgeon/secrets.py (its REDACTION configuration); this module replaces.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDER_RE = re.compile(r"<<SECRET_(\d+)>>")
-PLACEHOLDER_PREFIX_RE = re.compile(r"<<\s*SECRET_\d+")
+from surgeon.secrets import PLACEHOLDER_PREFIX_RE, PLACEHOLDER_RE, FoundSecret, find_secrets
 
-# Some detectors report only part of a token (GitHub's "ghp", a JWT without its signature): a
-# value is widened to the right over these characters. A known value is replaced wherever it is
-# not inside a longer word, so "KEY=value", "user:value@host" and '"value"' all lose it.
-_WIDEN_CHARS = "A-Za-z0-9_+/=.-"
+__all__ = ["PLACEHOLDER_PREFIX_RE", "PLACEHOLDER_RE", "FoundSecret", "Redactor", "find_secrets", "never_send"]
+
+# A known value is replaced wherever it is not inside a longer word, so "KEY=value",
+# "user:value@host" and '"value"' all lose it.
 _WORD = "A-Za-z0-9_"
-
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?-----END \1-----", re.S)
-_PEM_OPEN = re.compile(
-    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=:,\- ]*)*")
-_BASE64_LINE = re.compile(r"^\s*([A-Za-z0-9+/]{40,}={0,2})\s*$")
-
-SKIPPED_PLUGINS = {"IPPublicDetector"}
-# Values a keyword detector can report (`password = "true"`) that are never secrets; replacing
-# them everywhere would hide every `true` in the code from the model.
-NOT_SECRETS = frozenset({"true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off", "test"})
-CONFIG_FILENAME = "surgeon-redact.yaml"  # makes KeywordDetector read `key: value` and `KEY=value`
-_CODE_REFERENCE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+[;,]?$")
-
-
-@dataclass(frozen=True)
-class FoundSecret:
-    value: str
-    kind: str  # the detector's name for it, e.g. "Secret Keyword", "AWS Access Key", "Private Key"
-    line: int  # 1-based line of the text where it starts
-
-
-_detect_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _plugins() -> tuple[Any, ...]:
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-
-    classes = get_mapping_from_secret_type_to_class().values()
-    return tuple(cls() for cls in sorted(classes, key=lambda c: c.__name__) if cls.__name__ not in SKIPPED_PLUGINS)
-
-
-def _filtered(value: str, line: str, plugin: Any) -> bool:
-    """detect-secrets' default heuristic filters (the ones that apply to a line of text)."""
-    from detect_secrets.filters import heuristic
-
-    return (
-        heuristic.is_sequential_string(value)
-        or heuristic.is_potential_uuid(value)
-        or heuristic.is_likely_id_string(value, line, plugin)
-        or heuristic.is_templated_secret(value)
-        or heuristic.is_prefixed_with_dollar_sign(value)
-        or heuristic.is_indirect_reference(line)
-        or heuristic.is_not_alphanumeric_string(value)
-        or value.lower() in NOT_SECRETS
-        or bool(PLACEHOLDER_RE.search(value))
-    )
-
-
-def _widen(value: str, line: str) -> str:
-    start = line.find(value)
-    if start < 0:
-        return value
-    end = start + len(value)
-    token = re.compile(f"[{_WIDEN_CHARS}]")
-    while end < len(line) and token.match(line[end]) and token.match(line[end - 1]):
-        end += 1
-    return line[start:end].rstrip(".")
-
-
-@lru_cache(maxsize=1)
-def _base64_entropy() -> Any:
-    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
-
-    return Base64HighEntropyString()
-
-
-def _entropy_ok(value: str) -> bool:
-    detector = _base64_entropy()
-    return detector.calculate_shannon_entropy(value) >= detector.entropy_limit
-
-
-def _scan_line(line: str, filename: str) -> Iterable[tuple[str, str]]:
-    for plugin in _plugins():
-        name = type(plugin).__name__
-        modes = [filename]
-        if name == "KeywordDetector" and filename != CONFIG_FILENAME:
-            modes.append(CONFIG_FILENAME)
-        for mode in modes:
-            for found in plugin.analyze_line(filename=mode, line=line, line_number=0):
-                value = found.secret_value
-                if not value or _filtered(value, line, plugin):
-                    continue
-                if mode == CONFIG_FILENAME and mode != filename and (
-                    " " in value.strip() or _CODE_REFERENCE.match(value) or "(" in value
-                ):
-                    continue  # `password: str) -> bool` or `secret_key = settings.secret_key`
-                yield _widen(value, line), plugin.secret_type
-
-
-def find_secrets(text: str, path: str | None = None) -> list[FoundSecret]:
-    """Every secret value in `text`, in the order they first appear. `path` (when the text is one
-    file) lets the keyword detector read the file the way its type is written."""
-    found: dict[str, FoundSecret] = {}
-    first: dict[str, int] = {}
-
-    def add(value: str, kind: str, offset: int) -> None:
-        if value and value not in found:
-            found[value] = FoundSecret(value, kind, text.count("\n", 0, offset) + 1)
-            first[value] = offset
-
-    masked = text
-    for pattern in (_PEM_BLOCK, _PEM_OPEN):  # whole blocks first, then a block cut off before its end
-        for match in pattern.finditer(masked):
-            value = match.group(0).rstrip()
-            add(value, "Private Key", max(0, text.find(value)))
-        for value in list(found):
-            masked = masked.replace(value, "")
-    filename = Path(path).name if path else "adhoc"
-    with _detect_lock:  # detect-secrets keeps global settings and caches
-        for line in masked.splitlines():
-            base64_line = _BASE64_LINE.match(line)
-            if base64_line and _entropy_ok(base64_line.group(1)):
-                add(base64_line.group(1), "Base64 High Entropy String", text.find(base64_line.group(1)))
-            elif line.strip():
-                for value, kind in _scan_line(line, filename):
-                    add(value, kind, max(0, text.find(value)))
-    return sorted(found.values(), key=lambda s: first[s.value])
 
 
 class Redactor:

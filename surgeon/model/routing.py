@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, TypeGuard
 
 from surgeon.config import Config
 from surgeon.errors import ModelNotConfigured, UsageError
 
 TASKS = ("edit", "review", "pair", "retry")
-PROVIDERS = ("anthropic", "openai", "openai-compatible", "script")
+ProviderName = Literal["anthropic", "openai", "openai-compatible", "script"]
+PROVIDERS: tuple[ProviderName, ...] = ("anthropic", "openai", "openai-compatible", "script")
 
 DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "anthropic": {
@@ -47,7 +49,7 @@ NOT_CONFIGURED = (
 
 @dataclass(frozen=True)
 class ModelSpec:
-    provider: str
+    provider: ProviderName
     name: str
 
     def __str__(self) -> str:
@@ -70,12 +72,16 @@ def parse_spec(spec: str) -> ModelSpec:
             f"model {spec!r} is not provider:name{hint}; use anthropic:NAME, openai:NAME, "
             "openai-compatible:NAME or script:PATH"
         )
-    if provider not in PROVIDERS:
+    if not _is_provider(provider):
         raise UsageError(
             f"model {spec!r}: unknown provider {provider!r}; use anthropic:NAME, openai:NAME, "
             "openai-compatible:NAME or script:PATH"
         )
     return ModelSpec(provider, name)
+
+
+def _is_provider(name: str) -> TypeGuard[ProviderName]:
+    return name in PROVIDERS
 
 
 def resolve_model(task: str, config: Config, override: str | None = None,

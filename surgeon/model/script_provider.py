@@ -17,6 +17,7 @@ from pathlib import Path
 
 from surgeon.errors import ModelError, UsageError
 from surgeon.model.base import check_messages
+from surgeon.model.routing import ProviderName
 from surgeon.model.types import Completion, Progress, ProgressCallback, Usage
 from surgeon.tokens import estimate_tokens
 
@@ -60,7 +61,7 @@ def load_script(path: Path, shown: str) -> list[tuple[str, Usage | None]]:
 
 
 class ScriptProvider:
-    provider = "script"
+    provider: ProviderName = "script"
 
     def __init__(self, path: str) -> None:
         self.shown = path
@@ -69,7 +70,7 @@ class ScriptProvider:
         self.label = f"script:{path} ({SCRIPTED})"
         self.replies = load_script(self.path, path)
 
-    def complete(self, system: Sequence[str], messages: list[dict], *, task: str,
+    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
                  on_progress: ProgressCallback | None = None) -> Completion:
         check_messages(system, messages)
         started = time.monotonic()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
+
+# Where a model call is: no token yet, tokens arriving, waiting to retry, finished.
+Phase = Literal["waiting", "streaming", "retrying", "done"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Progress:
     """A snapshot while a call runs, for the stderr progress line."""
 
     label: str
-    phase: str  # "waiting" (no token yet), "streaming", "retrying", "done"
+    phase: Phase
     elapsed: float
     output_tokens: int  # as reported by the provider when it says, else estimated from characters
     characters: int = 0
@@ -68,5 +71,5 @@ class Provider(Protocol):
     spec: str
     label: str
 
-    def complete(self, system: Sequence[str], messages: list[dict], *, task: str,
+    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
                  on_progress: ProgressCallback | None = None) -> Completion: ...

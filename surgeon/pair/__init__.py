@@ -1,84 +1,16 @@
-"""`surgeon pair`: an interactive session, one reviewed diff per turn (the terminal UI is
-surgeon/cli/pair.py; session branches in `surgeon branches` are pair/listing.py)."""
+"""`surgeon pair`: an interactive session, one reviewed diff per turn. Import from the module
+that defines a name; imports point down this list, none back:
 
-from surgeon.pair.core import (
-    DEFAULT_HISTORY_BUDGET,
-    Command,
-    Ending,
-    FileWrite,
-    PairContext,
-    PairController,
-    Session,
-    SessionGit,
-    Totals,
-    Turn,
-    build_conversation,
-    clear_running,
-    delete_ref,
-    ensure_private_worktree,
-    forget_session,
-    last_session_id,
-    load_last_session,
-    mark_running,
-    model_label,
-    new_session,
-    normalise_pinned_path,
-    now_local,
-    outcome_note,
-    parse_action,
-    parse_input,
-    parse_stamp,
-    private_worktree_path,
-    read_session,
-    remove_private_worktree,
-    rev_parse,
-    running_pid,
-    save_session,
-    session_from_json,
-    session_to_json,
-    sigint_deferred,
-    summary_line,
-    write_files,
-    writes_for,
-)
+- session.py       the session state (Session, Turn, Totals) and its JSON form (pure)
+- conversation.py  the conversation the model sees: recent turns verbatim, older ones summarised (pure)
+- commands.py      what the person types: slash commands, the verdict on a proposal, pinned paths (pure)
+- store.py         .git/surgeon/: session files, running markers, the layout of a session's folder
+- plumbing.py      pair's own git runner and working-tree writer (jobs surgeon/git/ will take over)
+- branch.py        the session branch (SessionGit), the --no-apply private worktree, ending a session
+- apply.py         what a verdict does: accept, undo, the throwaway commit a `t` check runs on
+- controller.py    PairController: one session driven through the PairUI protocol
+- start.py         starting or resuming a session and wiring the controller to the edit loop and gate
+- listing.py       session branches in `surgeon branches`, `show`, `accept` and `discard`
 
-__all__ = [
-    "Command",
-    "DEFAULT_HISTORY_BUDGET",
-    "Ending",
-    "FileWrite",
-    "PairContext",
-    "PairController",
-    "Session",
-    "SessionGit",
-    "Totals",
-    "Turn",
-    "build_conversation",
-    "clear_running",
-    "delete_ref",
-    "ensure_private_worktree",
-    "forget_session",
-    "last_session_id",
-    "load_last_session",
-    "mark_running",
-    "model_label",
-    "new_session",
-    "normalise_pinned_path",
-    "now_local",
-    "outcome_note",
-    "parse_action",
-    "parse_input",
-    "parse_stamp",
-    "private_worktree_path",
-    "read_session",
-    "remove_private_worktree",
-    "rev_parse",
-    "running_pid",
-    "save_session",
-    "session_from_json",
-    "session_to_json",
-    "sigint_deferred",
-    "summary_line",
-    "write_files",
-    "writes_for",
-]
+The terminal UI is surgeon/cli/pair.py.
+"""

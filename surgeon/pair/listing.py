@@ -18,7 +18,9 @@ from typing import Any
 
 from surgeon.errors import Refused
 from surgeon.git import Git, RepoInfo
-from surgeon.pair import core
+from surgeon.pair.branch import forget_session
+from surgeon.pair.plumbing import delete_ref
+from surgeon.pair.store import last_session_id, parse_stamp, read_session, running_pid
 from surgeon.stage.accept import accept_branch
 from surgeon.stage.branches import (
     AcceptResult,
@@ -65,7 +67,7 @@ def _load_session(repo: RepoInfo, git: Git, ref: str, tip: str, resume_id: str |
     match = SESSION_BRANCH.fullmatch(name)
     assert match is not None
     sid = match.group(1)
-    saved = core.read_session(repo.surgeon_dir, sid)
+    saved = read_session(repo.surgeon_dir, sid)
     if saved is not None and saved.branch != name:
         saved = None  # the file of another session that drew the same id
     base = saved.base if saved is not None else ""
@@ -74,7 +76,7 @@ def _load_session(repo: RepoInfo, git: Git, ref: str, tip: str, resume_id: str |
     files, added, removed = numstat(git, base, tip)
     accepted = int(git.out("rev-list", "--count", "--fixed-strings", f"--grep={PAIR_TRAILER}: {sid}",
                            f"{base}..{tip}") or 0)
-    created = core.parse_stamp(saved.created) if saved is not None else 0
+    created = parse_stamp(saved.created) if saved is not None else 0
     if not created:
         created = float(git.out("show", "-s", "--format=%ct", tip) or 0)
     live = [t for t in saved.turns if t.status == "accepted" and not t.undone] if saved is not None else []
@@ -84,7 +86,7 @@ def _load_session(repo: RepoInfo, git: Git, ref: str, tip: str, resume_id: str |
         turns=len(saved.turns) if saved is not None else None,
         turns_accepted=accepted,
         apply=saved.apply if saved is not None else None,
-        running_pid=core.running_pid(repo.surgeon_dir, sid),
+        running_pid=running_pid(repo.surgeon_dir, sid),
         resume=saved is not None and sid == resume_id,
     )
     return BranchInfo(
@@ -112,7 +114,7 @@ def _load_session(repo: RepoInfo, git: Git, ref: str, tip: str, resume_id: str |
 def list_sessions(repo: RepoInfo) -> list[BranchInfo]:
     """Every `surgeon pair` session branch (kind "pair"), oldest first."""
     git = Git(repo.root)
-    resume_id = core.last_session_id(repo.surgeon_dir)
+    resume_id = last_session_id(repo.surgeon_dir)
     infos = [_load_session(repo, git, ref, tip, resume_id) for ref, tip in _session_refs(git).items()]
     return sorted(infos, key=lambda info: (info.created, info.branch))
 
@@ -125,7 +127,7 @@ def find_any(repo: RepoInfo, ident: str) -> BranchInfo:
     sessions = _session_refs(git)
     ref = match_ref({**refs, **sessions}, ident)
     if ref in sessions:
-        return _load_session(repo, git, ref, sessions[ref], core.last_session_id(repo.surgeon_dir))
+        return _load_session(repo, git, ref, sessions[ref], last_session_id(repo.surgeon_dir))
     return load_branch(git, ref, refs[ref])
 
 
@@ -145,9 +147,9 @@ def _discard_session(repo: RepoInfo, git: Git, info: BranchInfo) -> None:
             f"{info.pair.running_pid}). End it first (/quit or Ctrl-D); nothing changed."
         )
     refuse_checked_out(git, [info], "discard")
-    if not core.delete_ref(repo.root, info.branch, info.commit):
+    if not delete_ref(repo.root, info.branch, info.commit):
         raise Refused(f"{info.branch} moved while it was being discarded; nothing changed")
-    core.forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
+    forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
 
 
 def discard(repo: RepoInfo, ident: str) -> BranchInfo:
@@ -193,8 +195,8 @@ def discard_everything(repo: RepoInfo) -> tuple[list[BranchInfo], list[Kept]]:
     refuse_checked_out(git, [*list_branches(repo), *going], "discard")
     removed = discard_all(repo)
     for info in going:
-        if core.delete_ref(repo.root, info.branch, info.commit):
-            core.forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
+        if delete_ref(repo.root, info.branch, info.commit):
+            forget_session(repo.root, repo.surgeon_dir, info.id, info.branch)
             removed.append(info)
     return removed, kept
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from typing import Literal, TypeGuard
 
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high")
+Severity = Literal["low", "medium", "high"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high")
+
+
+def is_severity(value: object) -> TypeGuard[Severity]:
+    return value in SEVERITIES
 
 
 def severity_rank(severity: str) -> int:
@@ -13,7 +19,7 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
-def at_or_above(severity: str, threshold: str) -> bool:
+def at_or_above(severity: Severity, threshold: Severity) -> bool:
     return severity_rank(severity) >= severity_rank(threshold)
 
 
@@ -43,7 +49,7 @@ class Finding:
     path: str  # repo-relative, posix separators
     line: int  # 1-based line in the reviewed content (the staged blob for --staged)
     rule: str  # "secret.aws", "timeout.nginx", ...
-    severity: str  # one of SEVERITIES
+    severity: Severity
     message: str
     diff: str | None = None  # a validated minimal unified diff that fixes it, when the fix is mechanical
     # Identifies the finding independently of its line number, for the baseline file. Secrets hash the

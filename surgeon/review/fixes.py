@@ -12,9 +12,13 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from surgeon.review.findings import Finding, TextEdit
 from surgeon.review.scope import SourceFile
+
+if TYPE_CHECKING:
+    from surgeon.diff import PatchResult
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,8 @@ def edits_for(finding: Finding, file: SourceFile) -> tuple[TextEdit, ...]:
 
 # --- validation through the diff engine -------------------------------------------------------------------
 
-def _validate(diffs: Mapping[str, tuple[str, str]], files: Mapping[str, SourceFile]):
+def _validate(diffs: Mapping[str, tuple[str, str]], files: Mapping[str, SourceFile]
+              ) -> tuple[PatchResult | None, str]:
     """Run the diff engine on the combined diff; returns (PatchResult | None, refusal text)."""
     try:
         from surgeon.validate import ApplyOptions, check_patch
@@ -226,7 +231,8 @@ def attach_diffs(findings: Sequence[Finding], files: Mapping[str, SourceFile]) -
     return FixOutcome(tuple(out), tuple(notes))
 
 
-def combined_fix(findings: Sequence[Finding], files: Mapping[str, SourceFile]):
+def combined_fix(findings: Sequence[Finding], files: Mapping[str, SourceFile]
+                 ) -> tuple[PatchResult | None, list[str], list[Finding]]:
     """All validated fixes together, per file, as one PatchResult for a review branch.
 
     Returns (PatchResult | None, notes, fixed findings). Fixes that overlap an earlier one in the same
@@ -263,7 +269,7 @@ def combined_fix(findings: Sequence[Finding], files: Mapping[str, SourceFile]):
     return result, notes, used
 
 
-def onto_other_content(result, read_file: Callable[[str], bytes | None]):
+def onto_other_content(result: PatchResult, read_file: Callable[[str], bytes | None]) -> PatchResult | None:
     """The same fix applied to other content of its files: the working tree, when the review judged the
     staged content and the file has edits that are not staged. Tries 3, 1 and 0 lines of context (a
     neighbouring line may be the one edited since); without context, only lines found exactly once and
@@ -283,8 +289,12 @@ def onto_other_content(result, read_file: Callable[[str], bytes | None]):
                 return False
         return True
 
+    def text(content: bytes | None) -> str:
+        assert content is not None  # a fix edits files that exist, on both sides
+        return content.decode("utf-8")
+
     for context in (3, 1, 0):
-        diff = "".join(unified_diff(c.path, c.old_content.decode("utf-8"), c.new_content.decode("utf-8"), context)
+        diff = "".join(unified_diff(c.path, text(c.old_content), text(c.new_content), context)
                        for c in result.changes)
         if context == 0 and (re.search(r"^@@ -\d+,0 ", diff, re.MULTILINE) or not each_removed_line_once(diff)):
             return None

@@ -8,12 +8,12 @@ stops the commit with its own exit code. Uninstalling puts it back.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from surgeon.errors import RepoError, UsageError
+from surgeon.git.runner import Git
 
 MARKER = "# surgeon-hook: pre-commit"
 CHAINED_NAME = "pre-commit.surgeon-chained"
@@ -49,10 +49,10 @@ class HookResult:
 
 def hooks_dir(root: Path) -> Path:
     """Where git runs hooks from for this repository (honours core.hooksPath)."""
-    result = subprocess.run(["git", "rev-parse", "--git-path", "hooks"], cwd=root, capture_output=True, text=True)
+    result = Git(root).run("rev-parse", "--git-path", "hooks", check=False)
     if result.returncode != 0:
-        raise RepoError(f"git could not say where hooks live: {result.stderr.strip()}")
-    return (root / result.stdout.strip()).resolve()
+        raise RepoError(f"git could not say where hooks live: {result.stderr.decode('utf-8', 'replace').strip()}")
+    return (root / os.fsdecode(result.stdout.strip())).resolve()
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,13 @@ class HooksSetting:
 
 def hooks_setting(root: Path) -> HooksSetting | None:
     """core.hooksPath when it is set (in any config file), else None."""
-    result = subprocess.run(["git", "config", "--show-scope", "--get", "core.hooksPath"], cwd=root,
-                            capture_output=True, text=True)
+    git = Git(root)
+    result = git.run("config", "--show-scope", "--get", "core.hooksPath", check=False)
     if result.returncode not in (0, 1):  # a git older than 2.26 has no --show-scope
-        result = subprocess.run(["git", "config", "--get", "core.hooksPath"], cwd=root, capture_output=True, text=True)
-        return HooksSetting(result.stdout.rstrip("\n"), "") if result.returncode == 0 and result.stdout.strip() else None
-    scope, _, value = result.stdout.rstrip("\n").partition("\t")
+        result = git.run("config", "--get", "core.hooksPath", check=False)
+        value = os.fsdecode(result.stdout).rstrip("\n")
+        return HooksSetting(value, "") if result.returncode == 0 and value.strip() else None
+    scope, _, value = os.fsdecode(result.stdout).rstrip("\n").partition("\t")
     if result.returncode != 0 or not value:
         return None
     flags = {"global": "--global", "system": "--system", "worktree": "--worktree"}

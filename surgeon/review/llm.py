@@ -7,12 +7,20 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from surgeon.review.baseline import Baseline
 from surgeon.review.engine import pragma_allows
-from surgeon.review.findings import SEVERITIES, Finding, fingerprint, sort_key
+from surgeon.review.findings import Finding, fingerprint, is_severity, sort_key
 from surgeon.review.scope import Scope, SourceFile
+
+if TYPE_CHECKING:
+    from surgeon.config import Config
+    from surgeon.git import RepoInfo
+    from surgeon.model import Redactor
 
 RULE = "llm.review"
 MAX_CHARS = 60_000  # of change text sent in one request
@@ -24,7 +32,7 @@ class LlmOutcome:
     notes: list[str]
 
 
-def change_text(root, chosen: Scope, never_sent: set[str]) -> str:
+def change_text(root: Path, chosen: Scope, never_sent: Set[str]) -> str:
     """What the model reads: the diff for --staged and --range, whole files as additions otherwise."""
     keep = [f.path for f in chosen.files if f.path not in never_sent]
     if not keep:
@@ -44,7 +52,7 @@ def change_text(root, chosen: Scope, never_sent: set[str]) -> str:
     return "".join(parts)
 
 
-def build_request(findings: Sequence[Finding], description: str, diff: str, never_sent: set[str] = frozenset()
+def build_request(findings: Sequence[Finding], description: str, diff: str, never_sent: Set[str] = frozenset()
                   ) -> tuple[str, str]:
     """The system prompt and the request. Findings in files never sent are named by path, line and rule
     only: not even a message about their content leaves the machine."""
@@ -61,10 +69,11 @@ def build_request(findings: Sequence[Finding], description: str, diff: str, neve
 _OBJECT = re.compile(r"\{.*\}")
 
 
-def parse_reply(text: str) -> tuple[list[dict], int]:
+def parse_reply(text: str) -> tuple[list[dict[str, object]], int]:
     """JSON objects found one per line (code fences and prose around them ignored); and how many
     lines looked like an object but did not parse."""
-    objects, broken = [], 0
+    objects: list[dict[str, object]] = []
+    broken = 0
     for line in text.splitlines():
         match = _OBJECT.search(line.strip())
         if not match:
@@ -80,7 +89,8 @@ def parse_reply(text: str) -> tuple[list[dict], int]:
     return objects, broken
 
 
-def _diff_for(raw: object, file: SourceFile, files: dict[str, SourceFile], redactor) -> tuple[str | None, str]:
+def _diff_for(raw: object, file: SourceFile, files: Mapping[str, SourceFile], redactor: Redactor
+              ) -> tuple[str | None, str]:
     """A validated diff from the model, or (None, why it was dropped)."""
     if not isinstance(raw, str) or not raw.strip():
         return None, ""
@@ -104,11 +114,11 @@ def _diff_for(raw: object, file: SourceFile, files: dict[str, SourceFile], redac
     try:
         from surgeon.validate.secrets import check_changes
     except ImportError:
-        check_changes = None
-    if check_changes is not None:
+        refusals = []
+    else:
         refusals = check_changes(result.changes)
-        if refusals:
-            return None, "; ".join(str(r) for r in refusals)
+    if refusals:
+        return None, "; ".join(str(r) for r in refusals)
     if "<<SECRET_" in result.normalised:
         return None, "it writes a secret placeholder"
     kept = [line for line in result.normalised.splitlines(keepends=True)
@@ -116,8 +126,8 @@ def _diff_for(raw: object, file: SourceFile, files: dict[str, SourceFile], redac
     return "".join(kept), ""
 
 
-def merge_model_findings(objects: Sequence[dict], files: dict[str, SourceFile], redactor, baseline
-                         ) -> tuple[list[Finding], list[str]]:
+def merge_model_findings(objects: Sequence[Mapping[str, object]], files: Mapping[str, SourceFile],
+                         redactor: Redactor, baseline: Baseline) -> tuple[list[Finding], list[str]]:
     findings: list[Finding] = []
     notes: list[str] = []
     for item in objects:
@@ -126,7 +136,7 @@ def merge_model_findings(objects: Sequence[dict], files: dict[str, SourceFile], 
         line = item.get("line")
         severity = str(item.get("severity", "")).lower()
         message = str(item.get("message") or "").strip()
-        if file is None or not isinstance(line, int) or not message or severity not in SEVERITIES:
+        if file is None or not isinstance(line, int) or not message or not is_severity(severity):
             notes.append(f"model finding dropped (needs a reviewed file, a line, a severity and a message): "
                          f"{json.dumps(item)[:160]}")
             continue
@@ -144,8 +154,8 @@ def merge_model_findings(objects: Sequence[dict], files: dict[str, SourceFile], 
     return findings, notes
 
 
-def review_with_model(repo, config, chosen: Scope, findings: list[Finding], *, model_override: str | None = None
-                      ) -> LlmOutcome:
+def review_with_model(repo: RepoInfo, config: Config, chosen: Scope, findings: list[Finding], *,
+                      model_override: str | None = None) -> LlmOutcome:
     from surgeon.model import Redactor, make_provider, never_send, record_usage, resolve_model
     from surgeon.review import baseline as baselines
 
@@ -181,7 +191,7 @@ def review_with_model(repo, config, chosen: Scope, findings: list[Finding], *, m
     return LlmOutcome(merged, notes)
 
 
-def _mask_found_secrets(text: str, findings: Sequence[Finding], files: dict[str, SourceFile]) -> str:
+def _mask_found_secrets(text: str, findings: Sequence[Finding], files: Mapping[str, SourceFile]) -> str:
     for finding in findings:
         if not finding.rule.startswith("secret.") or finding.span is None:
             continue

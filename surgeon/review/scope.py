@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
-from surgeon.errors import RepoError, UsageError
+from surgeon.errors import GitFailed, UsageError
+from surgeon.git.runner import Git
 from surgeon.languages import language_for
 from surgeon.review.findings import printable
 from surgeon.review.lexing import Lexed, lex
@@ -112,16 +112,12 @@ class Scope:
 
 # --- git plumbing ---------------------------------------------------------------------------------------
 
-def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
-    result = subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=root, capture_output=True,
-                            input=input)
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RepoError(f"git {args[0]} failed: {message[-1] if message else 'unknown error'}")
-    return result.stdout
+def _git(root: Path) -> Git:
+    """The runner for the review's git calls: paths in diff headers are written as they are (only
+    names with control characters, quotes or backslashes come C-quoted)."""
+    return Git(root, config=("core.quotepath=false",))
 
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _OCTAL = re.compile(rb"\\([0-7]{3}|.)")
 _ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b", b"f": b"\f",
             b"r": b"\r", b"v": b"\v"}
@@ -140,54 +136,41 @@ def _unquote(raw: bytes) -> str:
 
 
 def added_lines(diff: bytes) -> dict[str, set[int]]:
-    """Parse `git diff -U0` output into {new path: line numbers the diff adds}."""
+    """Parse `git diff -U0` output into {new path: line numbers the diff adds}.
+
+    git wrote the diff, so it is read by unidiff, which follows each hunk's line counts (an added
+    line that reads "++ x" is content, not a file header); the tolerant reader of surgeon.diff is
+    for diffs models write."""
+    from unidiff import PatchSet
+    from unidiff.errors import UnidiffParseError
+
+    try:
+        patch = PatchSet(diff.decode("utf-8", "surrogateescape"), metadata_only=True)
+    except UnidiffParseError as exc:
+        raise GitFailed(f"git diff wrote output surgeon cannot read: {exc}") from None
     added: dict[str, set[int]] = {}
-    current: str | None = None
-    for line in diff.split(b"\n"):
-        if line.startswith(b"+++ "):
-            target = line[4:]
-            if target.rstrip(b"\t") == b"/dev/null":
-                current = None
-                continue
-            path = _unquote(target)
-            current = path[2:] if path.startswith("b/") else path
-            added.setdefault(current, set())
-        elif line.startswith(b"diff --git "):
-            current = None
-        elif current is not None and line.startswith(b"@@"):
-            match = _HUNK.match(line)
-            if match:
-                start, count = int(match.group(1)), int(match.group(2) or b"1")
-                added[current].update(range(start, start + count))
+    for patched in patch:
+        target = patched.target_file
+        if target is None or target == "/dev/null":
+            continue
+        path = _unquote(target.encode("utf-8", "surrogateescape"))
+        path = path[2:] if path.startswith("b/") else path
+        lines = added.setdefault(path, set())
+        for hunk in patched:
+            lines.update(range(hunk.target_start, hunk.target_start + hunk.target_length))
     return {path: lines for path, lines in added.items() if lines}
 
 
 def _diff(root: Path, *revisions: str) -> bytes:
-    return _git(root, "diff", *revisions, "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
-                "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=ACMRT")
+    return _git(root).run("diff", *revisions, "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+                          "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=ACMRT").stdout
 
 
 def read_objects(root: Path, specs: Sequence[str]) -> dict[str, bytes | None]:
     """Blob contents for object names like ":path" (the index) or "HEAD:path", in one git process."""
-    if not specs:
-        return {}
     if any("\n" in spec for spec in specs):
         raise UsageError("a path with a newline in its name cannot be reviewed")
-    request = "".join(spec + "\n" for spec in specs).encode("utf-8", "surrogateescape")
-    out = _git(root, "cat-file", "--batch", input=request)
-    contents: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in specs:
-        end = out.index(b"\n", pos)
-        header = out[pos:end]
-        pos = end + 1
-        if header.endswith((b" missing", b" ambiguous")):
-            contents[spec] = None
-            continue
-        _oid, kind, size = header.split(b" ")
-        contents[spec] = out[pos:pos + int(size)] if kind == b"blob" else None
-        pos += int(size) + 1
-    return contents
+    return _git(root).read_objects(specs)
 
 
 def _decode(path: str, data: bytes | None, skipped: dict[str, int]) -> str | None:
@@ -234,13 +217,15 @@ def commit_range(root: Path, spec: str) -> Scope:
     three_dots = "..." in spec
     base, _, tip = spec.partition("..." if three_dots else "..")
     base, tip = base or "HEAD", tip or "HEAD"
+    git = _git(root)
     for rev in (base, tip):
-        probe = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root,
-                               capture_output=True, text=True)
-        if probe.returncode != 0:
+        if git.rev(f"{rev}^{{commit}}") is None:
             raise UsageError(f"--range {spec!r}: {rev!r} is not a commit in this repository")
     if three_dots:
-        base = _git(root, "merge-base", base, tip).decode().strip()
+        merge_base = git.run("merge-base", base, tip, check=False)
+        if merge_base.returncode != 0 or not merge_base.stdout.strip():
+            raise UsageError(f"--range {spec!r}: {base!r} and {tip!r} have no common commit (use A..B)")
+        base = merge_base.stdout.decode().strip()
     return _range(root, spec, base, tip)
 
 
@@ -250,13 +235,12 @@ def _range(root: Path, description: str, base: str, tip: str, only: set[str] | N
     judged = added_lines(_diff(root, base, tip))
     if only is not None:
         judged = {path: lines for path, lines in judged.items() if path in only}
-    tip_commit = _git(root, "rev-parse", f"{tip}^{{commit}}").decode().strip()
+    tip_commit = _git(root).out("rev-parse", f"{tip}^{{commit}}")
     return Scope(description, tuple(_from_objects(root, tip_commit, judged, skipped)), skipped, tip_commit, base)
 
 
 def _tracked(root: Path, paths: Sequence[str] = ()) -> list[str]:
-    out = _git(root, "ls-files", "-z", "--", *paths)
-    return sorted({p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p})
+    return sorted(set(_git(root).z_list("ls-files", "-z", "--", *paths)))
 
 
 def _from_worktree(root: Path, paths: Iterable[str], skipped: dict[str, int]) -> list[SourceFile]:
@@ -318,14 +302,13 @@ def pre_commit(root: Path, paths: Sequence[str], cwd: Path, from_ref: str | None
                              "both for --from-ref/--to-ref)")
         base = _commit(root, from_ref, "PRE_COMMIT_FROM_REF")
         tip = _commit(root, to_ref, "PRE_COMMIT_TO_REF")
-        merge_base = subprocess.run(["git", "merge-base", base, tip], cwd=root, capture_output=True, text=True)
+        merge_base = _git(root).run("merge-base", base, tip, check=False)
         if merge_base.returncode == 0 and merge_base.stdout.strip():
-            base = merge_base.stdout.strip()
+            base = merge_base.stdout.decode().strip()
         return _range(root, f"{from_ref}...{to_ref} (pre-commit)", base, tip, wanted)
     if wanted is None:
         return staged(root)
-    changed = {p.decode("utf-8", "surrogateescape")
-               for p in _git(root, "diff", "--cached", "--name-only", "-z", "--no-renames").split(b"\0") if p}
+    changed = set(_git(root).z_list("diff", "--cached", "--name-only", "-z", "--no-renames"))
     added = added_lines(_diff(root, "--cached")) if changed & wanted else {}
     with_change = {path: added[path] for path in wanted & changed if path in added}  # none added: nothing judged
     whole = sorted(wanted - changed)
@@ -341,11 +324,10 @@ def pre_commit(root: Path, paths: Sequence[str], cwd: Path, from_ref: str | None
 
 
 def _commit(root: Path, rev: str, variable: str) -> str:
-    probe = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root,
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
+    commit = _git(root).rev(f"{rev}^{{commit}}")
+    if commit is None:
         raise UsageError(f"{variable}={rev!r} is not a commit in this repository (in CI, fetch enough history)")
-    return probe.stdout.strip()
+    return commit
 
 
 def _passed(root: Path, paths: Sequence[str], cwd: Path) -> set[str]:

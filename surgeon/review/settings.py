@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from surgeon.errors import ConfigError
-from surgeon.review.findings import SEVERITIES
+from surgeon.review.findings import SEVERITIES, Severity, is_severity
+
+if TYPE_CHECKING:
+    from surgeon.config import Config
 
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    fail_on: str = "high"  # lowest severity that makes `surgeon review` exit 1
+    fail_on: Severity = "high"  # lowest severity that makes `surgeon review` exit 1
     max_timeout_seconds: float = 120.0  # longest acceptable timeout in nginx, systemd and HTTP clients
     fix_timeout_seconds: float = 10.0  # the timeout a proposed fix writes into a client call
     disable: tuple[str, ...] = ()  # rule ids or prefixes ("origin", "origin.url") that never report
@@ -20,7 +23,7 @@ class ReviewSettings:
         return not any(rule == off or rule.startswith(off + ".") for off in self.disable)
 
     @classmethod
-    def from_config(cls, config: Any, fail_on: str | None = None) -> ReviewSettings:
+    def from_config(cls, config: Config, fail_on: str | None = None) -> ReviewSettings:
         def number(key: str, default: float) -> float:
             value = config.get(f"review.{key}", default)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -28,7 +31,7 @@ class ReviewSettings:
             return float(value)
 
         chosen = fail_on or config.get("review.fail_on", "high")
-        if chosen not in SEVERITIES:
+        if not is_severity(chosen):
             raise ConfigError(f"review.fail_on must be one of {', '.join(SEVERITIES)}, got {chosen!r}")
         disable = config.get("review.disable", ())
         if isinstance(disable, str):

@@ -22,16 +22,17 @@ gate note stays when the surgeon commit itself became part of history (fast-forw
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import tempfile
 from pathlib import Path
 
-from surgeon.errors import Refused
+from surgeon.errors import Refused, WorkingTreeChanged, WouldOverwrite
 from surgeon.git import Git, RepoInfo, last_line
-from surgeon.stage.branches import AcceptResult, BranchInfo, WouldOverwrite, find_branch, refuse_checked_out
-from surgeon.stage.commit import REGULAR_MODES, stored_blob_id
+from surgeon.git.files import FileWrite, write_files
+from surgeon.git.objects import REGULAR_MODES, SYMLINK_MODE
+from surgeon.stage.branches import AcceptResult, BranchInfo, find_branch, refuse_checked_out
+from surgeon.stage.commit import stored_blob_id
 
 # Files git keeps while an operation that owns HEAD and the index is half done.
 IN_PROGRESS = {
@@ -135,7 +136,7 @@ def _worktree_state(git: Git, path: str, filemode: bool, fallback_mode: str) -> 
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(info.st_mode):
-        return "120000", os.fsencode(os.readlink(full))
+        return SYMLINK_MODE, os.fsencode(os.readlink(full))
     if not stat.S_ISREG(info.st_mode):
         return "040000", b""
     if filemode:
@@ -151,9 +152,10 @@ def _accept_onto_worktree(git: Git, info: BranchInfo) -> tuple[str, ...]:
     after = git.tree_entries(info.commit, paths)
     filemode = git.run("config", "--bool", "core.fileMode", check=False).stdout.decode().strip() != "false"
     conversions, indexed = git.conversions(paths), git.index_entries(paths)  # core.autocrlf, .gitattributes
+    states: dict[str, tuple[str, bytes] | None] = {}
     changed: list[str] = []
     for path in paths:
-        state = _worktree_state(git, path, filemode, (before.get(path) or after.get(path) or ("100644", ""))[0])
+        state = states[path] = _worktree_state(git, path, filemode, (before.get(path) or after.get(path) or ("100644", ""))[0])
         have = None if state is None else (
             state[0], stored_blob_id(git, path, state[0], state[1], conversions[path], indexed.get(path))
         )
@@ -161,35 +163,20 @@ def _accept_onto_worktree(git: Git, info: BranchInfo) -> tuple[str, ...]:
             changed.append(path)
     if changed:
         raise WouldOverwrite(info.branch, changed, "changes made since it was staged on your working tree, in")
+    writes = []
     for path in paths:
-        _write_worktree_file(git, path, after.get(path))
+        state, entry = states[path], after.get(path)
+        data = None if entry is None else _checked_out(git, path, *entry)
+        writes.append(FileWrite(path, None if state is None else state[1], data, None if entry is None else entry[0],
+                                before_link=state is not None and state[0] == SYMLINK_MODE))
+    try:
+        write_files(git.root, writes)
+    except WorkingTreeChanged as exc:  # edited between the check above and the write
+        raise WouldOverwrite(info.branch, [exc.path], "changes made since it was staged on your working tree, in") from None
     return tuple(sorted(paths))
 
 
-def _write_worktree_file(git: Git, path: str, entry: tuple[str, str] | None) -> None:
-    full = git.root / path
-    if entry is None:
-        with contextlib.suppress(FileNotFoundError):
-            full.unlink()
-        return
-    mode, oid = entry
-    # Checked out as git would: smudge filters and eol conversion for regular files.
-    data = git.run("cat-file", "blob", oid).stdout if mode == "120000" else git.smudged(path, oid)
-    full.parent.mkdir(parents=True, exist_ok=True)
-    if mode == "120000":
-        with contextlib.suppress(FileNotFoundError):
-            full.unlink()
-        os.symlink(os.fsdecode(data), full)
-        return
-    handle, temp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.surgeon-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, (0o777 if mode == "100755" else 0o666) & ~umask)
-        os.replace(temp, full)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+def _checked_out(git: Git, path: str, mode: str, oid: str) -> bytes:
+    """The working-tree bytes of a blob, as git checks it out: smudge filters and eol conversion
+    for regular files, the link target for a symbolic link."""
+    return git.run("cat-file", "blob", oid).stdout if mode == SYMLINK_MODE else git.smudged(path, oid)

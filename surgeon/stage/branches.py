@@ -14,18 +14,7 @@ from typing import Any
 from surgeon.errors import Refused, UsageError
 from surgeon.gate import GateResult, read_gate
 from surgeon.git import Git, RepoInfo
-from surgeon.stage.commit import REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, parse_trailers, review_refs
-
-
-class WouldOverwrite(Refused):
-    """Accepting would overwrite uncommitted changes; nothing was changed."""
-
-    def __init__(self, branch: str, files: Sequence[str], why: str) -> None:
-        self.files = tuple(files)
-        super().__init__(
-            f"accepting {branch} would overwrite {why}: {', '.join(self.files)}. Nothing changed. "
-            "Commit or stash those changes first, then accept again (or discard the branch)."
-        )
+from surgeon.stage.message import PAIR_REFS_PREFIX, REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, parse_trailers
 
 
 @dataclass(frozen=True)
@@ -108,6 +97,18 @@ class AcceptResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.branch.to_json(), "how": self.how, "commit": self.commit, "files": list(self.files)}
+
+
+def surgeon_refs(git: Git) -> dict[str, str]:
+    """refs/heads/surgeon/... -> commit, for every surgeon branch (pair sessions included)."""
+    out = git.out("for-each-ref", "--format=%(refname) %(objectname)", REFS_PREFIX)
+    return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def review_refs(git: Git) -> dict[str, str]:
+    """The review branches stage_diff makes: surgeon branches other than `surgeon pair`'s own
+    session and check branches (surgeon/pair-...), which that command manages."""
+    return {ref: commit for ref, commit in surgeon_refs(git).items() if not ref.startswith(PAIR_REFS_PREFIX)}
 
 
 def age(seconds: float) -> str:
@@ -226,14 +227,9 @@ def branch_diff(repo: RepoInfo, info: BranchInfo) -> str:
 # discarding
 
 
-def checked_out(git: Git) -> set[str]:
-    """refs checked out in any worktree of the repository."""
-    out = git.run("worktree", "list", "--porcelain", check=False).stdout.decode("utf-8", "surrogateescape")
-    return {line[len("branch "):] for line in out.splitlines() if line.startswith("branch ")}
-
-
 def refuse_checked_out(git: Git, infos: Sequence[BranchInfo], action: str) -> None:
-    busy = [info.branch for info in infos if f"refs/heads/{info.branch}" in checked_out(git)]
+    checked_out = git.checked_out()
+    busy = [info.branch for info in infos if f"refs/heads/{info.branch}" in checked_out]
     if busy:
         raise Refused(
             f"cannot {action} {', '.join(busy)}: checked out in a worktree. "

@@ -1,71 +1,48 @@
-"""Review branches: a validated diff becomes one commit on `surgeon/<slug>-<id>`.
+"""Staging: a validated diff becomes one commit on a new branch `surgeon/<slug>-<id>`.
 
 The commit is built with git plumbing through a temporary index (GIT_INDEX_FILE), so the working
 tree, the real index, HEAD and the current branch are never touched. After writing it, the commit
-is checked three ways; if any disagrees the branch is deleted and the change refused:
-
-  (a) `git diff-tree base commit` lists exactly the paths the change touches (both sides of renames);
-  (b) every written blob and mode in the commit's tree is the one expected from the change's bytes;
-  (c) applying `result.normalised` with `git apply --cached` to a fresh index of the base gives the
-      same tree (an independent route from the diff text to the tree).
+is checked three ways (stage/verify.py); if any disagrees the branch is deleted and the change
+refused.
 
 The diff engine works on working-tree bytes; the commit holds what `git add` would store for them.
 For a path no conversion applies to (no core.autocrlf, no text/eol/filter/ident/working-tree-encoding
 attribute) that is the bytes themselves, stored with `hash-object --no-filters`. For a converted
 path it is the *clean* form (`hash-object --path=<path>`, plus git's rule that an "auto" eol
 conversion leaves alone a file whose indexed blob already holds a CR): the base check compares the
-cleaned old bytes with the base, and check (c) applies the diff to the working-tree form of the base
-and cleans the result independently of the bytes the engine produced.
+cleaned old bytes with the base, and the verification applies the diff to the working-tree form of
+the base and cleans the result independently of the bytes the engine produced.
 
-Metadata lives in the commit message: a one-line summary, the instruction, and the trailers
-Surgeon-Instruction, Surgeon-Model, Surgeon-Cost and Surgeon-Check (the check *command*). The
-commit exists before the gate runs, so the gate's *result* is recorded separately as a git note on
-the commit under refs/notes/surgeon (see surgeon.gate).
+Metadata lives in the commit message (stage/message.py): a one-line summary, the instruction, and
+the trailers Surgeon-Instruction, Surgeon-Model, Surgeon-Cost and Surgeon-Check (the check
+*command*). The commit exists before the gate runs, so the gate's *result* is recorded separately
+as a git note on the commit under refs/notes/surgeon (see surgeon.gate).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import shutil
 import stat
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from surgeon.errors import GitFailed, Refused, UsageError
+from surgeon.errors import DirtyFiles, GitFailed, Refused, UsageError
 from surgeon.git import Git, RepoInfo, last_line
 from surgeon.git.conversions import Conversion
+from surgeon.git.objects import FILE_MODES, REGULAR_MODES, regular_blob
+from surgeon.stage.branches import review_refs, surgeon_refs
+from surgeon.stage.message import REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, commit_message, new_id, slugify
+from surgeon.stage.verify import verify, worktree_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from surgeon.diff import PatchResult
 
-BRANCH_PREFIX = "surgeon/"
-REFS_PREFIX = "refs/heads/" + BRANCH_PREFIX
-PAIR_REFS_PREFIX = REFS_PREFIX + "pair-"
-SNAPSHOT_SUBJECT = "surgeon: working-tree snapshot"
-SLUG_MAX = 40
-SUMMARY_MAX = 72
-REGULAR_MODES = ("100644", "100755")
-FILE_MODES = (*REGULAR_MODES, "120000")
-
-
-class DirtyFiles(Refused):
-    """Files the diff touches have uncommitted changes (in the working tree or the index)."""
-
-    def __init__(self, files: Sequence[str]) -> None:
-        self.files = tuple(files)
-        listed = ", ".join(self.files)
-        super().__init__(
-            f"the diff touches files with uncommitted changes: {listed}. Nothing was staged. "
-            "Either commit (or stash) those changes first, or run again with --base worktree to "
-            "stage the change on top of your working-tree content (recorded as a separate "
-            f"'{SNAPSHOT_SUBJECT}' commit, so the surgeon commit holds only the diff)."
-        )
+__all__ = ["DirtyFiles", "StagedChange", "review_refs", "stage_diff", "stored_blob_id", "surgeon_refs"]
+# review_refs and surgeon_refs live in stage/branches.py; pair/listing.py still imports them from here.
 
 
 @dataclass(frozen=True)
@@ -80,90 +57,6 @@ class StagedChange:
     head: str = ""  # HEAD when the change was staged
     snapshot: str | None = None  # the snapshot commit when staged with base="worktree"
     instruction: str = ""
-
-
-# ---------------------------------------------------------------------------------------------
-# names and messages (pure)
-
-
-def slugify(instruction: str, limit: int = SLUG_MAX) -> str:
-    """Lowercase ascii words of the instruction joined by '-', at most `limit` characters."""
-    folded = unicodedata.normalize("NFKD", instruction).encode("ascii", "ignore").decode().lower()
-    slug = ""
-    for word in re.findall(r"[a-z0-9]+", folded):
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > limit:
-            if not slug:
-                slug = word[:limit]
-            break
-        slug = candidate
-    return slug or "change"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def summary_line(instruction: str, limit: int = SUMMARY_MAX) -> str:
-    first = next((one_line(line) for line in instruction.splitlines() if line.strip()), "")
-    if not first:
-        return "surgeon change"
-    if len(first) <= limit:
-        return first
-    cut = first[: limit - 3].rsplit(" ", 1)[0] or first[: limit - 3]
-    return cut + "..."
-
-
-def commit_message(
-    instruction: str, *, model: str | None = None, cost: str | None = None, check: str | None = None
-) -> str:
-    trailers = [("Surgeon-Instruction", one_line(instruction) or "(none)")]
-    for key, value in (("Surgeon-Model", model), ("Surgeon-Cost", cost), ("Surgeon-Check", check)):
-        if value is not None and one_line(str(value)):
-            trailers.append((key, one_line(str(value))))
-    body = instruction.strip()
-    parts = [summary_line(instruction)]
-    if body:
-        parts.append(body)
-    parts.append("\n".join(f"{key}: {value}" for key, value in trailers))
-    return "\n\n".join(parts) + "\n"
-
-
-def parse_trailers(message: str) -> dict[str, str]:
-    """Trailers of the last paragraph of a commit message ("Key: value" lines)."""
-    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
-    if len(paragraphs) < 2:
-        return {}
-    trailers: dict[str, str] = {}
-    for line in paragraphs[-1].splitlines():
-        key, sep, value = line.partition(":")
-        if not sep or not re.fullmatch(r"[A-Za-z0-9-]+", key):
-            return {}
-        trailers[key] = value.strip()
-    return trailers
-
-
-def new_id() -> str:
-    return secrets.token_hex(3)
-
-
-def branch_id(branch: str) -> str:
-    """The short id at the end of a surgeon branch name (the whole name when it has none)."""
-    name = branch.removeprefix("refs/heads/").removeprefix(BRANCH_PREFIX)
-    match = re.search(r"-([0-9a-f]{6,8})$", name)
-    return match.group(1) if match else name
-
-
-def surgeon_refs(git: Git) -> dict[str, str]:
-    """refs/heads/surgeon/... -> commit, for every surgeon branch (pair sessions included)."""
-    out = git.out("for-each-ref", "--format=%(refname) %(objectname)", REFS_PREFIX)
-    return dict(line.split(" ", 1) for line in out.splitlines() if line)
-
-
-def review_refs(git: Git) -> dict[str, str]:
-    """The review branches stage_diff makes: surgeon branches other than `surgeon pair`'s own
-    session and check branches (surgeon/pair-...), which that command manages."""
-    return {ref: commit for ref, commit in surgeon_refs(git).items() if not ref.startswith(PAIR_REFS_PREFIX)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,9 +152,8 @@ def stage_diff(
         commit = git.out("commit-tree", tree, "-p", parent, input=message.encode(), env=identity)
         short, ref = _create_branch(git, slugify(instruction), commit)
         try:
-            worktree_view = _worktree_view(git, changes, base_entries, conversions, tmp)
-            _verify(git, parent, commit, tree, expected, result.normalised, check_index,
-                    worktree_view, conversions, base_entries)
+            view = worktree_view(git, changes, base_entries, conversions, tmp)
+            verify(git, parent, commit, tree, expected, result.normalised, check_index, view, conversions, base_entries)
         except BaseException:
             git.delete_branch(ref, commit)
             raise
@@ -315,7 +207,7 @@ def stored_blob_id(
 ) -> str:
     """The blob id `git add` would give the working-tree file `path` holding `data` (mode: its
     mode; index_entry: what the index holds at `path`). Nothing is written."""
-    return _store(git, [(path, mode, data, _blob_of(index_entry))], {path: conversion}, Path(), write=False)[0]
+    return _store(git, [(path, mode, data, regular_blob(index_entry))], {path: conversion}, Path(), write=False)[0]
 
 
 def _snapshot(
@@ -350,7 +242,7 @@ def _snapshot(
             present[path] = (mode, full.read_bytes())
         else:
             raise Refused(f"{path}: is not a file in the working tree; nothing staged")
-    items = [(path, mode, data, _blob_of(indexed.get(path))) for path, (mode, data) in present.items()]
+    items = [(path, mode, data, regular_blob(indexed.get(path))) for path, (mode, data) in present.items()]
     oids = _store(git, items, conversions, tmp)
     entries: dict[str, tuple[str, str] | None] = {path: None for path in paths}
     for (path, (mode, _)), oid in zip(present.items(), oids, strict=True):
@@ -362,11 +254,6 @@ def _snapshot(
     listed = "\n".join(f"- {path}" for path in paths)
     message = f"{SNAPSHOT_SUBJECT}\n\nUncommitted working-tree content of the files a surgeon change touches:\n{listed}\n"
     return git.out("commit-tree", tree, "-p", head, input=message.encode(), env=identity)
-
-
-def _blob_of(entry: tuple[str, str] | None) -> str | None:
-    """The blob of a regular-file entry (what git's "CR already in the index" rule reads)."""
-    return entry[1] if entry is not None and entry[0] in REGULAR_MODES else None
 
 
 def _check_against_base(
@@ -389,7 +276,7 @@ def _check_against_base(
         entry = base_entries.get(source)
         if entry is None:
             raise Refused(f"{source}: the diff changes this file but it is not in {parent_label}; nothing staged")
-        item = (source, entry[0], change.old_content, _blob_of(entry))
+        item = (source, entry[0], change.old_content, regular_blob(entry))
         if _store(git, [item], conversions, Path(), write=False)[0] != entry[1]:
             raise Refused(
                 f"{source}: the content in {parent_label} differs from the file the diff was made against "
@@ -420,31 +307,10 @@ def _expected_entries(
         source = change.old_path or change.path
         modes[change.path] = _normal_mode(change.new_mode) or base_entries.get(source, ("100644", ""))[0]
     written = [c for c in changes if c.new_content is not None]
-    items = [(c.path, modes[c.path], c.new_content, _blob_of(base_entries.get(c.path))) for c in written]
+    items = [(c.path, modes[c.path], c.new_content, regular_blob(base_entries.get(c.path))) for c in written]
     for change, oid in zip(written, _store(git, items, conversions, tmp), strict=True):
         entries[change.path] = (modes[change.path], oid)
     return entries
-
-
-def _worktree_view(
-    git: Git,
-    changes: Sequence[Any],
-    base_entries: Mapping[str, tuple[str, str]],
-    conversions: Mapping[str, Conversion],
-    tmp: Path,
-) -> dict[str, tuple[str, str] | None]:
-    """For converted files the diff reads: the working-tree bytes it was made against, stored
-    unconverted, so that the normalised diff (working-tree bytes) applies to them."""
-    view = {}
-    for change in changes:
-        source = change.old_path or change.path
-        entry = base_entries.get(source)
-        if change.old_content is None or entry is None or entry[0] not in REGULAR_MODES:
-            continue
-        if conversions[source].converts:
-            view[source] = (entry[0], change.old_content)
-    oids = git.write_blobs([data for _, data in view.values()], tmp)
-    return {path: (mode, oid) for (path, (mode, _)), oid in zip(view.items(), oids, strict=True)}
 
 
 def _create_branch(git: Git, slug: str, commit: str, attempts: int = 20) -> tuple[str, str]:
@@ -465,53 +331,3 @@ def _create_branch(git: Git, slug: str, commit: str, attempts: int = 20) -> tupl
             raise GitFailed(f"could not create branch {ref.removeprefix('refs/heads/')}: {last_line(created.stderr)}")
         taken.add(short)
     raise Refused("could not find a free surgeon branch name; run `surgeon discard --all` to clean up")
-
-
-def _verify(
-    git: Git,
-    parent: str,
-    commit: str,
-    tree: str,
-    expected: Mapping[str, tuple[str, str] | None],
-    normalised: str,
-    check_index: Path,
-    worktree_view: Mapping[str, tuple[str, str] | None],
-    conversions: Mapping[str, Conversion],
-    base_entries: Mapping[str, tuple[str, str]],
-) -> None:
-    def refuse(why: str) -> Refused:
-        return Refused(f"staging check failed: {why}. The branch was deleted; nothing changed.")
-
-    changed = set(git.changed_paths(parent, commit))
-    if changed != set(expected):
-        extra = sorted(changed - set(expected))
-        missing = sorted(set(expected) - changed)
-        raise refuse(f"the commit changes {extra or 'nothing else'} beyond the diff and misses {missing or 'nothing'}")
-    actual = git.tree_entries(commit, expected)
-    for path, entry in expected.items():
-        if actual.get(path) != entry:
-            raise refuse(f"{path} in the commit is {actual.get(path)} instead of {entry}")
-    # The independent route: the normalised diff (working-tree bytes) applied by git to the base,
-    # with converted files in their working-tree form, then those files cleaned as git would.
-    env = {"GIT_INDEX_FILE": str(check_index)}
-    if worktree_view:
-        git.update_index(check_index, worktree_view)
-    applied = git.run(
-        "apply", "--cached", "--whitespace=nowarn", "-",
-        input=normalised.encode("utf-8", "surrogateescape"), env=env, check=False,
-    )
-    if applied.returncode != 0:
-        raise refuse(f"the normalised diff does not apply to the base with git apply ({last_line(applied.stderr)})")
-    converted = [path for path, conversion in conversions.items() if conversion.converts]
-    cleaned: dict[str, tuple[str, str] | None] = {}
-    for path, (mode, oid) in git.index_entries(converted, check_index).items():
-        if mode in REGULAR_MODES:
-            data = git.run("cat-file", "blob", oid).stdout
-            cleaned[path] = (mode, git.clean_blob(
-                path, data, conversions[path], index_blob=_blob_of(base_entries.get(path)), write=True
-            ))
-    if cleaned:
-        git.update_index(check_index, cleaned)
-    other = git.out("write-tree", env=env)
-    if other != tree:
-        raise refuse("git apply of the normalised diff gives a different tree than the staged commit")

@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Sequence
 
 from surgeon.diff.types import FileChange, Refusal
-from surgeon.model.redact import PLACEHOLDER_PREFIX_RE, find_secrets
+from surgeon.secrets import PLACEHOLDER_PREFIX_RE, find_secrets
 
 
 def _lines(content: bytes | None) -> list[str]:
@@ -46,8 +46,8 @@ def check_changes(changes: Sequence[FileChange]) -> list[Refusal]:
         for secret in find_secrets(block, change.path):
             if secret.value in before:
                 continue
-            number = added[secret.line - 1][0] if 0 < secret.line <= len(added) else None
-            refusals.append(Refusal(change.path, None, number, (
+            where = added[secret.line - 1][0] if 0 < secret.line <= len(added) else None
+            refusals.append(Refusal(change.path, None, where, (
                 f"adds a new secret ({secret.kind}); do not write credentials into files: "
                 "read the value from the environment or a secret store instead"
             )))

@@ -57,9 +57,10 @@ def _read(repo: Path, path: str) -> bytes | None:
 
 def _tree(repo: Path, index: Path, entries: dict[str, tuple[str, bytes] | None]) -> str:
     lines = []
+    zero = "0" * (64 if git(repo, "rev-parse", "--show-object-format").strip() == "sha256" else 40)
     for path, entry in entries.items():
         if entry is None:
-            lines.append(f"0 {'0' * 40}\t{path}")
+            lines.append(f"0 {zero}\t{path}")
         else:
             lines.append(f"{entry[0]} {_blob(repo, entry[1])}\t{path}")
     env_git = ["env", f"GIT_INDEX_FILE={index}", "git"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from surgeon.errors import Refused, UsageError
+from surgeon.errors import Refused, UsageError, WouldOverwrite
 from surgeon.gate import read_gate, run_gate
 from surgeon.git import Git, find_repo
 from surgeon.pair.listing import accept, discard
 from surgeon.stage import stage_diff
 from surgeon.stage.branches import (
-    WouldOverwrite,
     branch_diff,
     discard_all,
     discard_branch,
@@ -309,3 +308,54 @@ def test_discard_branch_by_name(repo):
     staged = stage(repo, {"app.py": "x\n"})
     assert discard_branch(find_repo(repo), staged.branch).commit == staged.commit
     assert surgeon_branches(repo) == []
+
+
+def test_accept_onto_the_working_tree_writes_all_files_or_none(repo, monkeypatch):
+    import surgeon.stage.accept as accepting
+
+    (repo / "app.py").write_text("mine\n")
+    staged = stage(repo, {"app.py": "mine and theirs\n", "lib/new.py": "N = 1\n", "lib/util.py": None},
+                   base="worktree")
+    real = accepting._checked_out
+
+    def edited_meanwhile(git_runner, path, mode, oid):  # someone saves app.py between the check and the write
+        if path == "app.py":
+            (repo / "app.py").write_text("mine, saved again\n")
+        return real(git_runner, path, mode, oid)
+
+    monkeypatch.setattr(accepting, "_checked_out", edited_meanwhile)
+    with pytest.raises(WouldOverwrite, match="since it was staged") as caught:
+        accepting.accept(find_repo(repo), staged.id)
+    assert caught.value.files == ("app.py",)
+    assert not (repo / "lib/new.py").exists() and (repo / "lib/util.py").read_text() == FILES["lib/util.py"]
+    monkeypatch.setattr(accepting, "_checked_out", real)
+    (repo / "app.py").write_text("mine\n")
+    result = accepting.accept(find_repo(repo), staged.id)
+    assert result.how == "working-tree" and result.files == ("app.py", "lib/new.py", "lib/util.py")
+    assert (repo / "app.py").read_text() == "mine and theirs\n" and (repo / "lib/new.py").read_text() == "N = 1\n"
+    assert not (repo / "lib/util.py").exists()
+
+
+def test_stage_and_accept_in_a_sha256_repository(tmp_path):
+    from surgeon.stage.accept import accept as accept_change
+
+    repo = tmp_path / "sha256"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256", "-b", "main")
+    make_repo(repo, FILES)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert len(head) == 64
+    edits = {"app.py": FILES["app.py"].replace("two", "TWO"), "lib/new.py": "N = 1\n",
+             "lib/helpers.py": FILES["lib/util.py"]}
+    result = patch_result(repo, edits, renames={"lib/helpers.py": "lib/util.py"})
+    staged = stage_diff(find_repo(repo), result, instruction="change it")
+    assert len(staged.commit) == 64 and staged.base == head
+    assert git(repo, "show", f"{staged.commit}:lib/new.py") == "N = 1\n"
+    assert accept_change(find_repo(repo), staged.id).how == "fast-forward"
+    assert (repo / "lib/helpers.py").read_text() == FILES["lib/util.py"] and not (repo / "lib/util.py").exists()
+
+    (repo / "app.py").write_text("mine\n")  # a change staged on a snapshot: blob ids of the working tree
+    on_snapshot = stage(repo, {"app.py": "mine and theirs\n"}, base="worktree")
+    assert on_snapshot.snapshot is not None and len(on_snapshot.snapshot) == 64
+    assert accept_change(find_repo(repo), on_snapshot.id).how == "working-tree"
+    assert (repo / "app.py").read_text() == "mine and theirs\n"

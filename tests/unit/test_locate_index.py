@@ -1,10 +1,12 @@
 """The tree-sitter symbol index: definitions with their enclosing scope, comments, statements."""
 
+import re
+
 import pytest
 from tree_sitter import Query
 
 from surgeon.languages import grammar
-from surgeon.locate.definitions import PATTERNS
+from surgeon.locate.definitions import DEFINITION_KINDS, PATTERNS
 from surgeon.locate.index import FileRecord, index_bytes
 
 
@@ -17,6 +19,15 @@ def defs(source: str, language: str) -> dict[str, tuple[str, int, int]]:
 def test_every_pattern_compiles_with_the_installed_grammar(language):
     for pattern in PATTERNS[language]:
         Query(grammar(language), pattern)
+
+
+@pytest.mark.parametrize("language", sorted(PATTERNS))
+def test_every_captured_definition_kind_is_a_known_kind(language):
+    """The index keeps only definitions of a DefinitionKind: a pattern capturing another kind
+    would be dropped silently, so none may."""
+    for pattern in PATTERNS[language]:
+        for kind in re.findall(r"@definition\.(\w+)", pattern):
+            assert kind in DEFINITION_KINDS, (language, pattern)
 
 
 def test_python_classes_methods_decorators_and_module_constants():

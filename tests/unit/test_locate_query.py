@@ -3,7 +3,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surgeon.locate.query import parse_frames, parse_instruction, split_identifier, stem
+from surgeon.locate.frames import parse_frames
+from surgeon.locate.query import parse_instruction
+from surgeon.locate.terms import split_identifier, stem
 
 
 def kinds(instruction: str) -> dict[str, set[str]]:

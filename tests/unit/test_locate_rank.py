@@ -4,18 +4,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgeon.locate import estimate_tokens
+from surgeon.locate.hits import count_matches
 from surgeon.locate.index import index_bytes
+from surgeon.locate.pack import pack, region_text
 from surgeon.locate.query import parse_instruction
-from surgeon.locate.rank import (
-    FileEvidence,
-    Scored,
-    count_matches,
-    idf,
-    pack,
-    rank_file,
-    region_text,
-    select,
-)
+from surgeon.locate.rank import FileEvidence, Scored, idf, rank_file, select
 
 SOURCE = '''\
 """Limits."""

@@ -12,23 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from surgeon.errors import UsageError
-from surgeon.pair import (
-    Command,
-    Session,
-    Totals,
-    Turn,
-    build_conversation,
-    load_last_session,
-    new_session,
-    normalise_pinned_path,
-    outcome_note,
-    parse_action,
-    parse_input,
-    save_session,
-    session_from_json,
-    session_to_json,
-    summary_line,
-)
+from surgeon.pair.commands import Command, normalise_pinned_path, parse_action, parse_input
+from surgeon.pair.conversation import build_conversation, outcome_note, summary_line
+from surgeon.pair.session import Session, Totals, Turn, new_session, session_from_json, session_to_json
+from surgeon.pair.store import load_last_session, save_session
 
 DIFF = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
 
@@ -232,3 +219,33 @@ def test_save_is_atomic_and_resume_picks_the_latest(tmp_path: Path):
     (surgeon_dir / "sessions" / "broken.json").write_text("{not json")
     with pytest.raises(UsageError, match="broken.json: unreadable session file"):
         load_last_session(surgeon_dir)
+
+
+# -- the shape of the package ----------------------------------------------------------------------
+
+def test_every_slash_command_is_a_command_name_and_has_a_handler(tmp_path: Path):
+    from typing import get_args
+
+    from surgeon.pair.commands import COMMAND_NAMES, CommandName
+    from surgeon.pair.controller import PairContext, PairController
+
+    assert set(get_args(CommandName)) == COMMAND_NAMES
+    ctl = PairController(PairContext(tmp_path, tmp_path / "s", tmp_path), sample_session(), None, None,
+                         validate_model=str, count_tokens=len)
+    assert set(ctl._commands) == COMMAND_NAMES - {"/quit"}  # /quit ends the read loop
+
+
+def test_pair_imports_point_one_way_and_the_pure_core_imports_no_pair_module():
+    import ast
+    import graphlib
+
+    folder = Path(__file__).resolve().parents[2] / "surgeon" / "pair"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[path.stem] = {node.module.removeprefix("surgeon.pair.") for node in ast.walk(tree)
+                            if isinstance(node, ast.ImportFrom) and node.module
+                            and node.module.startswith("surgeon.pair.")}
+    assert graph["session"] == set() and graph["commands"] == set() and graph["conversation"] == {"session"}
+    assert graph["__init__"] == set()
+    list(graphlib.TopologicalSorter(graph).static_order())  # raises graphlib.CycleError on a cycle

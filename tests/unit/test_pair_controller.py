@@ -12,15 +12,11 @@ import pytest
 
 from surgeon.diff.types import FileChange, PatchResult
 from surgeon.errors import Refused
-from surgeon.pair import (
-    Ending,
-    PairContext,
-    PairController,
-    load_last_session,
-    new_session,
-    now_local,
-    rev_parse,
-)
+from surgeon.pair.branch import Ending
+from surgeon.pair.controller import PairContext, PairController
+from surgeon.pair.plumbing import rev_parse
+from surgeon.pair.session import new_session
+from surgeon.pair.store import load_last_session, now_local
 from tests.helpers import git, make_repo, repo_state
 
 OLD = b"def greet(name):\n    return 'Hello, ' + name\n"

@@ -12,22 +12,11 @@ import pytest
 
 from surgeon.diff.types import FileChange
 from surgeon.errors import Refused, RepoError
-from surgeon.pair import (
-    FileWrite,
-    SessionGit,
-    clear_running,
-    ensure_private_worktree,
-    mark_running,
-    new_session,
-    now_local,
-    private_worktree_path,
-    remove_private_worktree,
-    rev_parse,
-    running_pid,
-    sigint_deferred,
-    write_files,
-    writes_for,
-)
+from surgeon.pair.apply import writes_for
+from surgeon.pair.branch import SessionGit, ensure_private_worktree, remove_private_worktree
+from surgeon.pair.plumbing import FileWrite, rev_parse, sigint_deferred, write_files
+from surgeon.pair.session import new_session
+from surgeon.pair.store import clear_running, mark_running, now_local, private_worktree_path, running_pid
 from tests.helpers import git, make_repo, repo_state
 
 

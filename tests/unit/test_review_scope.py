@@ -8,12 +8,26 @@ from tests.helpers import git, make_repo
 
 
 def test_added_lines_from_a_zero_context_diff():
+    # as git writes it: every hunk holds the lines its header counts, created and deleted files have
+    # their mode lines, a name with a quote or a byte above 0x7f is C-quoted on both sides
     diff = (b'diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,0 +2,2 @@\n+a\n+b\n@@ -9 +11 @@\n-c\n+d\n'
-            b'@@ -20,3 +22,0 @@\n-e\n'
-            b'diff --git "a/sp ace\\"q.txt" "b/sp ace\\"q.txt"\n--- /dev/null\n+++ "b/sp ace\\"q.txt"\t\n@@ -0,0 +1 @@\n+z\n'
-            b'diff --git "a/\\303\\251.py" "b/\\303\\251.py"\n--- a/\\303\\251.py\n+++ "b/\\303\\251.py"\n@@ -1 +1 @@\n-x\n+y\n'
-            b"diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-q\n")
+            b'@@ -20,3 +22,0 @@\n-e\n-f\n-g\n'
+            b'diff --git "a/sp ace\\"q.txt" "b/sp ace\\"q.txt"\nnew file mode 100644\n--- /dev/null\n'
+            b'+++ "b/sp ace\\"q.txt"\t\n@@ -0,0 +1 @@\n+z\n'
+            b'diff --git "a/\\303\\251.py" "b/\\303\\251.py"\n--- "a/\\303\\251.py"\n+++ "b/\\303\\251.py"\n@@ -1 +1 @@\n-x\n+y\n'
+            b"diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-q\n")
     assert scope.added_lines(diff) == {"x.py": {2, 3, 11}, 'sp ace"q.txt': {1}, "é.py": {1}}
+
+
+def test_an_added_line_that_looks_like_a_file_header_is_content(tmp_path):
+    """`++ x` added is `+++ x` in the diff: it must not end the file's hunks (later lines are judged)."""
+    repo = make_repo(tmp_path / "r", {"notes.txt": "".join(f"line {n}\n" for n in range(1, 21))})
+    lines = (repo / "notes.txt").read_text().splitlines(keepends=True)
+    lines[2:2] = ["++ not a header\n"]
+    lines[15:15] = ["added later\n"]
+    (repo / "notes.txt").write_text("".join(lines))
+    git(repo, "add", "notes.txt")
+    assert scope.added_lines(scope._diff(repo, "--cached")) == {"notes.txt": {3, 16}}
 
 
 def test_source_file_lines_split_on_newlines_only():
@@ -67,6 +81,10 @@ def test_range_reads_the_tip_commit(tmp_path):
         scope.commit_range(repo, "main")
     with pytest.raises(UsageError, match="not a commit"):
         scope.commit_range(repo, "main..nope")
+    git(repo, "checkout", "-q", "--orphan", "unrelated")
+    git(repo, "commit", "-qm", "no common history")
+    with pytest.raises(UsageError, match="have no common commit"):  # exit 2, as before (it read "git merge-base failed")
+        scope.commit_range(repo, "main...unrelated")
 
 
 def test_all_and_named_paths_judge_every_line_of_the_working_tree(tmp_path):

@@ -92,7 +92,7 @@ def _templated(host: str) -> bool:
 
 
 def _ip_findings(file: SourceFile, number: int, text: str, code_line: str) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     if _VERSION_CONTEXT.search(code_line):
         return findings
     for match in _IPV4.finditer(text):

@@ -7,7 +7,7 @@ import re
 from pathlib import PurePosixPath
 
 from surgeon.review.checks import nginx
-from surgeon.review.findings import Finding, TextEdit, fingerprint
+from surgeon.review.findings import Finding, Severity, TextEdit, fingerprint
 from surgeon.review.scope import SourceFile
 from surgeon.review.settings import ReviewSettings
 
@@ -77,7 +77,7 @@ def _world_writable(mode: str) -> bool:
 
 def _symbolic_world_writable(mode: str) -> bool:
     match = re.fullmatch(r"([ugoa]*)([+=])([rwxXst]*)", mode)
-    return bool(match) and "w" in match.group(3) and any(who in match.group(1) for who in "oa")
+    return match is not None and "w" in match.group(3) and any(who in match.group(1) for who in "oa")
 
 
 def _is_dev_config(path: str) -> bool:
@@ -85,7 +85,7 @@ def _is_dev_config(path: str) -> bool:
     return bool(re.search(r"(^|[._-])(dev|development|local|example|sample|debug|test)([._-]|$)", stem))
 
 
-def _report(file: SourceFile, number: int, rule: str, severity: str, message: str,
+def _report(file: SourceFile, number: int, rule: str, severity: Severity, message: str,
             edits: tuple[TextEdit, ...] = ()) -> Finding:
     return Finding(file.path, number, rule, severity, message,
                    fingerprint=fingerprint(rule, file.path, file.line(number)), edits=edits)
@@ -95,7 +95,7 @@ def _debug(file: SourceFile, number: int, code: str, dev_config: bool) -> list[F
     if dev_config:
         return []
     language = file.language
-    hit = None
+    hit: re.Pattern[str] | re.Match[str] | None = None
     if language == "python":
         hit = next((p for p in _PY_DEBUG if p.search(code)), None)
     elif language in ("dotenv", "systemd", "dockerfile", "yaml", "ini", "toml", "bash"):

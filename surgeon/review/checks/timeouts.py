@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from surgeon.review.checks import nginx
@@ -201,7 +202,7 @@ def _is_none(node: ast.AST) -> bool:
 
 def _insert_keyword(call: ast.Call, text: str) -> tuple[TextEdit, ...]:
     """Add `text` (e.g. "timeout=10") as the call's last argument."""
-    arguments = [*call.args, *call.keywords]
+    arguments: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
     if not arguments:
         if call.end_lineno is None or call.end_col_offset is None:
             return ()
@@ -212,7 +213,7 @@ def _insert_keyword(call: ast.Call, text: str) -> tuple[TextEdit, ...]:
     return (TextEdit.insert(last.end_lineno, last.end_col_offset, ", " + text),)
 
 
-def _replace_node(node: ast.AST, text: str) -> tuple[TextEdit, ...]:
+def _replace_node(node: ast.expr, text: str) -> tuple[TextEdit, ...]:
     if node.end_lineno is None or node.end_col_offset is None or node.lineno != node.end_lineno:
         return ()
     return (TextEdit.replace_on_line(node.lineno, node.col_offset, node.end_col_offset, text),)
@@ -228,7 +229,7 @@ def _python(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
     fix_value = f"{settings.fix_timeout_seconds:g}"
     findings: list[Finding] = []
 
-    def report(node: ast.AST, rule: str, message: str, edits: tuple[TextEdit, ...] = ()) -> None:
+    def report(node: ast.expr, rule: str, message: str, edits: tuple[TextEdit, ...] = ()) -> None:
         if file.judges(node.lineno):
             findings.append(Finding(file.path, node.lineno, rule, "medium", message,
                                     fingerprint=fingerprint(rule, file.path, file.line(node.lineno)), edits=edits))
@@ -279,7 +280,7 @@ def _python(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
                 report(call, "timeout.http-large", f"httpx.Timeout(...) allows more than {_limit(settings)}")
         elif name in ("aiohttp.ClientSession", "aiohttp.request"):
             if "timeout" not in keywords and _AIOHTTP_DEFAULT_TOTAL > limit:
-                edits = ()
+                edits: tuple[TextEdit, ...] = ()
                 if dotted and dotted.split(".")[0] != "ClientSession" and "." in dotted:
                     module_name = dotted.rsplit(".", 1)[0]
                     edits = _insert_keyword(call, f"timeout={module_name}.ClientTimeout(total={fix_value})")
@@ -398,7 +399,8 @@ def _javascript(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
     return findings
 
 
-def _fetch_edit(code: str, open_paren: int, close: int, position, fix_ms: str) -> tuple[TextEdit, ...]:
+def _fetch_edit(code: str, open_paren: int, close: int, position: Callable[[int], tuple[int, int]],
+                fix_ms: str) -> tuple[TextEdit, ...]:
     """Add `signal: AbortSignal.timeout(N)` to a fetch call: into its options object literal when it has
     one, or as a new second argument when it has only a URL."""
     arguments = code[open_paren + 1:close]

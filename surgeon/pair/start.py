@@ -1,0 +1,106 @@
+"""Starting a pair session: a new one, or `--resume` of the last one, with its branch, the model
+it names, and the controller wired to the real edit loop and gate (surgeon/cli/pair.py only
+parses the options and renders)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from surgeon.config import Config
+from surgeon.edit import EditLoop, EditOutcome, EditRequest
+from surgeon.edit.events import EditEvent
+from surgeon.errors import RepoError, UsageError
+from surgeon.gate import GateResult, run_gate
+from surgeon.git import RepoInfo, find_repo
+from surgeon.model import Progress, make_provider, resolve_model
+from surgeon.pair.branch import SessionGit
+from surgeon.pair.controller import GateFn, PairContext, PairController, PairUI, ProposeFn
+from surgeon.pair.plumbing import rev_parse
+from surgeon.pair.session import DEFAULT_HISTORY_BUDGET, Session, new_session
+from surgeon.pair.store import load_last_session, now_local
+from surgeon.stage import StagedChange
+from surgeon.tokens import estimate_tokens
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """What `surgeon pair` was asked for (None: the session's or the configured value)."""
+
+    model: str | None = None
+    check: str | None = None
+    apply: bool = True  # False with --no-apply
+    resume: bool = False
+    history_budget: int | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    session: Session
+    label: str  # the model the session uses, as its provider names it
+
+
+def model_label(spec: str | None, config: Config) -> str:
+    """Check that a model spec (None: the one configured for "pair") resolves (raises
+    ModelNotConfigured/UsageError) and name it."""
+    return make_provider(resolve_model("pair", config, spec), config).label
+
+
+def start_session(repo: RepoInfo, config: Config, options: StartOptions) -> Started:
+    """A new session on a new branch from HEAD, or the last session again (--resume): on its
+    branch, or, when that branch was deleted because the session had no accepted turn, on a new
+    branch from HEAD. The model is checked before any branch is made."""
+    head = rev_parse(repo.root, "HEAD")
+    assert head is not None  # find_repo checked there is a commit
+    budget = options.history_budget
+    make_branch = True
+    if options.resume:
+        session = load_last_session(repo.surgeon_dir)
+        if rev_parse(repo.root, f"refs/heads/{session.branch}") is None:
+            if session.last_accepted() is not None:
+                raise RepoError(f"the session branch {session.branch} is gone, so session {session.id} cannot "
+                                "continue; start a new one with `surgeon pair`")
+            # It ended with no accepted turn, so its (empty) branch was deleted: start it again from HEAD.
+            session = replace(session, base=head)
+        else:
+            make_branch = False
+        if not options.apply and session.apply:
+            raise UsageError(f"--no-apply: session {session.id} writes accepted diffs to your working tree; "
+                             "resume it without --no-apply, or start a new session")
+        session = replace(session, model=options.model or session.model, check=options.check or session.check,
+                          history_budget=budget if budget is not None else session.history_budget)
+    else:
+        session = new_session(head, apply=options.apply, model=options.model,
+                              check=options.check or config.get("check"), now=now_local(),
+                              history_budget=budget if budget is not None else DEFAULT_HISTORY_BUDGET)
+    label = model_label(session.model, config)
+    if make_branch:
+        SessionGit(repo.root).create_branch(session.branch, session.base)
+    return Started(session, label)
+
+
+def proposer(repo: RepoInfo, config: Config) -> ProposeFn:
+    """The edit loop, run in the person's repository or in a --no-apply session's private worktree."""
+    def propose(request: EditRequest, workdir: Path, on_event: Callable[[EditEvent], None],
+                on_progress: Callable[[Progress], None]) -> EditOutcome:
+        target = repo if workdir == repo.root else find_repo(workdir)
+        return EditLoop(target, config, on_event=on_event, on_progress=on_progress).run(request)
+
+    return propose
+
+
+def gate_runner(repo: RepoInfo) -> GateFn:
+    def gate(staged: StagedChange, command: str, timeout: float) -> GateResult:
+        return run_gate(repo, staged, command, timeout)
+
+    return gate
+
+
+def session_controller(repo: RepoInfo, config: Config, session: Session, ui: PairUI, *, cwd: Path) -> PairController:
+    """The controller of a started session, wired to the real edit loop, model routing and gate."""
+    context = PairContext(root=repo.root, surgeon_dir=repo.surgeon_dir, cwd=cwd,
+                          check_timeout=float(config.get("check_timeout")))
+    return PairController(context, session, ui, propose=proposer(repo, config),
+                          validate_model=lambda spec: model_label(spec, config),
+                          count_tokens=estimate_tokens, gate=gate_runner(repo))
