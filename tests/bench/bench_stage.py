@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from surgeon.git import Git, find_repo  # noqa: E402
 from surgeon.stage import stage_diff  # noqa: E402
 from tests.helpers import GIT_ENV  # noqa: E402
-from tests.unit.stage_support import patch_result  # noqa: E402
+from tests.stage.support import patch_result  # noqa: E402
 
 CACHE = ROOT / "tests" / "bench" / ".cache" / "stage-10k"
 FILE_COUNT = 10_000

@@ -1,5 +1,5 @@
 """PairController without a terminal or a model: a scripted UI and a stand-in for the edit loop
-that proposes fixed changes. (The real loop, model and terminal are in tests/e2e/test_pair.py.)"""
+that proposes fixed changes. (The real loop, model and terminal are in tests/cli/test_pair.py.)"""
 
 from __future__ import annotations
 

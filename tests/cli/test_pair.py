@@ -244,8 +244,11 @@ def test_ctrl_c_cancels_the_model_call_then_a_refused_diff_is_retried(repo, fake
     t.expect("pair>")
     t.send("make greet say Hi")
     t.expect("asking")
-    deadline = time.monotonic() + 5
-    while not fake_model.requests and time.monotonic() < deadline:
+    # the readiness marker: the model server holds the request (a Ctrl-C before it would cancel
+    # nothing in flight), however slow the machine is
+    deadline = time.monotonic() + 60
+    while not fake_model.requests:
+        assert time.monotonic() < deadline, "the model call never reached the server"
         time.sleep(0.05)
     t.child.sendintr()
     t.expect("turn 1 cancelled: nothing was changed")
@@ -263,6 +266,7 @@ def test_ctrl_c_cancels_the_model_call_then_a_refused_diff_is_retried(repo, fake
     # at the prompt, Ctrl-C drops the line being typed and Ctrl-D ends the session
     t.expect("pair>")
     t.child.send("half an instruction")
+    t.expect("half an instruction")  # the prompt has taken the keys before Ctrl-C drops them
     t.child.sendintr()
     t.child.sendeof()
     t.expect("Continue with `surgeon pair --resume`")

@@ -18,7 +18,7 @@ from surgeon.git.conversions import Conversion, conversion_for
 from surgeon.stage import stage_diff
 from surgeon.validate import check_patch
 from tests.helpers import git, make_repo, repo_state, run_surgeon
-from tests.unit.stage_support import patch_result, surgeon_branches
+from tests.stage.support import patch_result, surgeon_branches
 
 APP = "def f():\n    return 1\n\n\nNAME = 'app'\n"
 FIX = "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def f():\n-    return 1\n+    return 2\n"

@@ -17,7 +17,7 @@ from surgeon.stage.branches import (
     list_branches,
 )
 from tests.helpers import git, make_repo, repo_state
-from tests.unit.stage_support import patch_result, surgeon_branches
+from tests.stage.support import patch_result, surgeon_branches
 
 FILES = {
     "app.py": "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n",

@@ -10,7 +10,7 @@ from surgeon.gate import run_gate
 from surgeon.git import find_repo
 from surgeon.stage import stage_diff
 from tests.helpers import git, make_repo, repo_state, run_surgeon
-from tests.unit.stage_support import patch_result, surgeon_branches
+from tests.stage.support import patch_result, surgeon_branches
 
 FILES = {"app.py": "TIMEOUT = 30\nRETRIES = 1\n", "README.md": "# demo\n"}
 

@@ -12,7 +12,7 @@ from surgeon.errors import Refused, RepoError
 from surgeon.git import find_repo
 from surgeon.stage import DirtyFiles, commit_message, parse_trailers, slugify, stage_diff, summary_line
 from tests.helpers import git, make_repo, repo_state
-from tests.unit.stage_support import patch_result, surgeon_branches
+from tests.stage.support import patch_result, surgeon_branches
 
 FILES = {
     "app.py": "def greet(name):\n    return 'hello ' + name\n",

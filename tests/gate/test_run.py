@@ -19,7 +19,7 @@ from surgeon.gate import read_gate, run_gate
 from surgeon.git import Git, find_repo
 from surgeon.stage import StagedChange, stage_diff
 from tests.helpers import ROOT, git, make_repo, repo_state
-from tests.unit.stage_support import patch_result
+from tests.stage.support import patch_result
 
 FILES = {"app.py": "VALUE = 1\n", "README.md": "# demo\n"}
 
