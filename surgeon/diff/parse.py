@@ -2,9 +2,9 @@
 
 A tolerant pre-pass fixes what models get wrong in the structure of a diff (missing `diff --git`
 and `index` lines, bare `@@ @@` headers, wrong line counts, CRLF, blank context lines that lost
-their leading space, misplaced `\\ No newline at end of file`) and writes a canonical diff that
-unidiff then parses. Paths stay as written: which prefix to strip is decided in apply.py, where
-the repository's files are known. Line numbers stay as hints for match.py.
+their leading space, misplaced `\\ No newline at end of file`); the hunk lines it settles are the
+parsed lines (no second parser reads them again). Paths stay as written: which prefix to strip is
+decided in apply.py, where the repository's files are known. Line numbers stay as hints for match.py.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Literal
-
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
 
 from surgeon.diff.types import LineKind, Refusal
 
@@ -309,19 +306,6 @@ def _markers(body: list[_Body], markers: list[int]) -> tuple[bool, bool, bool]:
     return old_nl, new_nl, misplaced
 
 
-def _canonical(drafts: list[tuple[_FileDraft, list[list[_Body]]]]) -> str:
-    """The diff in the one shape unidiff reads without complaint; files get stand-in names because
-    paths are resolved later and by position."""
-    out: list[str] = []
-    for k, (_draft, bodies) in enumerate(drafts):
-        out.append(f"diff --git a/f{k} b/f{k}\n--- a/f{k}\n+++ b/f{k}\n")
-        for body in bodies:
-            old, new = _counts(body)
-            out.append(f"@@ -{1 if old else 0},{old} +{1 if new else 0},{new} @@\n")
-            out.extend(f"{b.kind}{b.text}\n" for b in body)
-    return "".join(out)
-
-
 def parse_diff(text: str) -> ParsedDiff:
     raw = text.split("\n")
     if raw and raw[-1] == "":
@@ -407,27 +391,17 @@ def parse_diff(text: str) -> ParsedDiff:
         finished.append((draft, bodies))
         hunk_repairs.append(notes)
 
-    try:
-        patch = PatchSet(_canonical(finished))
-    except UnidiffParseError as exc:  # the pre-pass should make this impossible; say so plainly
-        problems.append(Refusal(None, None, None, f"the diff could not be parsed: {exc}"))
-        return ParsedDiff((), tuple(problems), tuple(diff_repairs))
-
     parsed: list[ParsedFile] = []
-    for (draft, bodies), notes, empty, patched in zip(finished, hunk_repairs, empty_hunks, patch, strict=True):
+    for (draft, bodies), notes, empty in zip(finished, hunk_repairs, empty_hunks, strict=True):
         hunks: list[ParsedHunk] = []
         file_repairs: list[str] = []
         if empty:
             file_repairs.append(f"{_plural(empty, 'empty hunk')} ignored")
-        for hunk_draft, body, repairs, parsed_hunk in zip(draft.hunks, bodies, notes, patched, strict=True):
+        for hunk_draft, body, repairs in zip(draft.hunks, bodies, notes, strict=True):
             old_nl, new_nl, misplaced = _markers(body, hunk_draft.markers)
             if misplaced:
                 repairs = [*repairs, "a misplaced '\\ No newline at end of file' was ignored"]
-            lines_out = tuple(
-                HunkLine(_LINE_KINDS[line.line_type], line.value[:-1] if line.value.endswith("\n") else line.value)
-                for line in parsed_hunk
-                if line.line_type in _LINE_KINDS
-            )
+            lines_out = tuple(HunkLine(b.kind, b.text) for b in body)
             hunks.append(
                 ParsedHunk(lines_out, hunk_draft.old_start, hunk_draft.new_start, old_nl, new_nl,
                            hunk_draft.header_line, tuple(repairs))

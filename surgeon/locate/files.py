@@ -2,23 +2,24 @@
 
 Files come from `git ls-files -co --exclude-standard` (tracked plus untracked, .gitignore
 respected). Tracked files that are unmodified take their blob id from the index for free; files
-with uncommitted edits and untracked files are hashed here, once per (size, mtime, inode), so
-the working tree is what gets indexed. Vendored and generated files are recognised by path here;
+with uncommitted edits and untracked files are hashed here (sha1 or sha256, as the repository's
+object format says), once per (size, mtime, inode), so the working tree is what gets indexed. Vendored and generated files are recognised by path here;
 binary, generated-by-header and huge files are recognised when read (and cached by blob id).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from surgeon.errors import RepoError
+from surgeon.git import Git, last_line
+from surgeon.git.objects import blob_id
 from surgeon.languages import language_for
 
 VENDORED_DIRS = frozenset({
@@ -83,23 +84,25 @@ def language_of(path: str) -> str | None:
     return _language_of_name(path.rpartition("/")[2])
 
 
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a blob with this content (what `git hash-object` prints, without filters)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+_ID_LENGTHS = {"sha1": 40, "sha256": 64}
 
 
-def _git_z_many(root: Path, *commands: tuple[str, ...]) -> list[list[str]]:
-    """Run several NUL-separated git listings at once; their outputs, in order."""
-    procs = [subprocess.Popen(["git", "-c", "core.quotepath=off", *args], cwd=root, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for args in commands]
+def _git_many(root: Path, *commands: tuple[str, ...]) -> list[str]:
+    """Run several git commands at once (one thread each, all through Git.run); their outputs, in
+    order. A command that fails (not a repository, an unreadable index) is a RepoError."""
+    git = Git(root, config=("core.quotepath=off",))
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        results = list(pool.map(lambda args: git.run(*args, check=False), commands))
     outputs = []
-    for args, proc in zip(commands, procs, strict=True):
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            message = err.decode("utf-8", "replace").strip().splitlines()
-            raise RepoError(f"git {args[0]} failed in {root}: {message[-1] if message else 'unknown error'}")
-        outputs.append([p for p in out.decode("utf-8", "surrogateescape").split("\0") if p])
+    for args, result in zip(commands, results, strict=True):
+        if result.returncode != 0:
+            raise RepoError(f"git {args[0]} failed in {root}: {last_line(result.stderr)}")
+        outputs.append(result.stdout.decode("utf-8", "surrogateescape"))
     return outputs
+
+
+def _fields(out: str) -> list[str]:
+    return [part for part in out.split("\0") if part]
 
 
 StatLookup = Callable[[str, int, int, int], str | None]
@@ -114,16 +117,19 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
-    staged, changed, removed = _git_z_many(
-        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"))
+    staged, changed, removed, object_format = _git_many(
+        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"),
+        ("rev-parse", "--show-object-format"))
+    object_format = object_format.strip()
+    id_length = _ID_LENGTHS.get(object_format)
     index_blobs: dict[str, str] = {}
-    for entry in staged:
+    for entry in _fields(staged):
         meta, _, path = entry.partition("\t")
         parts = meta.split()
         if len(parts) >= 3 and parts[0] not in ("160000", "120000"):  # skip submodules and symlinks
             index_blobs[path] = parts[1]
-    dirty = set(changed)
-    deleted = set(removed)
+    dirty = set(_fields(changed))
+    deleted = set(_fields(removed))
 
     skipped: dict[str, int] = {"binary": 0, "vendored": 0, "generated": 0, "huge": 0}
     skipped_paths: list[str] = []
@@ -157,9 +163,11 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
             files.append(RepoFile(path, "", language, huge=True))
             continue
         blob = stat_lookup(path, st.st_size, st.st_mtime_ns, st.st_ino) if stat_lookup else None
+        if blob is not None and len(blob) != id_length:
+            blob = None  # remembered by a surgeon that hashed every file with sha1
         if blob is None:
             try:
-                blob = git_blob_id(absolute.read_bytes())
+                blob = blob_id(absolute.read_bytes(), object_format)
             except OSError:
                 continue
             if stat_store:

@@ -5,7 +5,6 @@ that defines a name; imports point down this list, none back:
 - conversation.py  the conversation the model sees: recent turns verbatim, older ones summarised (pure)
 - commands.py      what the person types: slash commands, the verdict on a proposal, pinned paths (pure)
 - store.py         .git/surgeon/: session files, running markers, the layout of a session's folder
-- plumbing.py      pair's own git runner and working-tree writer (jobs surgeon/git/ will take over)
 - branch.py        the session branch (SessionGit), the --no-apply private worktree, ending a session
 - apply.py         what a verdict does: accept, undo, the throwaway commit a `t` check runs on
 - controller.py    PairController: one session driven through the PairUI protocol

@@ -1,7 +1,8 @@
 """What a verdict does to the session branch and the person's files: accepting a proposal (a
 commit on the session branch and, unless --no-apply, the files written), undoing the last
 accepted turn, and the throwaway commit a `t` check runs on. Nothing is lost: each step either
-happens whole or leaves everything as it was (the caller holds Ctrl-C, see sigint_deferred)."""
+happens whole or leaves everything as it was (the caller holds Ctrl-C, see
+controller.sigint_deferred). Files are read and written by surgeon.git.files."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from surgeon.diff import FileChange, PatchResult
-from surgeon.errors import Refused, RepoError, UsageError
+from surgeon.diff import PatchResult
+from surgeon.errors import Refused, RepoError, UsageError, WorkingTreeChanged
+from surgeon.git import Git
+from surgeon.git.files import FileWrite, WorkingTreeProblem, working_tree_reader, write_files, writes_for
 from surgeon.pair.branch import SessionGit, sync_private_worktree
 from surgeon.pair.conversation import one_line
-from surgeon.pair.plumbing import FileWrite, read_file, rev_parse, write_files
 from surgeon.pair.session import Session, Turn
 from surgeon.stage import StagedChange
 from surgeon.validate import ApplyOptions, patch_working_tree
@@ -21,17 +23,14 @@ from surgeon.validate import ApplyOptions, patch_working_tree
 _REAPPLY = ApplyOptions(allow_rewrite=True, check_syntax=False)
 
 
-def writes_for(changes: Sequence[FileChange]) -> list[FileWrite]:
-    """The per-path writes of a PatchResult's changes (a rename is a deletion plus a creation)."""
-    writes: list[FileWrite] = []
-    for change in changes:
-        if change.old_path and change.old_path != change.path:
-            writes.append(FileWrite(change.old_path, change.old_content, None))
-            writes.append(FileWrite(change.path, None, change.new_content, change.new_mode))
-        else:
-            writes.append(FileWrite(change.path, change.old_content, change.new_content,
-                                    change.new_mode or change.old_mode))
-    return writes
+def write(workdir: Path, writes: Sequence[FileWrite]) -> None:
+    """surgeon.git.files.write_files (every file or none), refusing in pair's words."""
+    try:
+        write_files(workdir, writes)
+    except WorkingTreeChanged as e:
+        raise Refused(f"{e.path} changed while the diff waited; nothing was written") from None
+    except OSError as e:
+        raise Refused(f"could not write {e.filename or 'a file'}: {e.strerror}; nothing was changed") from None
 
 
 def touched_files(result: PatchResult) -> tuple[str, ...]:
@@ -47,7 +46,7 @@ def current_writes(workdir: Path, session: Session, result: PatchResult) -> list
     edited a touched file while the proposal waited, the diff is re-applied to the new content
     by the diff engine; if it no longer fits exactly (refusal or repair), accepting is refused."""
     writes = writes_for(result.changes)
-    if not session.apply or all(read_file(workdir, w.path) == w.before for w in writes):
+    if not session.apply or all(_holds(workdir, w) for w in writes):
         return writes
     again = patch_working_tree(workdir, result.normalised, _REAPPLY)
     if not again.ok or again.repairs:
@@ -57,11 +56,19 @@ def current_writes(workdir: Path, session: Session, result: PatchResult) -> list
     return writes_for(again.changes)
 
 
+def _holds(workdir: Path, w: FileWrite) -> bool:
+    """Whether the working tree still holds what the write was made against."""
+    try:
+        return working_tree_reader(workdir)(w.path) == w.before
+    except WorkingTreeProblem:  # now a symbolic link or a folder: the re-applied diff says why
+        return False
+
+
 def accept_turn(git: SessionGit, workdir: Path, session: Session, turn: Turn, result: PatchResult) -> Turn:
     """Commit the turn on the session branch and (unless --no-apply) write its files; returns the
     accepted turn. The caller holds Ctrl-C until the turn is also recorded in the session."""
     branch = session.branch
-    tip = rev_parse(git.root, f"refs/heads/{branch}")
+    tip = git.tip(branch)
     if tip is None:
         raise Refused(f"the session branch {branch} is gone; nothing was written")
     writes = current_writes(workdir, session, result)
@@ -71,12 +78,12 @@ def accept_turn(git: SessionGit, workdir: Path, session: Session, turn: Turn, re
                 "The state these files had in the working tree before the turn's diff was applied.\n")
     commit = git.commit_turn(tip, writes, message, snapshot)
     if session.apply:
-        write_files(workdir, writes)
+        write(workdir, writes)
     try:
         git.move_branch(branch, commit, tip)
     except RepoError:
         if session.apply:
-            write_files(workdir, [w.inverse() for w in writes])
+            write(workdir, [w.inverse() for w in writes])
         raise Refused(f"the session branch {branch} moved meanwhile; nothing was changed") from None
     if not session.apply:
         sync_private_worktree(workdir, commit)
@@ -101,13 +108,13 @@ def plan_undo(git: SessionGit, session: Session) -> Undo:
     if turn is None or turn.commit is None:
         raise UsageError("nothing to undo: no accepted turn")
     branch = session.branch
-    tip = rev_parse(git.root, f"refs/heads/{branch}")
+    tip = git.tip(branch)
     if tip != turn.commit:
         raise Refused(f"the session branch {branch} has moved since turn {turn.number} was accepted "
                       f"(it is at {tip[:10] if tip else 'nothing'}); undo it with git instead")
     # Back to the tip before the turn; a snapshot of the person's edits made for this turn goes
     # too (those edits stay in the working tree; a later turn records them again if needed).
-    back = turn.parent or rev_parse(git.root, f"{turn.commit}^")
+    back = turn.parent or git.g.rev(f"{turn.commit}^^{{commit}}")
     assert back is not None
     return Undo(turn, turn.commit, back)
 
@@ -118,11 +125,11 @@ def undo_turn(git: SessionGit, workdir: Path, session: Session, undo: Undo) -> T
     branch = session.branch
     if session.apply:
         writes = undo_writes(git, workdir, undo.turn)
-        write_files(workdir, writes)
+        write(workdir, writes)
         try:
             git.move_branch(branch, undo.back, undo.commit)
         except RepoError:
-            write_files(workdir, [w.inverse() for w in writes])
+            write(workdir, [w.inverse() for w in writes])
             raise Refused(f"the session branch {branch} moved meanwhile; nothing was changed") from None
     else:
         git.move_branch(branch, undo.back, undo.commit)
@@ -151,10 +158,10 @@ def check_branch(git: SessionGit, workdir: Path, session: Session, turn: Turn, r
     plus the proposal), for the gate to run the check on. The caller deletes it afterwards."""
     commit = git.worktree_snapshot(workdir, writes_for(result.changes), f"pair turn {turn.number} (check only)\n")
     branch = f"surgeon/pair-check-{session.id}-{turn.number}"
-    stale = rev_parse(git.root, f"refs/heads/{branch}")
+    stale = git.tip(branch)
     if stale:
         git.delete_branch(branch, stale)
     git.create_branch(branch, commit)
     return StagedChange(id=f"pair-check-{session.id}-{turn.number}", branch=branch, commit=commit,
-                        base=rev_parse(workdir, "HEAD") or "", files=turn.files,
+                        base=Git(workdir).rev("HEAD^{commit}") or "", files=turn.files,
                         lines_added=turn.lines_added, lines_removed=turn.lines_removed)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from surgeon.errors import RepoError
 from surgeon.git import Git
-from surgeon.pair.plumbing import FileWrite, checked_out_branches, delete_ref, rev_parse, run_git
+from surgeon.git.files import FileWrite
 from surgeon.pair.session import Session
 from surgeon.pair.store import private_worktree_path, remove_session_dir, remove_session_file
 
@@ -25,6 +25,10 @@ class SessionGit:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.g = Git(root)
+
+    def tip(self, branch: str) -> str | None:
+        """The commit refs/heads/<branch> points at; None when there is no such branch."""
+        return self.g.rev(f"refs/heads/{branch}^{{commit}}")
 
     def commit_files(self, parent: str, files: Sequence[TreeEntry], message: str) -> str:
         """A commit on top of `parent` with these (path, content or None for absent, mode) entries."""
@@ -110,25 +114,33 @@ def ensure_private_worktree(root: Path, surgeon_dir: Path, session: Session) -> 
     """With --no-apply the session reads and proposes against the session branch, not the
     person's files: a detached worktree of the branch tip under .git/surgeon/pair/<id>/."""
     path = private_worktree_path(surgeon_dir, session.id)
-    tip = rev_parse(root, f"refs/heads/{session.branch}")
+    tip = SessionGit(root).tip(session.branch)
     if tip is None:
         raise RepoError(f"session branch {session.branch} is gone")
     if not (path / ".git").exists():
-        run_git(root, "worktree", "prune", check=False)
+        git = Git(root, own_index=True)
+        git.run("worktree", "prune", check=False)
         path.parent.mkdir(parents=True, exist_ok=True)
-        run_git(root, "worktree", "add", "--detach", "-q", str(path), tip)
+        git.run("worktree", "add", "--detach", "-q", str(path), tip)
     else:
         sync_private_worktree(path, tip)
     return path
 
 
 def sync_private_worktree(path: Path, commit: str) -> None:
-    run_git(path, "reset", "-q", "--hard", commit)
+    Git(path, own_index=True).run("reset", "-q", "--hard", commit)
 
 
 def remove_private_worktree(root: Path, path: Path) -> None:
     if path.exists():
-        run_git(root, "worktree", "remove", "--force", str(path), check=False)
+        Git(root, own_index=True).run("worktree", "remove", "--force", str(path), check=False)
+
+
+def delete_ref(root: Path, branch: str, expected: str) -> bool:
+    """Delete refs/heads/<branch> if it still points at `expected` (its notes are left alone: an
+    empty session branch points at the person's own commit)."""
+    deleted = Git(root).run("update-ref", "-m", "surgeon pair", "-d", f"refs/heads/{branch}", expected, check=False)
+    return deleted.returncode == 0
 
 
 # -- the end of a session ---------------------------------------------------------------------------
@@ -158,8 +170,8 @@ def end_session(root: Path, surgeon_dir: Path, session: Session) -> Ending:
     the session is worth resuming (a proposal or refusal the model would be reminded of); then
     `--resume` starts a new branch for it. A branch checked out in a worktree is left alone."""
     ref = f"refs/heads/{session.branch}"
-    tip = rev_parse(root, ref)
-    if tip is None or tip != session.base or ref in checked_out_branches(root):
+    tip = SessionGit(root).tip(session.branch)
+    if tip is None or tip != session.base or ref in Git(root).checked_out():
         return Ending(branch_deleted=False, resumable=tip is not None)
     if not delete_ref(root, session.branch, tip):
         return Ending(branch_deleted=False, resumable=True)

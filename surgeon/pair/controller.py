@@ -5,7 +5,10 @@ saving the session (store.py) after every turn and every change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +38,6 @@ from surgeon.pair.commands import (
     parse_input,
 )
 from surgeon.pair.conversation import Conversation, build_conversation, one_line
-from surgeon.pair.plumbing import sigint_deferred
 from surgeon.pair.session import Session, Totals, Turn
 from surgeon.pair.store import (
     clear_running,
@@ -46,6 +48,23 @@ from surgeon.pair.store import (
     stamp,
 )
 from surgeon.stage import StagedChange
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the block is done, so a turn is never half-applied or applied but
+    unrecorded; the interrupt is delivered afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
 
 
 class PairUI(Protocol):

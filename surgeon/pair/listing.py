@@ -18,8 +18,7 @@ from typing import Any
 
 from surgeon.errors import Refused
 from surgeon.git import Git, RepoInfo
-from surgeon.pair.branch import forget_session
-from surgeon.pair.plumbing import delete_ref
+from surgeon.pair.branch import delete_ref, forget_session
 from surgeon.pair.store import last_session_id, parse_stamp, read_session, running_pid
 from surgeon.stage.accept import accept_branch
 from surgeon.stage.branches import (
@@ -33,8 +32,9 @@ from surgeon.stage.branches import (
     match_ref,
     numstat,
     refuse_checked_out,
+    review_refs,
+    surgeon_refs,
 )
-from surgeon.stage.commit import review_refs, surgeon_refs
 
 SESSION_BRANCH = re.compile(r"surgeon/pair-\d{8}-([0-9a-f]{6,8})")
 PAIR_TRAILER = "Surgeon-Pair-Session"

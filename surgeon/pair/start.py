@@ -13,11 +13,10 @@ from surgeon.edit import EditLoop, EditOutcome, EditRequest
 from surgeon.edit.events import EditEvent
 from surgeon.errors import RepoError, UsageError
 from surgeon.gate import GateResult, run_gate
-from surgeon.git import RepoInfo, find_repo
+from surgeon.git import Git, RepoInfo, find_repo
 from surgeon.model import Progress, make_provider, resolve_model
 from surgeon.pair.branch import SessionGit
 from surgeon.pair.controller import GateFn, PairContext, PairController, PairUI, ProposeFn
-from surgeon.pair.plumbing import rev_parse
 from surgeon.pair.session import DEFAULT_HISTORY_BUDGET, Session, new_session
 from surgeon.pair.store import load_last_session, now_local
 from surgeon.stage import StagedChange
@@ -51,13 +50,13 @@ def start_session(repo: RepoInfo, config: Config, options: StartOptions) -> Star
     """A new session on a new branch from HEAD, or the last session again (--resume): on its
     branch, or, when that branch was deleted because the session had no accepted turn, on a new
     branch from HEAD. The model is checked before any branch is made."""
-    head = rev_parse(repo.root, "HEAD")
+    head = Git(repo.root).rev("HEAD^{commit}")
     assert head is not None  # find_repo checked there is a commit
     budget = options.history_budget
     make_branch = True
     if options.resume:
         session = load_last_session(repo.surgeon_dir)
-        if rev_parse(repo.root, f"refs/heads/{session.branch}") is None:
+        if SessionGit(repo.root).tip(session.branch) is None:
             if session.last_accepted() is not None:
                 raise RepoError(f"the session branch {session.branch} is gone, so session {session.id} cannot "
                                 "continue; start a new one with `surgeon pair`")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from surgeon.git import Git
 from surgeon.review.baseline import Baseline
 from surgeon.review.engine import pragma_allows
 from surgeon.review.findings import Finding, fingerprint, is_severity, sort_key
@@ -33,15 +33,16 @@ class LlmOutcome:
 
 
 def change_text(root: Path, chosen: Scope, never_sent: Set[str]) -> str:
-    """What the model reads: the diff for --staged and --range, whole files as additions otherwise."""
+    """What the model reads: the diff for --staged and --range, whole files as additions otherwise.
+    A path in neither revision adds nothing to the diff; a git failure is GitFailed."""
     keep = [f.path for f in chosen.files if f.path not in never_sent]
     if not keep:
         return ""
     if chosen.content_ref is not None:
         revisions = ["--cached"] if chosen.content_ref == "" else [chosen.base_ref or "HEAD", chosen.content_ref]
-        result = subprocess.run(
-            ["git", "-c", "core.quotepath=false", "diff", *revisions, "-U3", "-M", "--no-color", "--no-ext-diff",
-             "--src-prefix=a/", "--dst-prefix=b/", "--", *keep], cwd=root, capture_output=True)
+        result = Git(root, config=("core.quotepath=false",)).run(
+            "diff", *revisions, "-U3", "-M", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/",
+            "--", *keep)
         return result.stdout.decode("utf-8", "replace")
     parts = []
     for file in chosen.files:

@@ -34,15 +34,14 @@ from surgeon.errors import DirtyFiles, GitFailed, Refused, UsageError
 from surgeon.git import Git, RepoInfo, last_line
 from surgeon.git.conversions import Conversion
 from surgeon.git.objects import FILE_MODES, REGULAR_MODES, regular_blob
-from surgeon.stage.branches import review_refs, surgeon_refs
+from surgeon.stage.branches import surgeon_refs
 from surgeon.stage.message import REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, commit_message, new_id, slugify
 from surgeon.stage.verify import verify, worktree_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from surgeon.diff import PatchResult
 
-__all__ = ["DirtyFiles", "StagedChange", "review_refs", "stage_diff", "stored_blob_id", "surgeon_refs"]
-# review_refs and surgeon_refs live in stage/branches.py; pair/listing.py still imports them from here.
+__all__ = ["DirtyFiles", "StagedChange", "stage_diff", "stored_blob_id"]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The locate cache in-process: a lock held too long by another process, records that do not
-decode, and grep output whose file names hold newlines."""
+decode, grep output whose file names hold newlines, and blob ids in a sha256 repository."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sqlite3
 from surgeon.locate import cache as cache_module
 from surgeon.locate.cache import CacheError, IndexCache, open_cache
 from surgeon.locate.engine import locate
+from surgeon.locate.files import list_files
 from surgeon.locate.grep import _records
-from tests.helpers import make_repo
+from tests.helpers import git, make_repo
 
 FILES = {"app.py": "def upload_limit():\n    return 10\n", "other.py": "X = 1\n"}
 
@@ -57,3 +58,23 @@ def test_grep_records_are_read_by_nul_not_by_line():
     rg = b"tab\there.py\x007:needle: here\n"
     assert list(_records(rg, b":")) == [(b"tab\there.py", b"7", b"needle: here")]
     assert list(_records(b"", b"\x00")) == []
+
+
+def test_cached_blob_ids_are_gits_own_in_a_sha256_repository(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256")
+    make_repo(repo, FILES)
+    (repo / "app.py").write_text("def upload_limit():\n    return 20\n")  # edited: hashed by locate
+    (repo / "new.py").write_text("UPLOAD = 2\n")  # untracked: hashed by locate
+    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    expected = {path: git(repo, "hash-object", path).strip() for path in ("app.py", "new.py", "other.py")}
+    assert all(len(oid) == 64 for oid in expected.values())
+    with sqlite3.connect(repo / ".git" / "surgeon" / "locate" / "index.sqlite") as db:
+        stats = dict(db.execute("SELECT path, blob FROM stats").fetchall())
+        records = {blob for (blob,) in db.execute("SELECT blob FROM records")}
+    assert stats == {"app.py": expected["app.py"], "new.py": expected["new.py"]}
+    assert records == set(expected.values())
+    # an id a sha1-only surgeon remembered for this exact stat is not trusted
+    listing = list_files(repo, max_bytes=1 << 20, stat_lookup=lambda *stat: "0" * 40)
+    assert {f.path: f.blob for f in listing.files} == expected

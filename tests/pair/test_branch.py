@@ -12,9 +12,10 @@ import pytest
 
 from surgeon.diff.types import FileChange
 from surgeon.errors import Refused, RepoError
-from surgeon.pair.apply import writes_for
+from surgeon.git.files import FileWrite, writes_for
+from surgeon.pair.apply import write
 from surgeon.pair.branch import SessionGit, ensure_private_worktree, remove_private_worktree
-from surgeon.pair.plumbing import FileWrite, rev_parse, sigint_deferred, write_files
+from surgeon.pair.controller import sigint_deferred
 from surgeon.pair.session import new_session
 from surgeon.pair.store import clear_running, mark_running, now_local, private_worktree_path, running_pid
 from tests.helpers import git, make_repo, repo_state
@@ -66,9 +67,9 @@ def test_moving_the_branch_is_compare_and_swap(repo):
     sg.move_branch("surgeon/pair-x", commit, start)
     with pytest.raises(RepoError, match="could not move"):
         sg.move_branch("surgeon/pair-x", start, start)
-    assert rev_parse(repo, "refs/heads/surgeon/pair-x") == commit
+    assert sg.tip("surgeon/pair-x") == commit
     sg.delete_branch("surgeon/pair-x", commit)
-    assert rev_parse(repo, "refs/heads/surgeon/pair-x") is None
+    assert sg.tip("surgeon/pair-x") is None
     assert sg.reverse_diff(commit).count("\n-a = 5") == 1
 
 
@@ -85,25 +86,52 @@ def test_worktree_snapshot_has_uncommitted_tracked_changes_plus_the_proposal(rep
 
 def test_write_files_checks_every_file_first(repo):
     (repo / "a.py").write_text("a = 1 (edited)\n")
-    with pytest.raises(Refused, match="a.py changed"):
-        write_files(repo, [FileWrite("keep.txt", b"keep\n", b"changed\n"), FileWrite("a.py", b"a = 1\n", b"a = 2\n")])
+    with pytest.raises(Refused, match="^a.py changed while the diff waited; nothing was written$"):
+        write(repo, [FileWrite("keep.txt", b"keep\n", b"changed\n"), FileWrite("a.py", b"a = 1\n", b"a = 2\n")])
     assert (repo / "keep.txt").read_text() == "keep\n"
     os.chmod(repo / "b.sh", 0o755)
-    write_files(repo, [FileWrite("b.sh", b"echo b\n", b"echo c\n"), FileWrite("d/new.txt", None, b"n\n"),
-                       FileWrite("keep.txt", b"keep\n", None)])
+    write(repo, [FileWrite("b.sh", b"echo b\n", b"echo c\n"), FileWrite("d/new.txt", None, b"n\n"),
+                 FileWrite("keep.txt", b"keep\n", None)])
     assert (repo / "b.sh").read_text() == "echo c\n" and os.access(repo / "b.sh", os.X_OK)
     assert (repo / "d" / "new.txt").read_text() == "n\n"
     assert not (repo / "keep.txt").exists()
-    assert not [p for p in repo.rglob("*.surgeon")]
+    assert not [p for p in repo.rglob("*surgeon*") if ".git" not in p.parts]
     for outside in ("../escape.txt", ".git/config"):
         with pytest.raises(Refused, match="not a file of this working tree"):
-            write_files(repo, [FileWrite(outside, None, b"x\n")])
+            write(repo, [FileWrite(outside, None, b"x\n")])
     assert not (repo.parent / "escape.txt").exists()
+
+
+def test_a_failed_write_is_refused_in_pairs_words_and_nothing_is_changed(repo, monkeypatch):
+    real_replace = os.replace
+
+    def failing_replace(source, target):
+        if Path(target).name == "new.txt":
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(Refused, match=r"^could not write .*new\.txt: No space left on device; nothing was changed$"):
+        write(repo, [FileWrite("a.py", b"a = 1\n", b"a = 2\n"), FileWrite("d/new.txt", None, b"n\n")])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (repo / "a.py").read_text() == "a = 1\n" and not (repo / "d" / "new.txt").exists()
 
 
 def test_writes_for_a_rename():
     change = FileChange("new.py", "old.py", b"x\n", b"y\n", "100644", "100644", 1, 1)
-    assert writes_for([change]) == [FileWrite("old.py", b"x\n", None), FileWrite("new.py", None, b"y\n", "100644")]
+    assert writes_for([change]) == [FileWrite("old.py", b"x\n", None),
+                                    FileWrite("new.py", None, b"y\n", "100644", keep_mode_of="old.py")]
+
+
+def test_a_mode_change_to_100644_drops_the_execute_bits(repo):
+    os.chmod(repo / "b.sh", 0o755)
+    change = FileChange("b.sh", None, b"echo b\n", b"echo c\n", "100755", "100644", 1, 1)
+    write(repo, writes_for([change]))
+    assert (repo / "b.sh").read_text() == "echo c\n" and not os.stat(repo / "b.sh").st_mode & 0o111
+    sg = SessionGit(repo)
+    commit = sg.commit_turn(head(repo), writes_for([FileChange("b.sh", None, b"echo c\n", b"echo d\n",
+                                                               "100644", "100755", 1, 1)]), "m\n", "s\n")
+    assert git(repo, "ls-tree", commit, "b.sh").split()[0] == "100755"
 
 
 def test_sigint_is_held_until_the_block_ends():

@@ -12,12 +12,17 @@ import pytest
 
 from surgeon.diff.types import FileChange, PatchResult
 from surgeon.errors import Refused
+from surgeon.git import Git
 from surgeon.pair.branch import Ending
 from surgeon.pair.controller import PairContext, PairController
-from surgeon.pair.plumbing import rev_parse
 from surgeon.pair.session import new_session
 from surgeon.pair.store import load_last_session, now_local
 from tests.helpers import git, make_repo, repo_state
+
+
+def rev_parse(repo: Path, ref: str) -> str | None:
+    return Git(repo).rev(f"{ref}^{{commit}}")
+
 
 OLD = b"def greet(name):\n    return 'Hello, ' + name\n"
 NEW = b"def greet(name):\n    return 'Hi, ' + name\n"

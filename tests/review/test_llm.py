@@ -3,7 +3,11 @@ merged; its diffs are kept only when the diff engine validates them."""
 
 import json
 
-from surgeon.review.llm import parse_reply
+import pytest
+
+from surgeon.errors import GitFailed
+from surgeon.review.llm import change_text, parse_reply
+from surgeon.review.scope import Scope, SourceFile
 from tests.helpers import git, make_repo, run_surgeon
 
 AWS_ID = "AKIA" + "UJZDE8GXD6NCF10E"
@@ -142,3 +146,14 @@ def test_no_piece_of_a_secret_reaches_the_model_or_any_message(tmp_path, fake_mo
         messages = [r["message"]["text"] for r in json.loads(shown.stdout)["runs"][0]["results"]] \
             if "--sarif" in args else [line for line in shown.stdout.splitlines() if "secret." in line]
         assert messages and all(leaked_pieces(m) == set() for m in messages), messages
+
+
+def test_change_text_is_gits_diff_and_a_git_failure_is_git_failed(tmp_path):
+    repo = staged(tmp_path)
+    users, absent = SourceFile("app/users.py", QUERY), SourceFile("gone.py", "x = 1\n")
+    index = Scope("staged changes", (users, absent), content_ref="")
+    text = change_text(repo, index, frozenset())
+    assert "+++ b/app/users.py" in text and "gone.py" not in text  # a path in neither side adds nothing
+    assert change_text(repo, Scope("x", (absent,), content_ref=""), frozenset()) == ""
+    with pytest.raises(GitFailed, match="git diff failed"):
+        change_text(repo, Scope("x", (users,), content_ref="no-such-commit"), frozenset())
