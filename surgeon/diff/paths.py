@@ -83,6 +83,10 @@ def _resolve(section: ParsedFile, exists: Callable[[str], bool]) -> Target | Ref
                 return choice
         return None
 
+    if old_raw is None and new_raw is None and not (section.rename_from or section.rename_to):
+        return Refusal(None, None, section.diff_line, (
+            "both the '---' and the '+++' line name /dev/null, so the diff names no file: write "
+            "'--- a/PATH' and '+++ b/PATH' (or /dev/null on one side only, to create or delete PATH)"))
     if section.rename_from or section.rename_to:
         old = section.rename_from or (old_raw and first(old_raw))
         new = section.rename_to or (new_raw and first(new_raw))
@@ -94,9 +98,11 @@ def _resolve(section: ParsedFile, exists: Callable[[str], bool]) -> Target | Ref
             return Refusal(None, None, section.diff_line, "a new-file diff without a '+++ b/PATH' line")
         return Target("create", None, first(new_raw), [section], notes)
     if section.deletes:
-        assert old_raw is not None
+        if old_raw is None:
+            return Refusal(None, None, section.diff_line, "a deleted-file diff without a '--- a/PATH' line")
         return Target("delete", existing(old_raw) or first(old_raw), None, [section], notes)
-    assert old_raw is not None and new_raw is not None
+    if old_raw is None or new_raw is None:  # creates/deletes above cover one side missing
+        return Refusal(shown, None, section.diff_line, "the diff needs both a '---' and a '+++' line")
     old = existing(old_raw)
     if strip_prefix(old_raw) != strip_prefix(new_raw) and old_raw != new_raw:
         if old is not None and old == existing(new_raw):

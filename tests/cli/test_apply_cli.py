@@ -218,3 +218,11 @@ def test_repo_option_and_crlf_file(tmp_path):
     result = run_surgeon("apply", str(patch), "--repo", str(repo), "--in-place", cwd=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
     assert (repo / "win.txt").read_bytes() == b"a\r\nB\r\nc\r\n"
+
+
+def test_dev_null_on_both_sides_is_a_clear_refusal(tmp_path):
+    repo = make_repo(tmp_path / "r", {"app.py": "x = 1\n"})
+    result = run_surgeon("apply", "-", "--dry-run", "--json", cwd=repo, input="--- /dev/null\n+++ /dev/null\n@@ -0,0 +1 @@\n+x\n")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    [error] = json.loads(result.stdout)["errors"]
+    assert "name /dev/null" in error["reason"]

@@ -610,3 +610,13 @@ def test_a_hunk_that_fits_neither_way_keeps_its_first_refusal():
     )
     message = reasons(check_patch(diff, {"f.txt": text.encode()}.get))
     assert "f.txt: hunk 2 (near line 10): its context and removed lines match nowhere" in message
+
+
+def test_a_diff_naming_dev_null_on_both_sides_is_refused_not_a_crash():
+    diff = "--- /dev/null\n+++ /dev/null\n@@ -0,0 +1 @@\n+x\n"
+    result = check_patch(diff, {"app.py": APP.encode()}.get)
+    assert not result.ok
+    [refusal] = result.refusals
+    assert "name /dev/null" in refusal.reason and refusal.line == 1
+    deleted = "diff --git a/app.py b/app.py\ndeleted file mode 100644\n--- /dev/null\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+    assert not check_patch(deleted, {"app.py": APP.encode()}.get).ok
