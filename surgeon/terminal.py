@@ -46,6 +46,19 @@ def color_allowed(stream: IO[Any] | None = None) -> bool:
     return bool(isatty and isatty())
 
 
+def can_redraw(stream: IO[Any] | None = None) -> bool:
+    """Whether a progress line may be rewritten in place (\r and erase-line): a terminal that is not
+    TERM=dumb. NO_COLOR is about colour only and leaves this alone."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not dumb_terminal()
+
+
+def dumb_terminal() -> bool:
+    """TERM=dumb: a terminal without cursor control (Emacs shells, some CI consoles)."""
+    return os.environ.get("TERM", "") == "dumb"
+
+
 def click_color(stream: IO[Any] | None = None) -> bool:
     """The `color=` argument for click.echo / click.style output."""
     return color_allowed(stream)
@@ -62,7 +75,22 @@ def console(*, stderr: bool = False, **options: Any) -> Console:
         options.setdefault("no_color", True)
         options.setdefault("color_system", None)
     options.setdefault("quiet", stderr and quiet())
-    return Console(stderr=stderr, **options)
+    made = Console(stderr=stderr, **options)
+    made.on_broken_pipe = _stdout_closed  # type: ignore[method-assign]  # rich's own exits 1, "refused" here
+    return made
+
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (`surgeon branches | head`). Not an OSError, so neither click's
+    nor rich's EPIPE handling (both exit 1, which means "refused" here) sees it; the CLI exits 141."""
+
+
+def _stdout_closed() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise StdoutClosed()
 
 
 def note(message: str) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from surgeon.diff import FileChange, PatchResult
-from surgeon.errors import UsageError
+from surgeon.errors import EnvironmentFailure, UsageError
 from surgeon.validate import ApplyOptions, patch_working_tree
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
     try:
         write_files(root, writes_for(changes))
     except OSError as exc:
-        raise UsageError(f"could not write the working tree ({exc}); nothing was changed") from None
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise EnvironmentFailure(f"{where}could not write the working tree ({exc.strerror or exc}); nothing was changed") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -80,7 +81,7 @@ def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
 @click.option("--files", "files", cls=PathsOption, multiple=True, metavar="PATH...",
               help="Always show these files to the model: --files a.py b.py, or repeat --files.")
-@click.option("--budget", type=int, help="Tokens of located context shown to the model (default 8000).")
+@click.option("--budget", type=click.IntRange(min=1), help="Tokens of located context shown to the model (default 8000).")
 @click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-5-5, openai:gpt-4o, script:replies.json.")
 @click.option("--check", help="Gate command run on the staged commit in a temporary worktree, e.g. 'pytest -q'.")
 @click.option("--max-attempts", type=click.IntRange(1, 10), help="Model attempts, first try included (default 3).")
@@ -103,7 +104,7 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
     repo = find_repo(repo_dir)
     config = load_config(repo.root)
     request = EditRequest(
-        instruction=instruction, files=_split_files(files), budget=budget, model=model, check=check,
+        instruction=instruction, files=_split_files(files, (Path.cwd(), repo.root)), budget=budget, model=model, check=check,
         max_attempts=max_attempts, dry_run=dry_run, allow_any_file=allow_any_file, base=base,
     )
     if as_json:
@@ -118,10 +119,15 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
     sys.exit(0 if outcome.status in ("staged", "proposed") else 1)
 
 
-def _split_files(files: tuple[str, ...]) -> tuple[str, ...]:
+def _split_files(files: tuple[str, ...], roots: tuple[Path, ...] = ()) -> tuple[str, ...]:
+    """`--files a.py,b.py` and `--files "a.py b.py"` name two files; a value that is itself an
+    existing path (under any of `roots`) is one file, spaces and all."""
     parts: list[str] = []
     for item in files:
-        parts.extend(p for p in item.replace(",", " ").split() if p)
+        if any((root / item).exists() for root in roots):
+            parts.append(item)
+        else:
+            parts.extend(p for p in item.replace(",", " ").split() if p)
     return tuple(dict.fromkeys(parts))
 
 

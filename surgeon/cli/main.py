@@ -72,6 +72,12 @@ class LazyGroup(click.Group):
         module, attr = COMMANDS[name].split(":")
         return _with_verbosity(getattr(importlib.import_module(module), attr))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise terminal.StdoutClosed() from exc
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="surgeon")
@@ -144,9 +150,13 @@ def _environment_failure(exc: OSError) -> EnvironmentFailure | None:
 
 def _fail(exc: SurgeonError, wants_json: bool) -> None:
     if wants_json:
-        click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
+        try:
+            click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
+        except OSError:  # stdout itself is what failed (a full disk, a closed pipe): stderr still tells
+            _silence_stdout()
     click.echo(f"surgeon: {exc}", err=True)
     sys.exit(exc.exit_code)
+
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -158,6 +168,11 @@ def main(argv: list[str] | None = None) -> None:
     except SurgeonError as exc:
         _fail(exc, wants_json)
     except (click.exceptions.Abort, KeyboardInterrupt):
+        if wants_json:
+            try:
+                click.echo(json.dumps(error_json("interrupted (Ctrl-C or SIGTERM); nothing was left half done", 130)))
+            except OSError:
+                _silence_stdout()
         click.echo("surgeon: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -167,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except BrokenPipeError:  # `surgeon branches | head`: the reader left; say nothing more
+    except (BrokenPipeError, terminal.StdoutClosed):  # `surgeon branches | head`: the reader left; say nothing more
         _silence_stdout()
         sys.exit(141)
     except Exception as exc:  # the last line of defence: never a traceback, always one line and exit 3

@@ -156,7 +156,10 @@ class TerminalUI:
         from surgeon.model.progress import render_progress
 
         render_progress(self.err, progress)
-        self._progress_shown = self.err.is_terminal and progress.phase not in ("done", "retrying")
+        from surgeon.terminal import dumb_terminal
+
+        self._progress_shown = (self.err.is_terminal and not dumb_terminal()
+                                and progress.phase not in ("done", "retrying"))
 
     def _end_progress(self) -> None:
         """Clear a progress line left open (a cancelled call) before printing anything else."""

@@ -122,7 +122,7 @@ class IndexProgress:
         if total < self.FROM_FILES or terminal.quiet():
             return
         now = time.monotonic()
-        live = sys.stderr.isatty()
+        live = terminal.can_redraw(sys.stderr)
         if self.started is None:
             self.started = self.shown = now
             print(f"surgeon: indexing {total} files (the first time only: the index is cached by blob id) …",

@@ -31,7 +31,9 @@ def render_progress(console: Console, progress: Progress) -> None:
     """Draw `progress` on a rich Console (stderr). On a terminal one line is redrawn in place;
     elsewhere (CI logs) only retries and the final line are printed."""
     key = id(console)
-    terminal = bool(getattr(console, "is_terminal", False))
+    from surgeon.terminal import dumb_terminal
+
+    terminal = bool(getattr(console, "is_terminal", False)) and not dumb_terminal()
     if progress.phase == "retrying":
         if key in _open_lines:
             console.file.write("\r\x1b[2K")

@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import signal
 import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pexpect
 import pytest
 
-from tests.helpers import GIT_ENV, SURGEON, make_repo, run_surgeon
+from tests.helpers import GIT_ENV, SURGEON, git, make_repo, run_surgeon
 
 PRICING = 'TAX_RATE = 0.2\n\n\ndef total(net):\n    return net * (1 + TAX_RATE)\n'
 TAX_DIFF = """--- a/pricing.py
@@ -173,3 +179,58 @@ def test_a_cold_index_of_many_files_says_so_on_stderr(tmp_path):
     (repo / ".git" / "surgeon").rename(repo / "old-cache")
     quiet = run_surgeon("locate", "handler_7 returns", "--quiet", cwd=repo)
     assert quiet.code == 0 and quiet.stderr == ""
+
+
+def test_a_reader_that_leaves_early_is_exit_141_not_refused(shop):
+    for args in (("config",), ("branches", "--json"), ("usage",)):
+        result = subprocess.run(f"{shlex.quote(str(SURGEON))} {' '.join(args)} | head -c 0; exit ${{PIPESTATUS[0]}}",
+                                shell=True, executable="/bin/bash", cwd=shop, capture_output=True, text=True)
+        assert result.returncode == 141, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_a_stdout_that_cannot_be_written_is_one_line_exit_3(shop):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([str(SURGEON), "config", "--json"], cwd=shop, stdout=full, stderr=subprocess.PIPE,
+                                text=True)
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == ["surgeon: no space left on the device"]
+
+
+def test_an_interrupt_with_json_still_prints_one_error_object(shop, tmp_path):
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps([TAX_DIFF]))
+    child = subprocess.Popen([str(SURGEON), "edit", "set TAX_RATE to 0.25", "--model", f"script:{script}",
+                              "--check", "sleep 60", "--json"], cwd=shop, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, **GIT_ENV})
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith("surgeon-gate-") for p in Path(tempfile.gettempdir()).iterdir()):
+        assert time.monotonic() < deadline and child.poll() is None, "the gate never started"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130 and "Traceback" not in err
+    assert "interrupted" in _one_error_object(out)["errors"][0]["reason"]
+    assert git(shop, "branch", "--list", "surgeon/*") == ""  # nothing staged but unchecked is left
+
+
+def test_edit_refuses_a_zero_budget_before_the_model(shop, fake_model):
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--budget", "0", cwd=shop, env=fake_model.env())
+    assert result.code == 2 and fake_model.requests == []
+
+
+def test_files_takes_a_path_with_spaces_whole(tmp_path, fake_model):
+    repo = make_repo(tmp_path / "r", {"tax rules.py": PRICING})
+    fake_model.script([TAX_DIFF.replace("pricing.py", "tax rules.py")])
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--files", "tax rules.py", "--dry-run", cwd=repo,
+                         env=fake_model.env())
+    assert result.code == 0, result.stderr
+    assert "+TAX_RATE = 0.25" in result.stdout
+
+
+def test_term_dumb_gets_no_line_rewriting_on_a_terminal(shop, fake_model):
+    env = {**{k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}, **GIT_ENV, **fake_model.env(),
+           "TERM": "dumb"}
+    fake_model.script([TAX_DIFF])
+    output = _on_a_terminal(shop, env, "edit", "set TAX_RATE to 0.25", "--dry-run")
+    assert "\x1b[2K" not in output and "+TAX_RATE = 0.25" in output
