@@ -97,6 +97,7 @@ def cli() -> None:
     Exit codes: 0 done · 1 refused (or review findings at or above --fail-on)
                 2 usage error (bad option, not a repository, unknown branch, bad setting)
                 3 environment or model failure (git missing, network, timeout, internal error)
+                130 interrupted · 141 stdout closed by its reader
     """
 
 
