@@ -117,17 +117,19 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
-    staged, changed, removed, object_format = _git_many(
-        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"),
-        ("rev-parse", "--show-object-format"))
-    object_format = object_format.strip()
-    id_length = _ID_LENGTHS.get(object_format)
+    staged, changed, removed = _git_many(
+        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"))
     index_blobs: dict[str, str] = {}
     for entry in _fields(staged):
         meta, _, path = entry.partition("\t")
         parts = meta.split()
         if len(parts) >= 3 and parts[0] not in ("160000", "120000"):  # skip submodules and symlinks
             index_blobs[path] = parts[1]
+    # The index's own ids tell the object format; only an empty index needs to ask git.
+    some_id = next(iter(index_blobs.values()), None)
+    object_format = ({40: "sha1", 64: "sha256"}.get(len(some_id)) if some_id else None) \
+        or Git(root).object_format
+    id_length = _ID_LENGTHS.get(object_format)
     dirty = set(_fields(changed))
     deleted = set(_fields(removed))
 
