@@ -46,6 +46,16 @@ def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list
             takes.update((name, param.nargs) for name in param.opts)
     out: list[str] = []
     rest = list(args)
+
+    def take_value(name: str, inline: bool) -> None:
+        """The option's own value words, then (a PathsOption) the path-like words after them."""
+        count = takes[name] - (1 if inline else 0)
+        out.extend(rest[:count])
+        del rest[:count]
+        if name in greedy:
+            while rest and not rest[0].startswith("-") and not any(ch.isspace() for ch in rest[0]):
+                out.extend([name, rest.pop(0)])
+
     while rest:
         arg = rest.pop(0)
         out.append(arg)
@@ -54,23 +64,11 @@ def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list
         if arg.startswith("--"):
             name, inline = (arg.split("=", 1)[0], True) if "=" in arg else (arg, False)
             if name in takes:
-                count = takes[name] - (1 if inline else 0)
-                out.extend(rest[:count])
-                del rest[:count]
-            if name in greedy:
-                while rest and not rest[0].startswith("-") and not any(ch.isspace() for ch in rest[0]):
-                    out.extend([name, rest.pop(0)])
+                take_value(name, inline)
         elif arg.startswith("-") and len(arg) > 1:  # short options, maybe clustered: -qv, -mVALUE
             for index, char in enumerate(arg[1:], start=1):
-                name = f"-{char}"
-                if name in takes:
-                    inline = index < len(arg) - 1
-                    count = takes[name] - (1 if inline else 0)
-                    out.extend(rest[:count])
-                    del rest[:count]
-                    if name in greedy:
-                        while rest and not rest[0].startswith("-") and not any(ch.isspace() for ch in rest[0]):
-                            out.extend([name, rest.pop(0)])
+                if f"-{char}" in takes:
+                    take_value(f"-{char}", inline=index < len(arg) - 1)
                     break
     out.extend(rest)
     return out

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from tests.helpers import SURGEON, Run, run_surgeon  # noqa: F401  (SURGEON: for tests that spawn it)
 
@@ -29,3 +36,21 @@ def assert_one_line_error(run: Run, code: int, *, as_json: bool) -> str:
         assert payload["status"] == "error"
         assert payload["errors"] == [{"path": None, "hunk": None, "line": None, "reason": message}]
     return message
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """`folder` cannot be written, even by root (chattr +i); skips when that cannot be arranged."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("running as root without chattr: a folder cannot be made unwritable")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)

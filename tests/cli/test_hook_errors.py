@@ -5,14 +5,11 @@ the user's is moved or lost."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.cli.support import assert_no_traceback, assert_one_line_error, surgeon
+from tests.cli.support import assert_no_traceback, assert_one_line_error, surgeon, unwritable
 from tests.helpers import git, make_repo
 
 MODES = pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
@@ -86,24 +83,6 @@ def test_default_hooks_folder_that_is_a_file(repo, as_json):
         message = assert_one_line_error(hook(repo, action, as_json), 2, as_json=as_json)
         assert message.startswith(f"the hooks folder {hooks} is a file, not a folder; ")
         assert "core.hooksPath" not in message
-
-
-@contextmanager
-def unwritable(folder: Path):
-    """`folder` cannot be written, even by root (chattr +i); skips when that cannot be arranged."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
-        pytest.skip("running as root without chattr: a folder cannot be made unwritable")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 @MODES

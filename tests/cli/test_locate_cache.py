@@ -10,12 +10,11 @@ import os
 import sqlite3
 import subprocess
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.cli.support import SURGEON, assert_no_traceback, surgeon
+from tests.cli.support import SURGEON, assert_no_traceback, surgeon, unwritable
 from tests.helpers import GIT_ENV, make_repo
 
 INSTRUCTION = "raise the upload limit"
@@ -168,25 +167,6 @@ def test_a_cache_folder_that_cannot_be_created_runs_in_memory(tmp_path):
     [line] = notes(run)
     assert line.startswith(f"surgeon: the locate cache cannot be created at {cache_file(repo)} (")
     assert line.endswith("running without a cache (in memory)")
-
-
-@contextmanager
-def unwritable(folder: Path):
-    """`folder` cannot be written, even by root (chattr +i); skips when that cannot be arranged."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip("running as root without chattr: a folder cannot be made unwritable")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 @pytest.mark.parametrize("corrupt", [_garbage, None], ids=["garbage", "valid"])
