@@ -59,11 +59,6 @@ def dumb_terminal() -> bool:
     return os.environ.get("TERM", "") == "dumb"
 
 
-def click_color(stream: IO[Any] | None = None) -> bool:
-    """The `color=` argument for click.echo / click.style output."""
-    return color_allowed(stream)
-
-
 def console(*, stderr: bool = False, **options: Any) -> Console:
     """A rich Console that follows the same colour rules (rich alone colours a TERM=dumb tty).
     `quiet` consoles on stderr print nothing: stderr carries the log, not the results."""
@@ -85,11 +80,16 @@ class StdoutClosed(Exception):
     nor rich's EPIPE handling (both exit 1, which means "refused" here) sees it; the CLI exits 141."""
 
 
-def _stdout_closed() -> None:
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again on it."""
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def _stdout_closed() -> None:
+    silence_stdout()
     raise StdoutClosed()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from surgeon import __version__, terminal
-from surgeon.errors import EnvironmentFailure, SurgeonError
+from surgeon.errors import EnvironmentFailure, GitMissing, SurgeonError
 
 # name -> "module:attribute"; listed in the order `surgeon --help` shows them.
 COMMANDS: dict[str, str] = {
@@ -139,9 +139,8 @@ def _internal_error(exc: BaseException) -> EnvironmentFailure:
 
 
 def _environment_failure(exc: OSError) -> EnvironmentFailure | None:
-    if isinstance(exc, FileNotFoundError) and exc.filename == "git":
-        return EnvironmentFailure("git is not installed or not on PATH; surgeon needs git. Install git, "
-                                  "or add its folder to PATH.")
+    if isinstance(exc, FileNotFoundError) and exc.filename == "git":  # a git started outside git.Git
+        return GitMissing()
     if isinstance(exc, PermissionError) and exc.filename:
         return EnvironmentFailure(f"permission denied: {exc.filename}")
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
@@ -154,7 +153,7 @@ def _fail(exc: SurgeonError, wants_json: bool) -> None:
         try:
             click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
         except OSError:  # stdout itself is what failed (a full disk, a closed pipe): stderr still tells
-            _silence_stdout()
+            terminal.silence_stdout()
     click.echo(f"surgeon: {exc}", err=True)
     sys.exit(exc.exit_code)
 
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
             try:
                 click.echo(json.dumps(error_json("interrupted (Ctrl-C or SIGTERM); nothing was left half done", 130)))
             except OSError:
-                _silence_stdout()
+                terminal.silence_stdout()
         click.echo("surgeon: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -184,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (BrokenPipeError, terminal.StdoutClosed):  # `surgeon branches | head`: the reader left; say nothing more
-        _silence_stdout()
+        terminal.silence_stdout()
         sys.exit(141)
     except Exception as exc:  # the last line of defence: never a traceback, always one line and exit 3
         if terminal.verbose():
@@ -194,12 +193,3 @@ def main(argv: list[str] | None = None) -> None:
         known = _environment_failure(exc) if isinstance(exc, OSError) else None
         _fail(known or _internal_error(exc), wants_json)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def _silence_stdout() -> None:
-    import os
-
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

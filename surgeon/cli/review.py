@@ -160,7 +160,7 @@ def _print_human(findings: Sequence[Finding], chosen: Scope, fail_on: Severity, 
     from surgeon.cli.render import styled_diff_lines
     from surgeon.review.findings import printable
 
-    color = terminal.click_color()
+    color = terminal.color_allowed()
     current = None
     for finding in findings:
         if finding.path != current:
