@@ -57,6 +57,48 @@ FILENAMES: dict[str, str] = {
 # Languages where indentation carries meaning (the diff engine must not re-indent these).
 INDENT_SENSITIVE = {"python", "yaml", "make"}
 
+# How comments are written, by file suffix: (line-comment markers, (block opener, closer) pairs).
+# Used to tell a comment line from code; a suffix missing here gets the common markers below.
+_HASH = ("#",)
+_C_STYLE = (("//",), (("/*", "*/"),))
+COMMENTS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    **dict.fromkeys([
+        ".py", ".pyi", ".pyx", ".sh", ".bash", ".zsh", ".fish", ".rb", ".pl", ".pm", ".r", ".yaml", ".yml",
+        ".toml", ".conf", ".nginx", ".service", ".socket", ".timer", ".mount", ".target", ".env", ".mk",
+        ".cmake", ".tf", ".nix", ".jl", ".ex", ".exs", ".cr", ".coffee", ".ps1", ".properties", ".gitignore",
+        ".dockerignore", ".dockerfile", ".txt"], (_HASH, ())),
+    **dict.fromkeys([
+        ".go", ".rs", ".java", ".c", ".h",
+        ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".cs", ".kt", ".kts", ".swift", ".scala", ".dart",
+        ".groovy", ".gradle", ".proto", ".zig", ".sol", ".jsonc", ".json5", ".less", ".scss", ".m", ".mm"], _C_STYLE),
+    **dict.fromkeys([".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"], (("//",), (("/*", "*/"), ("{/*", "*/}")))),
+    ".php": (("//", "#"), (("/*", "*/"),)),
+    ".css": ((), (("/*", "*/"),)),
+    ".sql": (("--",), (("/*", "*/"),)),
+    **dict.fromkeys([".lua", ".hs", ".elm", ".ada"], (("--",), ())),
+    **dict.fromkeys([".lisp", ".clj", ".cljs", ".el", ".scm", ".asm", ".s"], ((";",), ())),
+    **dict.fromkeys([".tex", ".erl", ".hrl"], (("%",), ())),
+    **dict.fromkeys([".html", ".htm", ".xml", ".svg", ".xhtml", ".md", ".markdown"], ((), (("<!--", "-->"),))),
+    ".vue": (("//",), (("<!--", "-->"), ("/*", "*/"))),
+    ".rst": ((".. ",), ()),  # (directives, targets and substitutions are not: see elision.py)
+    ".bat": (("rem ", "::"), ()), ".cmd": (("rem ", "::"), ()),
+}
+_COMMENT_NAMES = {"Dockerfile": _HASH, "Containerfile": _HASH, "Makefile": _HASH, "CMakeLists.txt": _HASH}
+_COMMON = (("#", "//", "--", ";"), (("/*", "*/"), ("<!--", "-->")))
+
+
+def comment_syntax(path: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(line-comment markers, block-comment delimiters) of `path`'s language; for a file type not
+    in the table, the markers most languages use."""
+    pure = PurePosixPath(path)
+    if pure.name in _COMMENT_NAMES:
+        return _COMMENT_NAMES[pure.name], ()
+    if pure.name.startswith((".env", "Dockerfile")):
+        return _HASH, ()
+    if pure.suffix.lower() in (".ini", ".cfg"):
+        return ("#", ";"), ()
+    return COMMENTS.get(pure.suffix.lower(), _COMMON)
+
 
 def language_for(path: str) -> str | None:
     """The language or config kind of `path`, or None when surgeon has no reader for it."""

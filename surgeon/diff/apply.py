@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from surgeon.diff import elision, normalise
+from surgeon.diff import elision, formats, normalise
 from surgeon.diff.hunks import Edited, apply_hunks
-from surgeon.diff.parse import parse_diff
+from surgeon.diff.parse import parse_diff, truncation
 from surgeon.diff.paths import Target, targets
 from surgeon.diff.types import FileChange, PatchResult, Refusal
-from surgeon.languages import language_for
 
 ReadFile = Callable[[str], "bytes | None"]
 
@@ -51,10 +50,11 @@ def _created_content(target: Target) -> str | Refusal:
         if hunk.old_lines:
             return Refusal(target.path, number, hunk.hint, (
                 "a new file's hunk can only add lines ('+'), but this one has context or removed lines"))
-        for line in hunk.lines:
-            if elision.is_placeholder(line.text, language_for(target.path)):
-                return Refusal(target.path, number, None, (
-                    f"it elides code: the added line `{line.text.strip()}` is a placeholder. Write out the whole new file"))
+        found = elision.find_elision([(line.kind, line.text) for line in hunk.lines], target.path)
+        if found:
+            text = found.text.strip()
+            return Refusal(target.path, number, None, (
+                f"it elides code: the added line `{text}` is a placeholder. Write out the whole new file"))
     lines = [line.text for hunk in hunks for line in hunk.lines]
     if not lines:
         return ""
@@ -70,6 +70,7 @@ class _Done:
     old_text: str | None
     new_text: str | None
     ops: list[normalise.Op] | None
+    spans: tuple[tuple[int, int, int], ...] = ()
 
 
 def _mode(section_modes: Sequence[str | None]) -> str | None:
@@ -92,7 +93,11 @@ def _process(target: Target, reader: _Reader) -> tuple[_Done | None, list[Refusa
         if isinstance(created, Refusal):
             return None, [created], repairs
         change = FileChange(path, None, None, created.encode("utf-8"), None, new_mode or "100644", 0, 0)
-        return _Done(change, None, created, None), [], repairs
+        spans, at = [], 1
+        for number, hunk in enumerate(target.hunks, start=1):
+            spans.append((number, at, at + max(len(hunk.lines), 1) - 1))
+            at += len(hunk.lines)
+        return _Done(change, None, created, None, tuple(spans)), [], repairs
 
     assert target.old_path is not None
     data = reader(target.old_path)
@@ -118,6 +123,10 @@ def _process(target: Target, reader: _Reader) -> tuple[_Done | None, list[Refusa
         ops = [normalise.Op(i, i) for i in range(len(normalise.split_lines(text)[0]))]
         edited = Edited(text, ops, [])
     else:
+        lines = normalise.split_lines(text)[0]
+        cut = [r for n, h in enumerate(hunks, 1) if (r := truncation(target.old_path, n, h, lines))]
+        if cut:
+            return None, cut, repairs
         crlf = any(section.crlf_content for section in target.sections)
         result = apply_hunks(target.old_path, text, hunks, "\r\n" if crlf else "\n")
         if isinstance(result, list):
@@ -138,7 +147,7 @@ def _process(target: Target, reader: _Reader) -> tuple[_Done | None, list[Refusa
     change = FileChange(
         path, target.old_path if renamed else None, data, edited.content.encode("utf-8"),
         old_mode, new_mode, 0, 0)
-    return _Done(change, text, edited.content, edited.ops), [], repairs
+    return _Done(change, text, edited.content, edited.ops, edited.spans), [], repairs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,13 +164,17 @@ def apply_patch(diff_text: str, read_file: ReadFile) -> PatchResult:
     (syntax, minimality ...) are not part of the engine: see surgeon.validate.check_patch."""
     if not diff_text.strip():
         return _refused([Refusal(None, None, None, "the patch is empty: there is no diff to apply")])
+    reader = _Reader(read_file)
+    completed = formats.complete(diff_text, reader)  # another format read as a unified diff
+    if completed.refusals:
+        return _refused(list(completed.refusals), list(completed.repairs))
+    diff_text = completed.diff
     parsed = parse_diff(diff_text)
     refusals = list(parsed.problems)
-    repairs = list(parsed.repairs)
+    repairs = [*completed.repairs, *parsed.repairs]
     if not parsed.files and not refusals:
         return _refused([Refusal(None, None, None, (
             "no diff found: a unified diff needs '--- a/PATH' and '+++ b/PATH' lines followed by '@@' hunks"))])
-    reader = _Reader(read_file)
     found, problems = targets(parsed.files, reader.exists)
     refusals.extend(problems)
     done: list[_Done] = []
@@ -189,7 +202,7 @@ def apply_patch(diff_text: str, read_file: ReadFile) -> PatchResult:
         added_lines = tuple(_added_line_numbers(item.ops, item.new_text)) if item.new_text is not None else ()
         changes.append(FileChange(
             change.path, change.old_path, change.old_content, change.new_content,
-            change.old_mode, change.new_mode, added, removed, added_lines))
+            change.old_mode, change.new_mode, added, removed, added_lines, item.spans))
     if not changes:
         return _refused([Refusal(None, None, None, "the diff changes nothing: every hunk leaves the file as it is")],
                         repairs)

@@ -26,7 +26,12 @@ def drop_churn(lines: Sequence[tuple[LineKind, str]]) -> tuple[list[tuple[LineKi
         removed = [text for kind, text in lines[k:end] if kind == "-"]
         added = [text for kind, text in lines[k:end] if kind == "+"]
         matcher = difflib.SequenceMatcher(None, removed, added, autojunk=False)
-        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        opcodes = matcher.get_opcodes()
+        if all(tag != "equal" for tag, *_ in opcodes):
+            out.extend(lines[k:end])  # nothing churned: the run stays in the diff's own order
+            k = end
+            continue
+        for tag, a1, a2, b1, b2 in opcodes:
             if tag == "equal":
                 out.extend((" ", text) for text in removed[a1:a2])
                 kept += a2 - a1

@@ -1,11 +1,15 @@
 """Finding the diff in a model's reply: inside ```diff fences, between paragraphs of prose, split
-across several fenced blocks, or the whole reply. Returns "" when there is no diff."""
+across several fenced blocks, or the whole reply. Returns "" when there is no diff. A fenced
+diff whose fence never closes (the reply was cut off) keeps its opening fence line first, so that
+the parser refuses it as truncated."""
 
 from __future__ import annotations
 
 import re
 
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
+from surgeon.diff.formats import to_unified
+from surgeon.diff.parse import FENCE_OPEN
+
 _EXTENDED_HEADER = re.compile(
     r"^(index [0-9a-fA-F]+\.\.[0-9a-fA-F]+|(old|new|deleted file|new file) mode \d+|"
     r"(similarity|dissimilarity) index \d+%|rename (from|to) |copy (from|to) |Binary files |GIT binary patch)"
@@ -24,13 +28,15 @@ def looks_like_diff(text: str) -> bool:
     return any(_starts_diff(lines, i) for i in range(len(lines)))
 
 
-def _fenced_blocks(lines: list[str]) -> list[list[str]]:
-    """The contents of every fenced block (an unclosed fence runs to the end of the reply)."""
-    blocks: list[list[str]] = []
+def _fenced_blocks(lines: list[str]) -> list[tuple[list[str], str | None]]:
+    """The contents of every fenced block, with the opening line of a fence that never closes
+    (it runs to the end of the reply)."""
+    blocks: list[tuple[list[str], str | None]] = []
     i = 0
     while i < len(lines):
-        opening = _FENCE_OPEN.match(lines[i])
-        if not opening:
+        opening = FENCE_OPEN.match(lines[i])
+        # " ```" right after a diff line is a context line of a Markdown file, not a fence
+        if not opening or (opening["indent"] == " " and i and lines[i - 1][:1] in ("@", " ", "+", "-")):
             i += 1
             continue
         fence, indent = opening["fence"], len(opening["indent"])
@@ -43,8 +49,8 @@ def _fenced_blocks(lines: list[str]) -> list[list[str]]:
             line = lines[i]
             body.append(line[indent:] if line[:indent].strip() == "" else line)
             i += 1
+        blocks.append((body, None if i < len(lines) else opening[0]))
         i += 1
-        blocks.append(body)
     return blocks
 
 
@@ -88,15 +94,18 @@ def _unfenced_diff(lines: list[str]) -> list[str]:
 
 def extract_diff(reply: str) -> str:
     """The diff text in `reply`, with a final newline; "" when the reply holds no diff."""
+    converted = to_unified(reply)  # SEARCH/REPLACE blocks, a Codex patch, format-patch mail
+    if converted is not None:
+        return converted
     # split on "\n" only: str.splitlines() would also split on form feeds and other separators
     # that are ordinary characters inside a source line; CRs stay for the parser to judge
     lines = reply.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the reply's final newline
-    fenced = [block for block in _fenced_blocks(lines) if looks_like_diff("\n".join(block))]
+    fenced = [(block, unclosed) for block, unclosed in _fenced_blocks(lines) if looks_like_diff("\n".join(block))]
     if fenced:
-        picked: list[str] = []
-        for block in fenced:
+        picked: list[str] = [unclosed for _, unclosed in fenced[-1:] if unclosed]
+        for block, _ in fenced:
             picked.extend(block)
     elif lines and any(_starts_diff(lines, i) for i in range(min(len(lines), 2))):
         picked = lines  # the reply is the diff itself

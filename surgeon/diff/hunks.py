@@ -12,7 +12,8 @@ from surgeon.diff import elision, match, normalise
 from surgeon.diff.churn import drop_churn
 from surgeon.diff.parse import HunkLine, ParsedHunk
 from surgeon.diff.types import Refusal
-from surgeon.languages import language_for
+
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,9 @@ class Edited:
     content: str
     ops: list[normalise.Op]  # how the old lines align with the new ones
     repairs: list[str]
+    # (hunk number, first line, last line): where each hunk's change is in the new text (1-based;
+    # a pure removal is at the line that follows it)
+    spans: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,24 +56,48 @@ def lines_word(n: int) -> str:
     return "1 line" if n == 1 else f"{n} lines"
 
 
-def _elided(number: int, path: str, hunk: ParsedHunk, file_lines: set[str], language: str | None) -> Refusal | None:
-    for line in hunk.lines:
-        if match.loose_key(line.text) in file_lines:
-            continue  # the file really has this line
-        if elision.is_placeholder(line.text, language):
-            what = {"+": "an added", "-": "a removed", " ": "a context"}[line.kind]
-            return Refusal(path, number, hunk.hint, (
-                f"it elides code: {what} line `{line.text.strip()}` is a placeholder, not code from the "
-                "file. Write out every line the hunk keeps, removes or adds"))
-    return None
+def elision_refusal(path: str, number: int | None, line: int | None, found: elision.Elided) -> Refusal:
+    kind, text = found.kind, found.text
+    if found.replaces:
+        removed = found.replaces
+        return Refusal(path, number, line, (
+            f"it elides code: the added line `{text.strip()}` takes the place of "
+            f"{lines_word(len(removed))} it removes (from `{removed[0].strip()}`), which reads as a placeholder "
+            "for code kept, not code. Write out every line the hunk keeps; to delete lines, remove them "
+            "without a comment in their place"))
+    what = {"+": "an added", "-": "a removed", " ": "a context"}[kind]
+    return Refusal(path, number, line, (
+        f"it elides code: {what} line `{text.strip()}` is a placeholder, not code from the "
+        "file. Write out every line the hunk keeps, removes or adds"))
+
+
+def _anchors(lines: Sequence[HunkLine]) -> list[int]:
+    """Old-side positions of the lines that fix where the hunk's changes go: every removed line,
+    and the unchanged line right next to each run of changes, on each side."""
+    old_at: list[int] = []
+    count = 0
+    for line in lines:
+        old_at.append(count)
+        count += line.kind != "+"
+    anchors: set[int] = set()
+    for k, line in enumerate(lines):
+        if line.kind == "-":
+            anchors.add(old_at[k])
+        elif line.kind == " " and any(0 <= j < len(lines) and lines[j].kind != " " for j in (k - 1, k + 1)):
+            anchors.add(old_at[k])
+    return sorted(anchors)
 
 
 class _FileEdit:
     def __init__(self, path: str, text: str):
         self.path = path
         self.texts, self.endings = normalise.split_lines(text)
+        # a byte order mark belongs to the file, not to its first line: matched without it, and
+        # put back in front of whatever line comes first after the change
+        self.bom = bool(self.texts) and self.texts[0].startswith(BOM)
+        if self.bom:
+            self.texts[0] = self.texts[0][1:]
         self.index = match.FileIndex(self.texts, match.indentation_matters(path))
-        self.language = language_for(path)
         self.present = set(self.index.loose)
         self.repairs: list[str] = []
 
@@ -77,22 +105,32 @@ class _FileEdit:
         self.repairs.append(f"hunk {number} of {self.path}: {message}")
 
     def place(self, number: int, hunk: ParsedHunk) -> _Placed | _Unplaced:
-        elided = _elided(number, self.path, hunk, self.present, self.language)
+        written = [(line.kind, line.text) for line in hunk.lines]
+        elided = elision.find_elision(written, self.path, lambda text: match.loose_key(text) in self.present)
         if elided:
-            return _Unplaced(elided)
-        body, unchurned = drop_churn([(line.kind, line.text) for line in hunk.lines])
+            return _Unplaced(elision_refusal(self.path, number, hunk.hint, elided))
+        body, unchurned = drop_churn(written)
         lines = [HunkLine(kind, text) for kind, text in body]
         old_texts = [line.text for line in lines if line.kind != "+"]
-        placed = self.index.place(old_texts, hunk.hint, [line.kind for line in lines if line.kind != "+"])
+        anchors = _anchors(lines)
+        placed = self.index.place(old_texts, hunk.hint, [line.kind for line in lines if line.kind != "+"], anchors)
         if isinstance(placed, match.NoPlace):
-            refusal = Refusal(self.path, number, placed.line, self._already_done(lines, old_texts) or placed.reason)
-            return _Unplaced(refusal, placed.nowhere)
+            reason = self._already_done(lines, old_texts) or (self._skips(lines) if placed.nowhere else None)
+            return _Unplaced(Refusal(self.path, number, placed.line, reason or placed.reason), placed.nowhere)
         start = placed.start
         file_old = self.texts[start : start + len(old_texts)]
-        mapping = match.indentation_map([
-            (match.leading_whitespace(d), match.leading_whitespace(f))
-            for d, f in zip(old_texts, file_old, strict=True) if d.strip()
-        ])
+        indents = [(match.leading_whitespace(match.fold(d)), match.leading_whitespace(match.fold(f)))
+                   for d, f in zip(old_texts, file_old, strict=True) if d.strip()]
+        mapping = match.indentation_map(indents)
+        anchored = bool(anchors) and all(
+            match.strict_key(old_texts[j]) == match.strict_key(file_old[j]) for j in anchors)
+        if placed.context_indentation_differs or (anchored and mapping != {} and not isinstance(mapping, tuple)):
+            # the changes sit exactly where the file has their neighbours: other unchanged lines
+            # are never written, and the added lines are kept as written (only a shift of the
+            # whole hunk by one amount re-indents them)
+            mapping = {}
+            self.note(number, "unchanged lines away from the change were indented differently from the file; "
+                      "the file's lines kept, the added lines as written")
         added: list[str] = []
         for line in lines:
             if line.kind == "+":
@@ -118,9 +156,35 @@ class _FileEdit:
         trailing = sum(1 for d, f in zip(old_texts, file_old, strict=True) if d != f and d.rstrip() == f.rstrip())
         if trailing:
             self.note(number, f"trailing whitespace differed on {lines_word(trailing)}; the file's own kept")
+        alike = sum(1 for d, f in zip(old_texts, file_old, strict=True)
+                    if d.lstrip(BOM).strip() != f.strip() and match.loose_key(d) == match.loose_key(f))
+        if alike:
+            self.note(number, (
+                f"{lines_word(alike)} differed from the file only in look-alike characters (non-breaking or "
+                "zero-width spaces, typographic quotes or dashes); the file's own kept"))
         if mapping:
             self.note(number, "indentation differed from the file's; the file's indentation kept and added lines re-indented")
         return self._blocks(number, hunk, lines, start, iter(added))
+
+    def _skips(self, lines: list[HunkLine]) -> str | None:
+        """Why a hunk that matches nowhere fails, when one of its unchanged or removed lines is a
+        comment the file does not have and the lines around it match the file with lines skipped
+        where it stands: that comment stands for the lines left out."""
+        old_side = [line for line in lines if line.kind != "+"]
+        for k, line in enumerate(old_side[1:-1], start=1):
+            if match.loose_key(line.text) in self.present or elision.comment_body(line.text, self.path) is None:
+                continue
+            before = self.index.find([x.text for x in old_side[:k]])
+            after = set(self.index.find([x.text for x in old_side[k + 1 :]]))
+            for start in before:
+                gap_start = start + k
+                gap_end = next((q for q in range(gap_start + 1, len(self.texts) + 1) if q in after), None)
+                if gap_end is not None:
+                    verb = "removes" if line.kind == "-" else "keeps"
+                    return (f"it elides code: the line `{line.text.strip()}` it {verb} is not in the file; it stands "
+                            f"for lines {gap_start + 1}-{gap_end} ({lines_word(gap_end - gap_start)} the hunk leaves "
+                            "out). Write out every line the hunk keeps, removes or adds")
+        return None
 
     def _already_done(self, lines: list[HunkLine], old_texts: list[str]) -> str | None:
         new_side = [line.text for line in lines if line.kind != "-"]
@@ -203,9 +267,11 @@ class _FileEdit:
             new_endings.append(endings[old_line])
 
         at = 0
+        spans: list[tuple[int, int, int]] = []
         for block in blocks:
             for old_line in range(at, block.start):
                 keep(old_line)
+            spans.append((block.hunk, len(new_texts) + 1, len(new_texts) + max(len(block.added), 1)))
             ops.extend(normalise.Op(old_line, None) for old_line in range(block.start, block.end))
             replaced = endings[block.start : block.end]
             for k, added in enumerate(block.added):
@@ -220,9 +286,23 @@ class _FileEdit:
         filled = _neighbour_endings(new_endings, ending)
         final_newline = self._final_newline([p.hunk for p in placed if p.end == len(texts)])
         if new_texts:
-            filled = [e or ending for e in filled[:-1]] + [(filled[-1] or ending) if final_newline else ""]
+            # without a final newline an empty last line would vanish: it keeps its newline
+            last = (filled[-1] or ending) if final_newline or new_texts[-1] == "" else ""
+            filled = [e or ending for e in filled[:-1]] + [last]
+        if new_texts and self.bom and not new_texts[0].startswith(BOM) and not self._removes_bom(placed):
+            new_texts[0] = BOM + new_texts[0]
         content = "".join(t + e for t, e in zip(new_texts, filled, strict=True))
-        return Edited(content, ops, self.repairs)
+        return Edited(content, ops, self.repairs, tuple(spans))
+
+    @staticmethod
+    def _removes_bom(placed: list[_Placed]) -> bool:
+        """Whether a hunk removes the byte order mark in so many words: its removed first line
+        shows it and none of its added lines does (a diff of a file that lost its mark)."""
+        for p in placed:
+            first = next((line for line in p.hunk.lines if line.kind != "+"), None)
+            if p.start == 0 and first is not None and first.kind == "-" and first.text.startswith(BOM):
+                return not any(line.kind == "+" and line.text.startswith(BOM) for line in p.hunk.lines)
+        return False
 
     def _final_newline(self, hunks_at_end: list[ParsedHunk]) -> bool:
         """The file keeps its final newline (or its lack of one) unless a hunk that reaches the
@@ -326,4 +406,6 @@ def apply_hunks(path: str, text: str, hunks: Sequence[ParsedHunk], fallback_endi
     for number, _, _ in nowhere:
         repairs.append(f"hunk {number} of {path}: it fits the file only after the other hunks are applied; applied after them")
     repairs.extend(r for r in again.repairs if "line numbers corrected" not in r)
-    return Edited(again.content, compose(edited.ops, again.ops, old_count), repairs)
+    moved = {op.old + 1: op.new + 1 for op in again.ops if op.old is not None and op.new is not None}
+    spans = [(n, moved[a], moved.get(b, moved[a])) for n, a, b in edited.spans if a in moved] + list(again.spans)
+    return Edited(again.content, compose(edited.ops, again.ops, old_count), repairs, tuple(sorted(spans, key=lambda s: s[1])))

@@ -2,9 +2,11 @@
 
 A hunk's old side (context and removed lines) is looked up in the file. Places that match when
 all leading and trailing whitespace is ignored are the candidates: models drift in whitespace, so
-whitespace is never trusted to tell two places apart. One candidate: it is the place (provided
-its indentation is exact where indentation carries meaning). Several: the @@ line number may pick
-the one right next to it; otherwise the hunk is refused with the places listed. None: refused,
+whitespace is never trusted to tell two places apart. One candidate: it is the place, where
+indentation carries meaning provided its indentation is exact, or off by one shift for the whole
+hunk, or off only on unchanged lines away from the changes. Several: the @@ line number picks
+one when exactly one of them starts within HINT_WINDOW lines of it; otherwise the hunk is refused
+with the places listed. None: refused,
 with the closest lines and what differs.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from surgeon.diff.types import LineKind
@@ -36,13 +38,31 @@ HINT_WINDOW = 3
 _MAX_SHOWN = 8
 
 
+# Characters that look like others and get into diffs through chat windows, word processors and
+# web pages: they never tell two lines apart (the file's own characters are the ones kept).
+_LOOK_ALIKES = str.maketrans({
+    **dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                    "\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    "\u2026": "...",
+})
+
+
+def fold(text: str) -> str:
+    """`text` with look-alike characters replaced by the plain ones they look like."""
+    return text.translate(_LOOK_ALIKES) if not text.isascii() else text
+
+
 def loose_key(text: str) -> str:
-    return text.strip().lstrip("\ufeff")
+    return fold(text).strip()
 
 
 def strict_key(text: str) -> str:
     """Trailing whitespace never counts; leading whitespace does (where indentation matters)."""
-    return text.rstrip().lstrip("\ufeff")
+    return fold(text).rstrip()
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ class Placement:
     start: int  # 0-based index of the hunk's first old-side line in the file
     by_hint: bool = False  # chosen among several places by the @@ line number
     candidates: int = 1
+    context_indentation_differs: bool = False  # only in unchanged lines away from the changes
 
 
 @dataclass(frozen=True)
@@ -100,10 +121,13 @@ class FileIndex:
     def _exact_indentation(self, start: int, strict: list[str]) -> bool:
         return self.strict[start : start + len(strict)] == strict
 
-    def place(self, old_texts: list[str], hint: int | None,
-              kinds: Sequence[LineKind] | None = None) -> Placement | NoPlace:
+    def place(self, old_texts: list[str], hint: int | None, kinds: Sequence[LineKind] | None = None,
+              anchors: Collection[int] = ()) -> Placement | NoPlace:
         """Where the hunk whose old side is `old_texts` goes. `kinds` (" " or "-" per line) only
-        sharpens the wording of a refusal."""
+        sharpens the wording of a refusal. `anchors`: the old-side lines that fix where each change
+        goes (its removed lines and the unchanged lines right next to it); when the place is
+        unique and these match exactly, other unchanged lines may differ in indentation (they are
+        never written)."""
         if not old_texts:
             if not self.texts:
                 return Placement(0)
@@ -117,24 +141,37 @@ class FileIndex:
             return NoPlace(self.explain_nowhere(old_texts, hint, kinds), hint, nowhere=True)
         chosen: int | None = None
         by_hint = False
+        near: list[int] = []
         if len(candidates) == 1:
             chosen = candidates[0]
         elif hint is not None:
-            distance = sorted((abs(c - (hint - 1)), c) for c in candidates)
-            if distance[0][0] <= HINT_WINDOW and distance[1][0] > distance[0][0]:
-                chosen, by_hint = distance[0][1], True
+            near = [c for c in candidates if abs(c - (hint - 1)) <= HINT_WINDOW]
+            if len(near) == 1:
+                chosen, by_hint = near[0], True
         if chosen is None:
             if hint is None:
                 note = "and its @@ header has no line number to choose between them"
+            elif near:
+                note = (f"and {len(near)} of them (lines {_lines_list(near)}) are within {HINT_WINDOW} lines of "
+                        f"line {hint} named in its @@ header, so the line number cannot choose either")
             else:
-                note = f"and none of them is the one next to line {hint} named in its @@ header"
+                note = f"and none of them is within {HINT_WINDOW} lines of line {hint} named in its @@ header"
             return NoPlace(
                 f"its context and removed lines match {len(candidates)} places (lines "
                 f"{_lines_list(candidates)}), {note}: include more unchanged lines around the change "
                 "so that it matches one place", hint)
         if not self._exact_indentation(chosen, strict):
-            return NoPlace(self.explain_indentation(chosen, old_texts), chosen + 1)
+            if len(candidates) == 1 and isinstance(self._indentation_map(chosen, old_texts), tuple):
+                return Placement(chosen, by_hint, len(candidates))  # one shift for the whole hunk
+            anchored = bool(anchors) and all(self.strict[chosen + j] == strict[j] for j in anchors)
+            if len(candidates) > 1 or not anchored:
+                return NoPlace(self.explain_indentation(chosen, old_texts), chosen + 1)
+            return Placement(chosen, by_hint, len(candidates), context_indentation_differs=True)
         return Placement(chosen, by_hint, len(candidates))
+
+    def _indentation_map(self, start: int, old_texts: list[str]) -> dict[str, str] | tuple[str, str] | None:
+        return indentation_map([(leading_whitespace(fold(d)), leading_whitespace(fold(f)))
+                                for d, f in zip(old_texts, self.texts[start:], strict=False) if d.strip()])
 
     def explain_indentation(self, start: int, old_texts: list[str]) -> str:
         for offset, text in enumerate(old_texts):

@@ -6,6 +6,7 @@ original gives the same bytes as the engine's result."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +60,31 @@ def quote_path(path: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def unquote_path(raw: str) -> str:
+    """A path from a diff header: timestamp dropped, C-style quotes ("a/t\\303\\251st") decoded."""
+    raw = raw.split("\t", 1)[0].strip()
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        out = bytearray()
+        body = raw[1:-1]
+        i = 0
+        escapes = {"n": 10, "t": 9, '"': 34, "\\": 92, "a": 7, "b": 8, "f": 12, "r": 13, "v": 11}
+        while i < len(body):
+            ch = body[i]
+            if ch == "\\" and i + 1 < len(body):
+                nxt = body[i + 1]
+                if nxt in "01234567" and re.match(r"[0-7]{3}", body[i + 1 : i + 4]):
+                    out.append(int(body[i + 1 : i + 4], 8))
+                    i += 4
+                    continue
+                out.append(escapes.get(nxt, ord(nxt)))
+                i += 2
+                continue
+            out.extend(ch.encode("utf-8", "surrogateescape"))
+            i += 1
+        return out.decode("utf-8", errors="surrogateescape")  # a name that is not UTF-8 keeps its bytes
+    return raw
+
+
 def _side(prefix: str, path: str) -> str:
     return quote_path(prefix + path)
 
@@ -71,9 +97,34 @@ def _file_line(marker: str, prefix: str, path: str | None) -> str:
     return f"{marker} {_side(prefix, path)}{tail}\n"
 
 
+def fits(ops: Sequence[Op], old_count: int, new_count: int) -> bool:
+    """Whether `ops` aligns exactly `old_count` old lines with `new_count` new ones: each line once,
+    in order."""
+    olds = [op.old for op in ops if op.old is not None]
+    news = [op.new for op in ops if op.new is not None]
+    return olds == list(range(old_count)) and news == list(range(new_count))
+
+
+def aligned(old_raw: Sequence[str], new_raw: Sequence[str]) -> list[Op]:
+    """An alignment of the lines by their bytes (difflib's)."""
+    ops: list[Op] = []
+    matcher = difflib.SequenceMatcher(None, list(old_raw), list(new_raw), autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            ops.extend(Op(a, b) for a, b in zip(range(a1, a2), range(b1, b2), strict=True))
+        else:
+            ops.extend(Op(a, None) for a in range(a1, a2))
+            ops.extend(Op(None, b) for b in range(b1, b2))
+    return ops
+
+
 def minimal_ops(old_raw: Sequence[str], new_raw: Sequence[str], ops: Sequence[Op]) -> list[Op]:
     """`ops` with every kept line that changed bytes split into a removal and an addition, and
-    identical lines inside each changed run turned back into kept lines (no churn)."""
+    identical lines inside each changed run turned back into kept lines (no churn). An alignment
+    that does not fit the lines (a blank last line left without its newline is no line at all)
+    is replaced by one computed from the bytes, so the diff always describes the real contents."""
+    if not fits(ops, len(old_raw), len(new_raw)):
+        ops = aligned(old_raw, new_raw)
     flat: list[Op] = []
     for op in ops:
         if op.old is not None and op.new is not None and old_raw[op.old] != new_raw[op.new]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from surgeon.diff.normalise import unquote_path as unquote_path
 from surgeon.diff.types import LineKind, Refusal
 
 DEV_NULL = "/dev/null"
@@ -23,10 +24,14 @@ _EXTENDED = re.compile(
     r"^(?:(?P<key>old mode|new mode|deleted file mode|new file mode) (?P<mode>\d{6})"
     r"|(?P<rename>rename from|rename to|copy from|copy to) (?P<path>.+)"
     r"|(?:similarity|dissimilarity) index \d+%"
-    r"|index [0-9a-fA-F]+\.\.[0-9a-fA-F]+(?: \d{6})?)\s*$"
+    r"|index [0-9a-fA-F]+\.\.[0-9a-fA-F]+(?: (?P<index_mode>\d{6}))?)\s*$"
 )
 _BINARY = re.compile(r"^(?:Binary files .* differ|GIT binary patch)\s*$")
 _LINE_KINDS: dict[str, LineKind] = {" ": " ", "-": "-", "+": "+"}
+FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
+# an added or removed line that reads as a sentence of prose: "+ Raised the timeout to 15 seconds."
+_SENTENCE = re.compile(r"^ [A-Z][\w'’-]*(?: +\S+){2,}[.!?:][)\"'’]?$")
+_PROSE_FILES = (".md", ".markdown", ".rst", ".txt", ".adoc", ".tex", ".org")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class ParsedHunk:
     new_no_newline: bool
     diff_line: int  # 1-based line of the @@ header in the diff text
     repairs: tuple[str, ...] = ()  # what the pre-pass fixed, phrased without the file's name
+    promised: tuple[int, int] | None = None  # the header's (old, new) line counts, when it has both
+    breaks_off: bool = False  # the diff's last hunk ends in a changed line, short of what it promised
 
     @property
     def old_lines(self) -> list[HunkLine]:
@@ -73,6 +80,7 @@ class ParsedFile:
     binary: bool = False
     crlf_content: bool = False  # the added lines carried CRs of their own (a CRLF file's diff)
     repairs: tuple[str, ...] = ()
+    index_mode: str | None = None  # the mode on an `index a..b MODE` line
 
     @property
     def creates(self) -> bool:
@@ -107,6 +115,7 @@ class _HunkDraft:
     new_count: int | None
     body: list[_Body] = field(default_factory=list)
     markers: list[int] = field(default_factory=list)  # marker follows body[index - 1]
+    at_end: bool = False  # the diff text ends with this hunk
 
 
 @dataclass
@@ -124,32 +133,8 @@ class _FileDraft:
     rename_to: str | None = None
     copy: bool = False
     binary: bool = False
+    index_mode: str | None = None
     hunks: list[_HunkDraft] = field(default_factory=list)
-
-
-def unquote_path(raw: str) -> str:
-    """A path from a diff header: timestamp dropped, C-style quotes ("a/t\\303\\251st") decoded."""
-    raw = raw.split("\t", 1)[0].strip()
-    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-        out = bytearray()
-        body = raw[1:-1]
-        i = 0
-        escapes = {"n": 10, "t": 9, '"': 34, "\\": 92, "a": 7, "b": 8, "f": 12, "r": 13, "v": 11}
-        while i < len(body):
-            ch = body[i]
-            if ch == "\\" and i + 1 < len(body):
-                nxt = body[i + 1]
-                if nxt in "01234567" and re.match(r"[0-7]{3}", body[i + 1 : i + 4]):
-                    out.append(int(body[i + 1 : i + 4], 8))
-                    i += 4
-                    continue
-                out.append(escapes.get(nxt, ord(nxt)))
-                i += 2
-                continue
-            out.extend(ch.encode("utf-8", "surrogateescape"))
-            i += 1
-        return out.decode("utf-8", errors="surrogateescape")  # a name that is not UTF-8 keeps its bytes
-    return raw
 
 
 def _git_header_paths(rest: str) -> tuple[str, str]:
@@ -184,16 +169,38 @@ def _file_header_at(lines: list[str], i: int, inside_hunk: bool) -> bool:
     return not inside_hunk or (i + 2 < len(lines) and lines[i + 2].startswith("@@"))
 
 
+def _next_file_at(lines: list[str], i: int, hunk: _HunkDraft) -> bool:
+    """Whether a `---`/`+++`/`@@` run inside a hunk starts the next file. It is the hunk's own
+    removed `-- x` and added `++ y` (SQL comments, YAML, underlines) when the header's counts still
+    expect a removed and an added line, unless the pair names one file as git does (a/ b/, /dev/null)
+    or names one file and the counts expect more than the pair."""
+    if not _file_header_at(lines, i, inside_hunk=True):
+        return False
+    if hunk.old_count is None or hunk.new_count is None:
+        return True
+    old, new = hunk.old_count - _counts(hunk.body)[0], hunk.new_count - _counts(hunk.body)[1]
+    old_path, new_path = (_header_path(line[4:]) for line in lines[i : i + 2])
+    if old < 1 or new < 1 or old_path is None or new_path is None:
+        return True
+    if _bare(old_path) != _bare(new_path):
+        return False
+    return (old_path.startswith("a/") and new_path.startswith("b/")) or (old, new) != (1, 1)
+
+
+def _bare(path: str) -> str:
+    return path[2:] if path.startswith(("a/", "b/")) else path
+
+
 def _same_file(draft: _FileDraft, old_line: str, new_line: str) -> bool:
     """Whether a `---`/`+++` pair restates the file of the header lines before it (a hunk-less
     rename or mode change may be followed directly by the next file's `---`/`+++`)."""
     named = [p for p in (draft.old_path, draft.new_path, draft.rename_from, draft.rename_to) if p]
     if not named:
         return True
-    known = {p[2:] if p.startswith(("a/", "b/")) else p for p in named}
+    known = {_bare(p) for p in named}
     for line in (old_line, new_line):
         path = _header_path(line[4:])
-        if path is not None and (path[2:] if path.startswith(("a/", "b/")) else path) in known:
+        if path is not None and _bare(path) in known:
             return True
     return False
 
@@ -214,13 +221,8 @@ def _read_hunk(lines: list[str], had_cr: list[bool], i: int) -> tuple[_HunkDraft
     j = i + 1
     while j < len(lines):
         line = lines[j]
-        if (
-            line.startswith("@@")
-            or line.startswith("diff --git ")
-            or _file_header_at(lines, j, inside_hunk=True)
-            or _EXTENDED.match(line)
-            or _BINARY.match(line)
-        ):
+        if line.startswith(("@@", "diff --git ")) or _next_file_at(lines, j, draft) or _EXTENDED.match(line) \
+                or _BINARY.match(line):
             break
         if line == "-- " and (j + 1 == len(lines) or re.match(r"^\d+\.\d+", lines[j + 1])):
             break  # the signature under a `git format-patch` email ("-- " then git's version)
@@ -237,15 +239,56 @@ def _read_hunk(lines: list[str], had_cr: list[bool], i: int) -> tuple[_HunkDraft
 
 
 def _counts(body: list[_Body]) -> tuple[int, int]:
-    old = sum(1 for b in body if b.kind != "+")
-    new = sum(1 for b in body if b.kind != "-")
-    return old, new
+    return sum(1 for b in body if b.kind != "+"), sum(1 for b in body if b.kind != "-")
 
 
-def _finish_hunk(draft: _HunkDraft) -> tuple[list[_Body], list[str]]:
-    """Settle trailing prefix-less lines (kept only when the header's counts need them) and note
-    what was repaired."""
+def _prose_tail(draft: _HunkDraft, prose_file: bool) -> tuple[int | None, str | None]:
+    """Where the prose at the end of a hunk begins (None: there is none), or why that cannot be
+    told. Prose: prefix-less lines and `+`/`-` lines written as sentences (`+ Raised the timeout.`).
+    Counts consistent with a cut before it decide (in a text file, after context or at a blank
+    line); without them, sentences after a blank line are prose in code or config, unclear in text."""
+    body = draft.body
+
+    def sentence(b: _Body) -> bool:
+        return b.kind != " " and bool(_SENTENCE.match(b.text))
+
+    def drops_sentences(cut: int) -> bool:
+        return any(not b.tentative for b in body[cut:])
+
+    start = len(body)
+    while start > 0 and (body[start - 1].tentative or sentence(body[start - 1])):
+        start -= 1
+    promised = (draft.old_count, draft.new_count)
+    if not drops_sentences(start) or _counts(body) == promised:
+        return None, None  # no sentences, or the counts say they are the hunk's own lines
+    if draft.old_count is not None and draft.new_count is not None:
+        for cut in range(start, len(body)):
+            if (_counts(body[:cut]) == promised and drops_sentences(cut)
+                    and (not prose_file or body[cut].tentative == "blank" or body[max(cut, 1) - 1].kind == " ")):
+                return cut, None
+    blank = next((k for k in range(start, len(body)) if body[k].tentative == "blank"), None)
+    if blank is None or not drops_sentences(blank) or any(sentence(b) for b in body[:start]):
+        return None, None
+    if prose_file:
+        first = next(b for b in body[blank:] if not b.tentative)
+        return None, (f"the lines after the blank line at diff line {draft.header_line + blank + 1} "
+                      f"(`{first.kind}{first.text}`) read as prose, but the @@ line counts do not say whether "
+                      "they belong to the hunk: correct the counts, or leave the prose out of the diff")
+    return blank, None
+
+
+def _finish_hunk(draft: _HunkDraft, prose_file: bool = False) -> tuple[list[_Body], list[str], str | None]:
+    """Settle the prose after a hunk and trailing prefix-less lines (kept only when the header's
+    counts need them), and note what was repaired; the third value says why the end of the hunk
+    cannot be told."""
     repairs: list[str] = []
+    cut, unclear = _prose_tail(draft, prose_file)
+    if cut is not None:
+        dropped = [b for b in draft.body[cut:] if not b.tentative]
+        repairs.append(f"{_plural(len(dropped), 'line')} of prose after the hunk (`{dropped[0].kind}{dropped[0].text}`) "
+                       "left out of the diff")
+        draft.body = draft.body[:cut]
+        draft.markers = [m for m in draft.markers if m <= cut]
     body = draft.body
     trailing = 0
     while trailing < len(body) and body[len(body) - 1 - trailing].tentative:
@@ -255,10 +298,7 @@ def _finish_hunk(draft: _HunkDraft) -> tuple[list[_Body], list[str]]:
     if trailing and draft.old_count is not None and draft.new_count is not None:
         for candidate in range(trailing, 0, -1):
             extra = body[len(core) : len(core) + candidate]
-            if all(b.tentative == "blank" for b in extra) and _counts(core + extra) == (
-                draft.old_count,
-                draft.new_count,
-            ):
+            if all(b.tentative == "blank" for b in extra) and _counts(core + extra) == (draft.old_count, draft.new_count):
                 keep = candidate
                 break
     body = body[: len(core) + keep]
@@ -274,11 +314,9 @@ def _finish_hunk(draft: _HunkDraft) -> tuple[list[_Body], list[str]]:
         repairs.append("the @@ header had only one side's line numbers")
     elif (draft.old_count, draft.new_count) != _counts(body):
         old, new = _counts(body)
-        repairs.append(
-            f"line counts corrected from -{draft.old_start},{draft.old_count} +{draft.new_start},{draft.new_count}"
-            f" to {old} old and {new} new lines"
-        )
-    return body, repairs
+        repairs.append(f"line counts corrected from -{draft.old_start},{draft.old_count} +{draft.new_start},"
+                       f"{draft.new_count} to {old} old and {new} new lines")
+    return body, repairs, unclear
 
 
 def _plural(n: int, noun: str) -> str:
@@ -306,6 +344,81 @@ def _markers(body: list[_Body], markers: list[int]) -> tuple[bool, bool, bool]:
     return old_nl, new_nl, misplaced
 
 
+def _finish_file(draft: _FileDraft, last_hunk: _HunkDraft | None, problems: list[Refusal]) -> ParsedFile:
+    hunks: list[ParsedHunk] = []
+    added: list[_Body] = []
+    prose_file = (draft.new_path or draft.old_path or "").lower().endswith(_PROSE_FILES)
+    for hunk in draft.hunks:
+        body, repairs, unclear = _finish_hunk(hunk, prose_file)
+        if unclear:
+            problems.append(Refusal(_bare(draft.new_path or draft.old_path or ""), None, hunk.header_line, unclear))
+        if not body:
+            continue
+        old_nl, new_nl, misplaced = _markers(body, hunk.markers)
+        if misplaced:
+            repairs.append("a misplaced '\\ No newline at end of file' was ignored")
+        promised = (hunk.old_count, hunk.new_count) if hunk.old_count is not None and hunk.new_count is not None else None
+        short = promised is not None and any(a < b for a, b in zip(_counts(body), promised, strict=True))
+        hunks.append(ParsedHunk(
+            tuple(HunkLine(b.kind, b.text) for b in body), hunk.old_start, hunk.new_start, old_nl, new_nl,
+            hunk.header_line, tuple(repairs), promised, hunk is last_hunk and short and body[-1].kind != " "))
+        # a CRLF file's added lines carry CRs, except a last line without any line ending
+        added.extend(b for k, b in enumerate(body) if b.kind == "+" and (k + 1) not in hunk.markers)
+    empty = len(draft.hunks) - len(hunks)
+    return ParsedFile(
+        old_path=None if draft.new_file_mode is not None else draft.old_path,
+        new_path=None if draft.deleted_file_mode is not None else draft.new_path,
+        hunks=tuple(hunks), diff_line=draft.diff_line, git_header=draft.git_header,
+        new_file_mode=draft.new_file_mode, deleted_file_mode=draft.deleted_file_mode, old_mode=draft.old_mode,
+        new_mode=draft.new_mode, rename_from=draft.rename_from, rename_to=draft.rename_to, copy=draft.copy,
+        binary=draft.binary, crlf_content=bool(added) and all(b.had_cr for b in added),
+        repairs=(f"{_plural(empty, 'empty hunk')} ignored",) if empty else (), index_mode=draft.index_mode)
+
+
+TRUNCATED = "the diff is truncated (the reply was cut off)"
+
+
+def _unclosed_fence(lines: list[str]) -> Refusal | None:
+    """A diff that starts with a fence no line closes (extract_diff keeps that opening line)."""
+    opening = FENCE_OPEN.match(lines[0]) if lines else None
+    if opening is None:
+        return None
+    fence = opening["fence"]
+    closing = re.compile(rf"^ {{{len(opening['indent'])}}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+    if any(closing.match(line) for line in lines[1:]):
+        return None
+    return Refusal(None, None, None, (
+        f"{TRUNCATED}: the {fence} block that holds it never closes. Send the whole diff again, "
+        f"ending the block with {fence}"))
+
+
+def truncation(path: str, number: int, hunk: ParsedHunk, file_texts: list[str]) -> Refusal | None:
+    """The refusal for the diff's last hunk when it breaks off: it ends in a changed line with no
+    trailing context, holds fewer lines than its header promises, and the file goes on after it.
+    A hunk short of its counts that ends at the end of the file is only miscounted."""
+    if not hunk.breaks_off or hunk.promised is None:
+        return None
+    old = [line.text.strip() for line in hunk.old_lines]
+    if old:  # its lines are the file's last ones (where they occur twice, its line number says so)
+        loose = [text.strip() for text in file_texts]
+        places = [k for k in range(len(loose) - len(old) + 1) if loose[k : k + len(old)] == old]
+        tail = len(loose) - len(old)
+        distance = {k: abs(k + 1 - (hunk.hint or 0)) for k in places}
+        at_end = places == [tail] or (hunk.hint is not None and tail in places
+                                      and all(distance[tail] < d for k, d in distance.items() if k != tail))
+    else:  # only added lines: the header's old range starts at old_start (after it, for a count of 0)
+        at_end = hunk.old_start is None or hunk.old_start - (hunk.promised[0] > 0) >= len(file_texts)
+    if at_end:
+        return None
+    last = hunk.lines[-1]
+    held = (len(old), sum(1 for line in hunk.lines if line.kind != "-"))
+    return Refusal(path, number, hunk.hint, (
+        f"{TRUNCATED}: this hunk breaks off after the {'added' if last.kind == '+' else 'removed'} line "
+        f"`{last.text.strip()}`. Its @@ header promises {hunk.promised[0]} old and {hunk.promised[1]} new lines "
+        f"but it holds {held[0]} and {held[1]}, and no context line follows although the file goes on. "
+        "Send the whole diff again"))
+
+
 def parse_diff(text: str) -> ParsedDiff:
     raw = text.split("\n")
     if raw and raw[-1] == "":
@@ -318,6 +431,9 @@ def parse_diff(text: str) -> ParsedDiff:
         had_cr = [line.endswith("\r") for line in lines]
         lines = [line[:-1] if cr else line for line, cr in zip(lines, had_cr, strict=True)]
     diff_repairs = ["the diff had CRLF line endings"] if all_cr else []
+    unclosed = _unclosed_fence(lines)
+    if unclosed:
+        return ParsedDiff((), (unclosed,), tuple(diff_repairs))
     problems: list[Refusal] = []
     files: list[_FileDraft] = []
     current: _FileDraft | None = None
@@ -342,11 +458,10 @@ def parse_diff(text: str) -> ParsedDiff:
             continue
         if line.startswith("@@"):
             hunk_read, i = _read_hunk(lines, had_cr, i)
+            hunk_read.at_end = i == len(lines)
             if current is None:
-                problems.append(
-                    Refusal(None, None, hunk_read.header_line,
-                            "a hunk (@@) without a file header: put '--- a/PATH' and '+++ b/PATH' lines before it")
-                )
+                problems.append(Refusal(None, None, hunk_read.header_line, (
+                    "a hunk (@@) without a file header: put '--- a/PATH' and '+++ b/PATH' lines before it")))
             else:
                 current.hunks.append(hunk_read)
             continue
@@ -357,6 +472,7 @@ def parse_diff(text: str) -> ParsedDiff:
                 current = _FileDraft(diff_line=i + 1)
                 files.append(current)
             key, mode, rename, path = extended["key"], extended["mode"], extended["rename"], extended["path"]
+            current.index_mode = extended["index_mode"] or current.index_mode
             if key:
                 setattr(current, key.replace(" ", "_"), mode)
             elif rename in ("rename from", "rename to"):
@@ -375,55 +491,8 @@ def parse_diff(text: str) -> ParsedDiff:
             current.binary = True
         i += 1  # anything else (prose between files, `index` lines) carries nothing we need
 
-    finished: list[tuple[_FileDraft, list[list[_Body]]]] = []
-    hunk_repairs: list[list[list[str]]] = []
-    empty_hunks: list[int] = []
-    for draft in files:
-        bodies, notes, kept = [], [], []
-        for hunk in draft.hunks:
-            body, repairs = _finish_hunk(hunk)
-            if body:
-                kept.append(hunk)
-                bodies.append(body)
-                notes.append(repairs)
-        empty_hunks.append(len(draft.hunks) - len(kept))
-        draft.hunks = kept
-        finished.append((draft, bodies))
-        hunk_repairs.append(notes)
-
-    parsed: list[ParsedFile] = []
-    for (draft, bodies), notes, empty in zip(finished, hunk_repairs, empty_hunks, strict=True):
-        hunks: list[ParsedHunk] = []
-        file_repairs: list[str] = []
-        if empty:
-            file_repairs.append(f"{_plural(empty, 'empty hunk')} ignored")
-        for hunk_draft, body, repairs in zip(draft.hunks, bodies, notes, strict=True):
-            old_nl, new_nl, misplaced = _markers(body, hunk_draft.markers)
-            if misplaced:
-                repairs = [*repairs, "a misplaced '\\ No newline at end of file' was ignored"]
-            lines_out = tuple(HunkLine(b.kind, b.text) for b in body)
-            hunks.append(
-                ParsedHunk(lines_out, hunk_draft.old_start, hunk_draft.new_start, old_nl, new_nl,
-                           hunk_draft.header_line, tuple(repairs))
-            )
-        # a CRLF file's added lines carry CRs, except a last line without any line ending
-        added = [
-            b for hunk_draft, body in zip(draft.hunks, bodies, strict=True)
-            for k, b in enumerate(body) if b.kind == "+" and (k + 1) not in hunk_draft.markers
-        ]
-        crlf_content = bool(added) and all(b.had_cr for b in added)
-        old_path, new_path = draft.old_path, draft.new_path
-        if draft.new_file_mode is not None:
-            old_path = None
-        if draft.deleted_file_mode is not None:
-            new_path = None
-        parsed.append(
-            ParsedFile(
-                old_path=old_path, new_path=new_path, hunks=tuple(hunks), diff_line=draft.diff_line,
-                git_header=draft.git_header, new_file_mode=draft.new_file_mode,
-                deleted_file_mode=draft.deleted_file_mode, old_mode=draft.old_mode, new_mode=draft.new_mode,
-                rename_from=draft.rename_from, rename_to=draft.rename_to, copy=draft.copy,
-                binary=draft.binary, crlf_content=crlf_content, repairs=tuple(file_repairs),
-            )
-        )
+    last_hunk = next((h for f in files for h in f.hunks if h.at_end), None)
+    if last_hunk is not None and (not last_hunk.body or last_hunk.body[-1].tentative or last_hunk.body[-1].kind == " "):
+        last_hunk = None  # it does not end in a changed line
+    parsed = [_finish_file(draft, last_hunk, problems) for draft in files]
     return ParsedDiff(tuple(parsed), tuple(problems), tuple(diff_repairs))

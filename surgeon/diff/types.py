@@ -41,6 +41,8 @@ class FileChange:
     lines_added: int
     lines_removed: int
     added_lines: tuple[int, ...] = ()  # 1-based numbers, in the new content, of the lines the diff adds
+    # (the diff's hunk number, first line, last line) of each change in the new content, 1-based
+    hunk_spans: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def status(self) -> ChangeStatus:

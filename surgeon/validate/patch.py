@@ -1,5 +1,5 @@
 """A diff from the engine with the validators that judge every diff on top: the syntax guard
-(tree-sitter's error count must not grow) and minimality (no whole-file rewrites, at most
+(a file that parsed must still parse) and minimality (no whole-file rewrites, at most
 max_changed_lines). Scope and secrets depend on the caller's context and are run by it."""
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ def check_result(result: PatchResult, options: ApplyOptions = DEFAULT_OPTIONS) -
             new_text = decode(change.path, change.new_content)
             if isinstance(old_text, Refusal) or isinstance(new_text, Refusal):
                 continue  # the engine reads only UTF-8 text, so this cannot happen for its own output
-            problem = check_syntax(change.path, old_text, new_text, list(change.added_lines))
+            problem = check_syntax(change.path, old_text, new_text, list(change.added_lines), change.hunk_spans)
             if problem:
                 refusals.append(problem)
     refusals.extend(check_minimality(
         result.changes, allow_rewrite=options.allow_rewrite, rewrite_share=options.rewrite_share,
-        max_changed_lines=options.max_changed_lines))
+        max_changed_lines=options.max_changed_lines, instruction=options.instruction))
     if refusals:
         return PatchResult(False, (), tuple(refusals), result.repairs, "", 0, 0)
     return result

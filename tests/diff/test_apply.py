@@ -294,13 +294,30 @@ def test_tabs_for_spaces_in_go():
 
 
 @pytest.mark.parametrize("path", ["app.py", "notes.unknownext"])
-def test_indentation_drift_is_refused_where_it_may_carry_meaning(path):
+def test_one_shift_of_the_whole_hunk_is_undone_where_indentation_carries_meaning(path):
     diff = f"""\
         --- a/{path}
         +++ b/{path}
         @@ -10,3 +10,3 @@
            result = 0
            for value in values:
+        -      result += value
+        +      result += int(value)
+        """
+    result = run(diff, {path: APP})
+    assert new_text(result) == APP.replace("result += value", "result += int(value)")
+    assert any("added lines re-indented" in r for r in result.repairs)
+
+
+@pytest.mark.parametrize("path", ["app.py", "notes.unknownext"])
+def test_indentation_drift_is_refused_where_it_may_carry_meaning(path):
+    # the lines are off by different amounts, the removed line among them
+    diff = f"""\
+        --- a/{path}
+        +++ b/{path}
+        @@ -10,3 +10,3 @@
+           result = 0
+             for value in values:
         -      result += value
         +      result += int(value)
         """
@@ -318,17 +335,26 @@ def test_several_matches_without_a_line_number_are_refused_with_the_places():
 
 
 def test_a_line_number_next_to_one_of_several_matches_picks_it():
-    text = "x = 1\ny = 2\n\nx = 1\ny = 2\n"
-    diff = "--- a/f.txt\n+++ b/f.txt\n@@ -4,2 +4,2 @@\n x = 1\n-y = 2\n+y = 3\n"
+    text = "x = 1\ny = 2\n\n\n\nx = 1\ny = 2\n"
+    diff = "--- a/f.txt\n+++ b/f.txt\n@@ -5,2 +5,2 @@\n x = 1\n-y = 2\n+y = 3\n"
     result = check_patch(diff, {"f.txt": text.encode()}.get)
-    assert new_text(result) == "x = 1\ny = 2\n\nx = 1\ny = 3\n"
-    assert any("picked line 4" in r for r in result.repairs)
+    assert new_text(result) == "x = 1\ny = 2\n\n\n\nx = 1\ny = 3\n"
+    assert any("picked line 6" in r for r in result.repairs)
 
 
 def test_a_line_number_far_from_every_match_does_not_pick():
     text = "x = 1\ny = 2\n" + "\n" * 30 + "x = 1\ny = 2\n"
     diff = "--- a/f.txt\n+++ b/f.txt\n@@ -17,2 +17,2 @@\n x = 1\n-y = 2\n+y = 3\n"
-    assert "none of them is the one next to line 17" in reasons(check_patch(diff, {"f.txt": text.encode()}.get))
+    assert "none of them is within 3 lines of line 17" in reasons(check_patch(diff, {"f.txt": text.encode()}.get))
+
+
+def test_a_line_number_within_three_lines_of_two_matches_is_refused():
+    # the @@ line number is 0 lines from one place and 2 from the other: it cannot choose
+    text = "x = 1\ny = 2\nx = 1\ny = 2\n"
+    diff = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n"
+    message = reasons(check_patch(diff, {"f.txt": text.encode()}.get))
+    assert "f.txt: hunk 1 (near line 1): its context and removed lines match 2 places (lines 1, 3)" in message
+    assert "2 of them (lines 1, 3) are within 3 lines of line 1 named in its @@ header" in message
 
 
 def test_no_match_shows_the_closest_lines_and_what_differs():
@@ -377,7 +403,8 @@ def test_churn_keeps_the_files_own_whitespace():
 
 
 @pytest.mark.parametrize("placeholder", [
-    "    # ... existing code ...", "    // rest unchanged", "    # rest of the function unchanged", "    ...",
+    "    # ... existing code ...", "    # rest unchanged", "    # rest of the function unchanged", "    ...",
+    "    # 其余代码保持不变",
 ])
 def test_elided_code_is_refused(placeholder):
     diff = CHANGE_TOTAL.replace("         for value in values:\n", f"     {placeholder}\n")
@@ -543,7 +570,7 @@ def test_max_changed_lines():
 def test_syntax_guard_names_the_line():
     diff = CHANGE_TOTAL.replace("+        result += int(value)", "+        result += int(value")
     message = reasons(run(diff, {"app.py": APP}))
-    assert "app.py: line 12: the change breaks the python syntax" in message
+    assert "app.py: hunk 1 (near line 12): the change breaks the Python syntax: '(' was never closed" in message
     assert run(diff, {"app.py": APP}, check_syntax=False).ok
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surgeon.diff import extract_diff
+from surgeon.diff import apply_patch, extract_diff
 
 DIFF = "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n-import os\n+import sys\n \n"
 
@@ -28,8 +28,14 @@ def test_context_line_holding_a_markdown_fence_does_not_close_the_block():
     assert extract_diff(f"```diff\n{diff}```\n") == diff
 
 
-def test_unclosed_fence_runs_to_the_end():
-    assert extract_diff(f"```diff\n{DIFF}") == DIFF
+def test_unclosed_fence_keeps_its_opening_line_and_is_refused_as_truncated():
+    assert extract_diff(f"Here it is:\n```diff\n{DIFF}") == "```diff\n" + DIFF
+    result = apply_patch(extract_diff(f"```diff\n{DIFF}"), {"app.py": b"import os\n\n"}.get)
+    assert not result.ok and "the diff is truncated" in result.refusals[0].reason
+    assert "never closes" in result.refusals[0].reason
+    # a closed block, and an unclosed block that holds no diff, are not truncation
+    assert apply_patch(extract_diff(f"```diff\n{DIFF}```\n"), {"app.py": b"import os\n\n"}.get).ok
+    assert extract_diff(f"```diff\n{DIFF}```\nthen run:\n```sh\npytest -q\n") == DIFF
 
 
 def test_unfenced_diff_between_paragraphs():
@@ -57,3 +63,15 @@ def test_crlf_reply_keeps_its_line_ends_for_the_parser():
 def test_form_feed_inside_a_line_is_not_a_line_break():
     diff = "--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = '\f'\n+y = '\f'\n"
     assert extract_diff(f"```diff\n{diff}```") == diff
+
+
+def test_a_markdown_files_fence_in_an_unfenced_diff_opens_no_block():
+    """A context line " ```" is the file's own fence; it neither opens a block nor makes the diff
+    look truncated."""
+    diff = ("--- a/doc.md\n+++ b/doc.md\n@@ -1,4 +1,4 @@\n Run:\n ```sh\n-pytest\n+pytest -q\n@@ -9,2 +9,2 @@\n ```\n-end\n+fin\n")
+    doc = b"Run:\n```sh\npytest\n```\n\n\n\n\n```\nend\n"
+    for reply in (diff, diff + "\nThis runs the tests quietly.\n", f"Here:\n\n{diff}\nDone.\n"):
+        assert not extract_diff(reply).startswith("```")
+        result = apply_patch(extract_diff(reply), {"doc.md": doc}.get)
+        assert result.ok, [str(r) for r in result.refusals]
+        assert result.changes[0].new_content == doc.replace(b"pytest\n", b"pytest -q\n").replace(b"end", b"fin")

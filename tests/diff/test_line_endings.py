@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surgeon.validate import check_patch
 
@@ -112,3 +114,53 @@ def test_a_file_without_any_ending_takes_the_diffs():
         result = check_patch(HEADER + hunks, {"f.txt": b"a"}.get)
         assert result.ok, [str(r) for r in result.refusals]
         assert result.changes[0].new_content == expected
+
+
+BOM = "\ufeff".encode()
+BOM_CASES = {
+    "line 1 edited": ("@@ -1,2 +1,2 @@\n-a\n+A\n b\n", b"A\nb\nc\n"),
+    "line 1 edited, the diff showing the mark on both sides": ("@@ -1,2 +1,2 @@\n-\ufeffa\n+\ufeffA\n b\n", b"A\nb\nc\n"),
+    "a line inserted above line 1": ("@@ -1,2 +1,3 @@\n+first\n a\n b\n", b"first\na\nb\nc\n"),
+    "line 1 removed": ("@@ -1,2 +1 @@\n-a\n b\n", b"b\nc\n"),
+    "line 1 kept": ("@@ -1,2 +1,2 @@\n a\n-b\n+B\n", b"a\nB\nc\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(BOM_CASES))
+def test_a_byte_order_mark_stays_in_front_of_the_file(name, tmp_path):
+    hunks, expected = BOM_CASES[name]
+    old = BOM + b"a\nb\nc\n"
+    result = check_patch(HEADER + hunks, {"f.txt": old}.get)
+    assert result.ok, [str(r) for r in result.refusals]
+    assert result.changes[0].new_content == BOM + expected
+    assert git_apply(tmp_path, old, result.normalised) == BOM + expected
+
+
+def test_a_diff_that_removes_the_mark_in_so_many_words_removes_it():
+    result = check_patch(HEADER + "@@ -1,2 +1,2 @@\n-\ufeffa\n+a\n b\n", {"f.txt": BOM + b"a\nb\n"}.get)
+    assert result.ok and result.changes[0].new_content == b"a\nb\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["a", "b", "x = 1", "", "end"]), min_size=1, max_size=8),
+       st.integers(0, 3), st.lists(st.sampled_from(["new", "a", "y = 2"]), max_size=3), st.booleans(),
+       st.sampled_from(["\n", "\r\n"]))
+def test_a_file_with_a_byte_order_mark_gets_the_intended_bytes_or_a_refusal(lines, removed, added, shown, ending):
+    """An edit at the top of a file that starts with a byte order mark, in a correct diff that
+    shows the mark (as git does) or not (as models do): the result is the file with the edit and
+    the mark in front, or a refusal."""
+    lines = [*lines, "tail"]
+    removed = min(removed, len(lines) - 1)
+    new_lines = added + lines[removed:]
+    old = BOM + "".join(t + ending for t in lines).encode()
+    # a diff that shows the mark on a removed first line and on no added line removes it
+    kept = not (shown and removed and not added)
+    intended = BOM * kept + "".join(t + ending for t in new_lines).encode()
+    mark = "\ufeff" if shown else ""
+    body = [f"-{mark if k == 0 else ''}{t}" for k, t in enumerate(lines[:removed])]
+    body += [f"+{mark if k == 0 and removed else ''}{t}" for k, t in enumerate(added)]
+    body += [f" {mark if k == 0 and not removed else ''}{t}" for k, t in enumerate(lines[removed : removed + 3])]
+    diff = HEADER + f"@@ -1,{len(body) - len(added)} +1,{len(body) - removed} @@\n" + "\n".join(body) + "\n"
+    result = check_patch(diff, {"f.txt": old}.get)
+    if result.ok:
+        assert result.changes[0].new_content == intended, diff

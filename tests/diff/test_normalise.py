@@ -10,9 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
 
 from surgeon.diff import PatchResult
 from surgeon.validate import check_patch
+from tests.diff.test_properties import OPTIONS as PROPERTY_OPTIONS
+from tests.diff.test_properties import Case, git_apply_files, unified_diff
 from tests.helpers import git, make_repo
 
 TWENTY = "".join(f"line {n}\n" for n in range(1, 21))
@@ -137,3 +141,87 @@ def test_hunks_applied_one_after_the_other_round_trip(tmp_path):
     result = check_round_trip(tmp_path, {"f.txt": TWENTY.encode()}, diff)
     assert result.changes[0].new_content == TWENTY.replace("line 4\nline 5\n", "line 4\nnew line\nLINE 5\n").replace(
         "line 18\n", "LINE 18\n").encode()
+
+
+# --- deletions at the end of a file, with and without a final newline ------------------------------------
+# (once an IndexError in minimal_ops: the alignment named a blank last line that the content has no more)
+
+END_POOL = ["x = 1", "return x", "}", "", "pass", "# note", "end", "value"]
+
+
+@st.composite
+def end_deletions(draw):
+    """A file (LF or CRLF, with or without a final newline), its last 1..n lines removed and 0..2
+    added in their place, and the intended bytes: kept lines keep their endings; the last line of
+    the result ends as the old last line did unless the diff's markers say otherwise."""
+    texts = draw(st.lists(st.one_of(st.sampled_from(END_POOL), st.builds("unique_{}()".format, st.integers(0, 999))),
+                          min_size=1, max_size=8))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    final = draw(st.booleans())
+    if not final and texts[-1] == "":
+        texts[-1] = "end"  # a blank last line without a newline is no line at all
+    k = draw(st.integers(1, len(texts)))
+    added = draw(st.lists(st.builds("added_{}()".format, st.integers(0, 99)), max_size=2))
+    new_texts = texts[: len(texts) - k] + added
+    new_final = draw(st.booleans()) if new_texts else True
+    old = "".join(t + ending for t in texts)
+    old = old if final else old[: -len(ending)]
+    new = "".join(t + ending for t in new_texts)
+    new = new if new_final or not new_texts else new[: -len(ending)]
+    return Case("f.txt", old.encode(), new.encode()), final, new_texts, ending
+
+
+def _engine(case: Case, diff: str) -> PatchResult:
+    return check_patch(diff, lambda path: case.old if path == case.path else None, PROPERTY_OPTIONS)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(end_deletions(), st.sampled_from(["as written", "no markers", "wrong counts", "bare header"]))
+def test_deleting_the_last_lines_gives_the_intended_file_or_a_refusal(example, damage):
+    case, final, new_texts, ending = example
+    assume(case.old != case.new)
+    diff = unified_diff(case)
+    if damage == "no markers":
+        diff = "".join(line for line in diff.splitlines(keepends=True) if not line.startswith("\\"))
+        # without markers the file keeps its final newline, or its lack of one (README); which
+        # bytes a blank last line left without a newline gives is test_a_blank_last_line_keeps_its_newline
+        expected = ending.join(new_texts) + (ending if final and new_texts else "")
+        if new_texts and not final and new_texts[-1] == "":
+            expected = None
+    else:
+        expected = case.new.decode()
+        if damage == "wrong counts":
+            diff = re.sub(r"^@@ -(\d+),(\d+) \+(\d+),(\d+) @@", lambda m: f"@@ -{m[1]},{int(m[2]) + 2} +{m[3]},{m[4]} @@",
+                          diff, flags=re.M)
+        elif damage == "bare header":
+            diff = re.sub(r"^@@ .* @@$", "@@ @@", diff, flags=re.M)
+    result = _engine(case, diff)
+    event(f"{damage}: {'applied' if result.ok else 'refused'}")
+    if damage == "as written":
+        assert result.ok, [str(r) for r in result.refusals]
+    if result.ok:
+        [change] = result.changes
+        assert expected is None or change.new_content == expected.encode(), (diff, change.new_content)
+        assert git_apply_files({case.path: case.old}, result.normalised)[case.path] == change.new_content
+
+
+@pytest.mark.parametrize(("old", "diff", "expected"), [
+    (b"a\n\nb", "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,2 @@\n a\n \n-b\n", b"a\n\n"),
+    (b"a\nb\nc", "--- a/f.txt\n+++ b/f.txt\n@@ -2,2 +2,2 @@\n b\n-c\n+\n", b"a\nb\n\n"),
+])
+def test_a_blank_last_line_keeps_its_newline(old, diff, expected):
+    result = check_patch(diff, {"f.txt": old}.get, PROPERTY_OPTIONS)
+    assert result.ok and result.changes[0].new_content == expected
+
+
+@pytest.mark.parametrize(("old", "diff"), [
+    (b"a\n\nb", "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,2 @@\n a\n \n-b\n"),
+    (b"a\nb\nc", "--- a/f.txt\n+++ b/f.txt\n@@ -2,2 +2,2 @@\n b\n-c\n+\n"),
+    (b"a\nb\n\nc", "--- a/f.txt\n+++ b/f.txt\n@@ -2,3 +2,1 @@\n b\n-\n-c\n"),
+])
+def test_a_blank_last_line_without_a_final_newline_never_crashes(old, diff):
+    """The IndexError of minimal_ops: whatever content the engine computes, its normalised diff
+    describes exactly that content."""
+    result = check_patch(diff, {"f.txt": old}.get, PROPERTY_OPTIONS)
+    assert result.ok, [str(r) for r in result.refusals]
+    assert git_apply_files({"f.txt": old}, result.normalised)["f.txt"] == result.changes[0].new_content
