@@ -58,11 +58,17 @@ class Refused(SurgeonError):
     exit_code = 1
 
 
+class SpendCapReached(Refused):
+    """A model request was not sent: it could pass max_cost or max_cost_per_day (or its price is
+    unknown and allow_unknown_price is off)."""
+
+
 class DirtyFiles(Refused):
     """Files the diff touches have uncommitted changes (in the working tree or the index)."""
 
     def __init__(self, files: Sequence[str]) -> None:
         self.files = tuple(files)
+        self.path = self.files[0] if self.files else None
         listed = ", ".join(self.files)
         # 'surgeon: working-tree snapshot' is surgeon.stage.message.SNAPSHOT_SUBJECT (a test keeps them equal)
         super().__init__(
@@ -71,6 +77,14 @@ class DirtyFiles(Refused):
             "stage the change on top of your working-tree content (recorded as a separate "
             "'surgeon: working-tree snapshot' commit, so the surgeon commit holds only the diff)."
         )
+
+
+class PathRefused(Refused):
+    """A refusal about one file, which `path` names (the "path" of a --json error)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class WouldOverwrite(Refused):

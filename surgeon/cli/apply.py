@@ -118,6 +118,17 @@ def render_refused(result: PatchResult, as_json: bool) -> None:
             console.print(f"  - {repair}", markup=False)
 
 
+def render_staging_refused(refused: Exception) -> None:
+    """A staging refusal as --json prints a refused diff: one error per file it names."""
+    from surgeon.cli.render import refused_json
+    from surgeon.diff import Refusal
+
+    named = tuple(getattr(refused, "files", ()))
+    errors = [Refusal(path, None, None, str(refused)) for path in named or [getattr(refused, "path", None)]]
+    click.echo(json.dumps(refused_json(errors, files=named), indent=2))
+    click.echo(f"surgeon: {refused}", err=True)
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -165,7 +176,7 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
     if result.ok:
         from surgeon.validate.secrets import check_changes
 
-        secrets = check_changes(result.changes)
+        secrets = check_changes(result.changes, diff_text)  # with the diff as written: refusals name the hunk
         if secrets:  # a placeholder or a new secret never lands in a file, whoever wrote the diff
             result = dataclasses.replace(result, ok=False, refusals=tuple(secrets))
     if not result.ok:
@@ -178,8 +189,20 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
         write_changes(repo.root, result.changes)
         render_success(result, "applied", as_json)
         return
+    from surgeon.cli.branches import settle
+    from surgeon.errors import Refused
     from surgeon.stage import stage_diff
 
+    settle(repo)
     name = "standard input" if patch_file == "-" else Path(patch_file).name
-    staged = stage_diff(repo, result, instruction=message or f"apply {name}", base=base)
+    try:
+        from surgeon.diff.formats import mail_subject
+
+        summary = message or mail_subject(reply) or f"apply {name}"  # a format-patch mail says what it is for
+        staged = stage_diff(repo, result, instruction=summary, base=base)
+    except Refused as refused:
+        if not as_json:
+            raise
+        render_staging_refused(refused)
+        ctx.exit(1)
     render_success(result, "applied", as_json, staged=staged)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from surgeon.errors import UsageError
-from surgeon.git import find_repo
+from surgeon.git import RepoInfo, find_repo
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,6 +35,18 @@ def _echo_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2))
 
 
+def settle(repo: RepoInfo) -> None:
+    """Before a command reads or changes branches: finish or roll back an accept that was killed
+    part-way (and say which), and remove temporary folders killed stagings left."""
+    from surgeon.stage.accept import recover
+    from surgeon.stage.commit import sweep_stale_folders
+
+    sweep_stale_folders()
+    message = recover(repo)
+    if message:
+        click.echo(f"surgeon: {message}.", err=True)
+
+
 @click.command()
 @repo_option
 @json_option
@@ -45,6 +57,7 @@ def branches(repo_dir: str | None, as_json: bool) -> None:
     from surgeon.stage.branches import list_branches
 
     repo = find_repo(repo_dir)
+    settle(repo)
     infos = list_branches(repo)
     sessions = list_sessions(repo)
     now = time.time()
@@ -68,10 +81,10 @@ def _review_table(infos: Sequence[BranchInfo], now: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from surgeon.stage.branches import age
+    from surgeon.stage.branches import STATE_WORDS, age
 
     table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("id", "branch", "age", "files", "+/-", "check", "instruction"):
+    for column in ("id", "branch", "age", "files", "+/-", "check", "state", "instruction"):
         short = column in ("id", "age", "+/-", "check")
         table.add_column(column, no_wrap=short, overflow="fold", ratio=2 if column == "instruction" else None)
     for info in infos:
@@ -82,9 +95,12 @@ def _review_table(infos: Sequence[BranchInfo], now: float) -> None:
             Text(", ".join(info.files)),
             Text.assemble((f"+{info.lines_added}", "green"), " ", (f"-{info.lines_removed}", "red")),
             Text(info.check_label, style=_check_style(info.gate)),
+            Text(STATE_WORDS.get(info.state or "", ""), style="" if info.state == "verified" else "yellow"),
             Text(info.instruction),
         )
     _console().print(table)
+    if any(info.state != "verified" for info in infos):
+        click.echo("\nOnly verified branches are discarded by surgeon; `surgeon show ID` says why the others are kept.")
 
 
 def _session_state(pair: PairState) -> str:
@@ -130,9 +146,10 @@ def _check_style(gate: GateResult | None) -> str:
 def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     """Show a staged change: its metadata and its diff. ID is the short id or the branch name."""
     from surgeon.pair.listing import find_any
-    from surgeon.stage.branches import age, branch_diff
+    from surgeon.stage.branches import STATE_WORDS, age, branch_diff, kept_reason
 
     repo = find_repo(repo_dir)
+    settle(repo)
     info = find_any(repo, ident)
     diff = branch_diff(repo, info)
     if as_json:
@@ -158,6 +175,9 @@ def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     elif info.check_command:
         rows.append(("check", f"{info.check_command}: not run"))
     rows.append(("instruction", info.instruction))
+    if info.state is not None:
+        reason = kept_reason(info)
+        rows.append(("state", STATE_WORDS[info.state] + (f": {reason}" if reason else "")))
     for key, value in rows:
         console.print(Text.assemble((f"{key:<12}", "dim"), value))
     if info.gate is not None and not info.gate.passed and info.gate.output_tail:
@@ -179,12 +199,17 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
     Never loses uncommitted work: if a file the change touches has uncommitted changes, nothing
     happens and the files are listed. If HEAD moved since staging, the change is re-applied with a
     3-way merge, or refused when it conflicts. A change staged with --base worktree is written to
-    the working tree and left uncommitted.
+    the working tree and left uncommitted. Commits you added on the branch come in with it (or,
+    when HEAD moved, it is refused). Interrupted, the next surgeon command finishes or rolls it back.
     """
     from surgeon.pair.listing import accept as accept_change
 
     repo = find_repo(repo_dir)
+    settle(repo)
     result = accept_change(repo, ident)
+    if result.held_interrupt:
+        click.echo("surgeon: Ctrl-C (or SIGTERM) came while the accept was being written; it was finished first.",
+                   err=True)
     if as_json:
         _echo_json(result.to_json())
         return
@@ -196,6 +221,9 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
         "already-merged": f"{branch} was already in HEAD; nothing to do.",
     }
     click.echo(messages[result.how])
+    if result.branch.foreign and result.how == "fast-forward":
+        click.echo(f"It brought in {len(result.branch.foreign)} commit(s) on the branch that surgeon did not make: "
+                   + ", ".join(result.branch.foreign))
     if result.files:
         click.echo("Updated: " + ", ".join(result.files))
     click.echo(f"Deleted branch {branch}.")
@@ -210,21 +238,39 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
 @json_option
 def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: bool) -> None:
     """Delete a staged change (its branch and its check note), or a `surgeon pair` session (its
-    branch and session file; refused while it runs). Your files are not touched."""
+    branch and session file; refused while it runs). Your files are not touched.
+
+    Only a branch that still holds just the commit surgeon staged and verified is deleted: one you
+    committed on, or made by hand under surgeon/, is refused (and kept by --all) with how to
+    delete it yourself."""
+    from surgeon.errors import Refused
     from surgeon.pair.listing import discard as discard_one
-    from surgeon.pair.listing import discard_everything
+    from surgeon.pair.listing import discard_everything, find_any, list_sessions
+    from surgeon.stage.branches import kept_reason, list_branches
 
     if everything == (ident is not None):
         raise UsageError("give either an ID or --all (see `surgeon branches`)")
     repo = find_repo(repo_dir)
+    settle(repo)
+    left: list[tuple[BranchInfo, str]] = []  # branches --all leaves alone: not surgeon's, or committed on
     if everything:
+        left = [(info, reason) for info in list_branches(repo) if (reason := kept_reason(info)) is not None]
+        left += [(info, reason) for info in list_sessions(repo) if (reason := _committed_on(repo, info))]
         removed, kept = discard_everything(repo)
     else:
+        target = find_any(repo, ident or "")
+        reason = _committed_on(repo, target) if target.kind == "pair" else None
+        if reason:
+            raise Refused(f"cannot discard {target.branch}: {reason}. Nothing changed.")
         removed, kept = [discard_one(repo, ident or "")], []
     if as_json:
-        _echo_json({"discarded": [info.to_json() for info in removed], "kept": [k.to_json() for k in kept]})
+        _echo_json({"discarded": [info.to_json() for info in removed],
+                    "kept": [*(k.to_json() for k in kept),
+                             *({"id": info.id, "branch": info.branch, "reason": reason} for info, reason in left)]})
         return
-    if not removed and not kept:
+    for info, reason in left:
+        click.echo(f"Kept {info.branch}: {reason}.")
+    if not removed and not kept and not left:
         click.echo("No pending surgeon branches.")
     for info in removed:
         if info.pair is not None:
@@ -236,3 +282,14 @@ def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: 
         running = k.branch.pair is not None and k.branch.pair.running_pid is not None
         hint = "" if running else f" `surgeon discard {k.branch.id}` discards it."
         click.echo(f"Kept pair session {k.branch.branch}: {k.reason}.{hint}")
+
+
+def _committed_on(repo: RepoInfo, info: BranchInfo) -> str | None:
+    """Why a `surgeon pair` session branch is kept: it holds commits pair did not make."""
+    from surgeon.pair.branch import foreign_commits
+
+    foreign = foreign_commits(repo.root, info.branch, info.commit)
+    if not foreign:
+        return None
+    return (f"it holds {len(foreign)} commit(s) `surgeon pair` did not make ({', '.join(repr(c) for c in foreign[:3])}); "
+            f"`git merge {info.branch}` brings them in, `git branch -D {info.branch}` deletes it and them")

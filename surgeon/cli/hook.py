@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def hook() -> None:
     """Install or remove the git pre-commit hook that runs `surgeon review --staged`.
 
-    An existing pre-commit hook is kept and still runs first; uninstall restores it.
+    An existing pre-commit hook is kept and still runs first; uninstall restores it. Once you edit
+    surgeon's hook it is yours: uninstall (and install) refuse to remove or overwrite it and say how.
     With the pre-commit framework, add surgeon's repository and the `surgeon-review` hook instead.
     """
 

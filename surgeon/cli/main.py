@@ -101,13 +101,13 @@ def cli() -> None:
     """
 
 
-def error_json(message: str, exit_code: int, files: Sequence[str] = ()) -> dict[str, Any]:
+def error_json(message: str, exit_code: int, files: Sequence[str] = (), path: str | None = None) -> dict[str, Any]:
     """The one JSON object a --json command prints when it stops with an error: the same shape as
     a refused diff, so scripts read one format ("refused": exit 1, "error": exit 2 or 3)."""
     from surgeon.cli.render import refused_json
     from surgeon.diff import Refusal
 
-    return refused_json([Refusal(None, None, None, message)], status="refused" if exit_code == 1 else "error",
+    return refused_json([Refusal(path, None, None, message)], status="refused" if exit_code == 1 else "error",
                         files=files)
 
 
@@ -151,7 +151,8 @@ def _environment_failure(exc: OSError) -> EnvironmentFailure | None:
 def _fail(exc: SurgeonError, wants_json: bool) -> None:
     if wants_json:
         try:
-            click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()))))
+            click.echo(json.dumps(error_json(str(exc), exc.exit_code, getattr(exc, "files", ()),
+                                             getattr(exc, "path", None))))
         except OSError:  # stdout itself is what failed (a full disk, a closed pipe): stderr still tells
             terminal.silence_stdout()
     click.echo(f"surgeon: {exc}", err=True)

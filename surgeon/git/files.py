@@ -7,16 +7,21 @@ Writing: `write_files`, the one transactional writer (`surgeon apply --in-place`
 change staged on a working-tree snapshot, pair turns): every file is checked to still hold what
 the change was made against before anything is written, every new content is written beside its
 target first, and a failure part-way (an error, Ctrl-C) puts back what was already replaced.
+Writers take a lock on the working tree (so two surgeon processes never both pass the check on one
+file), and each file is compared again just before it is replaced (so an editor's save since the
+check is refused, not overwritten). Nothing is written through a symbolic link to a folder, nor
+into a folder any filesystem may take for .git (.GIT, .git., git~1).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -43,6 +48,10 @@ def working_tree_reader(root: Path) -> ReadFile:
 
     def read(path: str) -> bytes | None:
         target = resolved_root / path
+        linked = linked_folder(resolved_root, path)
+        if linked is not None:
+            raise WorkingTreeProblem(path, f"leads through {linked}, a symbolic link to a folder; surgeon does not "
+                                           "edit through links (git does not follow them either)")
         if target.is_symlink():
             raise WorkingTreeProblem(path, "is a symbolic link; surgeon edits regular files only")
         if not target.resolve().is_relative_to(resolved_root):
@@ -54,6 +63,31 @@ def working_tree_reader(root: Path) -> ReadFile:
         return target.read_bytes()
 
     return read
+
+
+def linked_folder(root: Path, path: str) -> str | None:
+    """The first folder on the way to `path` that is a symbolic link (None: there is none)."""
+    parts = path.split("/")[:-1]
+    for number in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:number])
+        try:
+            if stat.S_ISLNK(os.lstat(root / prefix).st_mode):
+                return prefix
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+    return None
+
+
+# Characters HFS+ ignores in names, so ".g\u200cit" is .git there too (git's own list).
+_IGNORED = {chr(c) for c in (*range(0x200C, 0x2010), *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF)}
+
+
+def git_folder_name(part: str) -> bool:
+    """Whether some filesystem takes this name for .git: any case (.GIT), trailing dots or spaces
+    (.git. on Windows), the 8.3 short name git~1, an NTFS stream (.git::$INDEX_ALLOCATION)."""
+    folded = "".join(ch for ch in part if ch not in _IGNORED).casefold()
+    folded = folded.split(":", 1)[0].rstrip(". ")
+    return folded in (".git", "git~1")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,10 +215,22 @@ def write_files(root: Path, writes: Sequence[FileWrite]) -> None:
     for write in writes:
         parent = (root / write.path).parent.resolve()
         outside = parent != resolved_root and resolved_root not in parent.parents
-        if outside or write.path.split("/")[0] == ".git":
+        if outside or any(git_folder_name(part) for part in write.path.split("/")):
             raise Refused(f"{write.path} is not a file of this working tree; nothing was written")
-        expected = None if write.before is None else ("link" if write.before_link else "file", write.before)
-        if _state(root / write.path) != expected:
+        linked = linked_folder(root, write.path)
+        if linked is not None:
+            raise Refused(f"{write.path}: leads through {linked}, a symbolic link to a folder; nothing was written")
+    with _write_lock(root):
+        _write_checked(root, writes)
+
+
+def _expected(write: FileWrite) -> State:
+    return None if write.before is None else ("link" if write.before_link else "file", write.before)
+
+
+def _write_checked(root: Path, writes: Sequence[FileWrite]) -> None:
+    for write in writes:
+        if _state(root / write.path) != _expected(write):
             raise WorkingTreeChanged(write.path)
 
     umask = _umask()
@@ -201,6 +247,8 @@ def write_files(root: Path, writes: Sequence[FileWrite]) -> None:
         for number, write in enumerate(writes):
             target = root / write.path
             old = _state(target)
+            if old != _expected(write):  # saved by someone else since the check: theirs stays
+                raise WorkingTreeChanged(write.path)
             if write.after is None:
                 if old is None:
                     continue
@@ -235,3 +283,33 @@ def _put_back(target: Path, old: State, permissions: int) -> None:
         return
     kind, data = old
     os.replace(_beside(target, data, kind == "link", permissions), target)
+
+
+@contextlib.contextmanager
+def _write_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock on writing this working tree, held from the check to the last write (the
+    kernel drops it when a process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: the comparison just before each replace still holds
+        yield
+        return
+    path = _lock_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _lock_path(root: Path) -> Path:
+    """<git dir>/surgeon/write.lock (a linked worktree's own git dir); beside the temporary files
+    for a folder that is no git working tree."""
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git / "surgeon" / "write.lock"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        first = dot_git.read_text(encoding="utf-8").splitlines()[0]
+        if first.startswith("gitdir:"):
+            return (root / first.removeprefix("gitdir:").strip()) / "surgeon" / "write.lock"
+    digest = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"surgeon-write-{digest}.lock"

@@ -56,9 +56,12 @@ class Git:
         input: bytes | None = None,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        shielded: bool = False,
     ) -> subprocess.CompletedProcess[bytes]:
         """Run `git ARGS` in root; env is laid over the caller's environment. Raises GitFailed
-        when git exits non-zero and `check`, GitMissing when there is no git on PATH."""
+        when git exits non-zero and `check`, GitMissing when there is no git on PATH.
+        shielded: git runs in its own session, so a Ctrl-C at the terminal (sent to the whole
+        foreground process group) cannot stop it half way; for steps that must run whole."""
         try:
             result = subprocess.run(
                 ["git", *self._options, *args],
@@ -66,6 +69,7 @@ class Git:
                 input=input,
                 capture_output=True,
                 env={**self._env, **(env or {})},
+                start_new_session=shielded,
             )
         except FileNotFoundError as exc:
             if exc.filename == "git":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,9 +137,19 @@ def remove_private_worktree(root: Path, path: Path) -> None:
         Git(root, own_index=True).run("worktree", "remove", "--force", str(path), check=False)
 
 
+def foreign_commits(root: Path, branch: str, tip: str) -> tuple[str, ...]:
+    """"<short id> <subject>" of the commits only this session branch holds that pair did not make
+    (someone committed on it): deleting the branch would lose them."""
+    out = Git(root).out("log", "--max-count=20", "--format=%h %s", tip, "--not",
+                        f"--exclude=refs/heads/{branch}", "--all")
+    return tuple(line for line in out.splitlines() if line and not re.match(r"\S+ pair turn \d+", line))
+
+
 def delete_ref(root: Path, branch: str, expected: str) -> bool:
-    """Delete refs/heads/<branch> if it still points at `expected` (its notes are left alone: an
-    empty session branch points at the person's own commit)."""
+    """Delete refs/heads/<branch> if it still points at `expected` and holds no commit pair did not
+    make (its notes are left alone: an empty session branch points at the person's own commit)."""
+    if foreign_commits(root, branch, expected):
+        return False
     deleted = Git(root).run("update-ref", "-m", "surgeon pair", "-d", f"refs/heads/{branch}", expected, check=False)
     return deleted.returncode == 0
 

@@ -3,16 +3,22 @@
 The hook goes where git looks for hooks (core.hooksPath is respected). A pre-commit hook that is
 already there is kept: it moves to `pre-commit.surgeon-chained`, runs first, and its failure still
 stops the commit with its own exit code. Uninstalling puts it back.
+
+A hook someone edited after surgeon wrote it (lines added, changed or removed) is theirs too:
+uninstall and a reinstall refuse to delete or overwrite it, name the first line that differs and
+say how to remove it by hand.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from surgeon.errors import RepoError, UsageError
+from surgeon.errors import Refused, RepoError, UsageError
 from surgeon.git.runner import Git
 
 MARKER = "# surgeon-hook: pre-commit"
@@ -147,6 +153,45 @@ def is_ours(path: Path) -> bool:
     return MARKER.encode() in head
 
 
+def edits(hook: Path) -> list[str]:
+    """The lines of surgeon's hook someone changed since surgeon wrote it ("+ line" added or
+    changed, "- line" removed), compared with the text surgeon writes for the interpreter the
+    hook names; empty when it is exactly surgeon's."""
+    try:
+        text = hook.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ["+ (the hook is no longer readable text)"]
+    python = None
+    for line in text.splitlines():
+        if line.startswith("surgeon_python="):
+            try:
+                python = shlex.split(line.removeprefix("surgeon_python="))[0]
+            except (ValueError, IndexError):
+                python = None
+            break
+    expected = script(python) if python is not None else script()
+    if text == expected:
+        return []
+    differ = difflib.ndiff(expected.splitlines(), text.splitlines())
+    return [line for line in differ if line.startswith(("+ ", "- "))]
+
+
+def _refuse_edited(hook: Path, chained: Path, command: str) -> None:
+    changed = edits(hook)
+    if not changed:
+        return
+    first = changed[0]
+    what = f"line `{first[2:].strip()}` was added or changed" if first.startswith("+") else \
+        f"line `{first[2:].strip()}` was removed"
+    restore = f"; the hook it replaced is {chained} (`mv {chained} {hook}` puts it back)" if chained.exists() else ""
+    action = "remove" if command == "uninstall" else "replace"
+    raise Refused(
+        f"{hook} is surgeon's hook with your edits ({what}, {len(changed)} line(s) differ), so surgeon will not "
+        f"{action} it. Keep your lines elsewhere and delete it yourself (`rm {hook}`{restore}), then run "
+        f"`surgeon hook {command}` again if you still want to"
+    )
+
+
 def install(root: Path, python: str | None = None) -> HookResult:
     directory, setting = _hooks_folder(root, "install")
     hook = directory / "pre-commit"
@@ -159,6 +204,7 @@ def install(root: Path, python: str | None = None) -> HookResult:
             raise PermissionError(13, "Permission denied", str(directory))
         if hook.exists() or hook.is_symlink():
             if is_ours(hook):
+                _refuse_edited(hook, chained, "install")
                 action = "updated"
             else:
                 if chained.exists() or chained.is_symlink():
@@ -198,6 +244,7 @@ def uninstall(root: Path) -> HookResult:
         return HookResult("absent", hook, None)
     if not is_ours(hook):
         raise UsageError(f"{hook} was not installed by surgeon; left it alone")
+    _refuse_edited(hook, chained, "uninstall")
     try:
         if not os.access(directory, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied", str(directory))

@@ -2,7 +2,18 @@
 `surgeon pair` session branches are pair/listing.py, which builds on this).
 
 A review branch is one commit on surgeon/<slug>-<id> whose message carries the instruction and
-the Surgeon-* trailers; its gate result is a note (surgeon.gate.notes)."""
+the Surgeon-* trailers; its gate result is a note (surgeon.gate.notes). Its staging mark
+(refs/surgeon/staged/<slug>-<id>, made with the branch once the commit was verified) says which
+commit surgeon made, so each branch has a state:
+
+  verified     the tip is the commit surgeon made and verified
+  changed      surgeon's commit is on the branch, with commits on top that surgeon did not make
+  rewritten    the branch no longer holds surgeon's commit (reset, amended, rebased)
+  unverified   no mark, a surgeon commit message: staging never finished its check (an older
+               surgeon killed part-way), so the commit may not be exactly the diff
+  not-surgeon  no mark and not surgeon's commit: made by hand under the surgeon/ name
+
+Only a verified branch is discarded; accept takes a verified or changed one (every commit on it)."""
 
 from __future__ import annotations
 
@@ -14,7 +25,23 @@ from typing import Any
 from surgeon.errors import Refused, UsageError
 from surgeon.gate import GateResult, read_gate
 from surgeon.git import Git, RepoInfo
-from surgeon.stage.message import PAIR_REFS_PREFIX, REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, parse_trailers
+from surgeon.stage.message import (
+    MARKS_PREFIX,
+    PAIR_REFS_PREFIX,
+    REFS_PREFIX,
+    SNAPSHOT_SUBJECT,
+    branch_id,
+    mark_ref,
+    parse_trailers,
+)
+
+STATE_WORDS = {
+    "verified": "verified",
+    "changed": "has commits surgeon did not make",
+    "rewritten": "no longer holds surgeon's commit",
+    "unverified": "never verified",
+    "not-surgeon": "not made by surgeon",
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,9 @@ class BranchInfo:
     gate: GateResult | None
     kind: str = "review"  # "review": a staged change; "pair": a `surgeon pair` session branch
     pair: PairState | None = None
+    state: str | None = None  # review branches: verified | changed | rewritten | unverified | not-surgeon
+    mark: str | None = None  # the commit surgeon made and verified (its staging mark), if any
+    foreign: tuple[str, ...] = ()  # "<short id> <subject>" of commits only this branch holds, not surgeon's
 
     def to_json(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now
@@ -81,6 +111,9 @@ class BranchInfo:
             "check": None if self.gate is None else self.gate.to_json(),
             "kind": self.kind,
             "session": None if self.pair is None else self.pair.to_json(),
+            "state": self.state,
+            "surgeon_commit": self.mark,
+            "commits_not_by_surgeon": list(self.foreign),
         }
 
     @property
@@ -94,6 +127,7 @@ class AcceptResult:
     how: str  # fast-forward | replayed | working-tree | already-merged
     commit: str | None  # what HEAD points at afterwards (None: HEAD unchanged)
     files: tuple[str, ...]
+    held_interrupt: bool = False  # Ctrl-C (or SIGTERM) came while the accept was being written; it finished first
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.branch.to_json(), "how": self.how, "commit": self.commit, "files": list(self.files)}
@@ -134,8 +168,34 @@ def numstat(git: Git, base: str, commit: str) -> tuple[tuple[str, ...], int, int
     return tuple(sorted(files)), added, removed
 
 
-def _load(git: Git, ref: str, commit: str) -> BranchInfo:
-    shown = git.run("show", "-s", "--format=%P%x00%ct%x00%B", commit).stdout.decode("utf-8", "replace")
+def staging_marks(git: Git) -> dict[str, str]:
+    """refs/heads/surgeon/... -> the commit its staging mark points at."""
+    out = git.out("for-each-ref", "--format=%(refname) %(objectname)", MARKS_PREFIX)
+    pairs = (line.split(" ", 1) for line in out.splitlines() if line)
+    return {REFS_PREFIX + name.removeprefix(MARKS_PREFIX): oid for name, oid in pairs}
+
+
+def _is_ancestor(git: Git, older: str, newer: str) -> bool:
+    return git.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def only_here(git: Git, ref: str, tip: str, limit: int = 20) -> tuple[str, ...]:
+    """"<short id> <subject>" of the commits deleting `ref` would lose (no other ref, HEAD or
+    staging mark holds them), newest first, at most `limit`."""
+    out = git.out("log", f"--max-count={limit}", "--format=%h %s", tip, "--not", f"--exclude={ref}", "--all")
+    return tuple(line for line in out.splitlines() if line)
+
+
+def _load(git: Git, ref: str, commit: str, marks: dict[str, str] | None = None) -> BranchInfo:
+    mark = (staging_marks(git) if marks is None else marks).get(ref)
+    if mark == commit:
+        state = "verified"
+    elif mark is not None:
+        state = "changed" if _is_ancestor(git, mark, commit) else "rewritten"
+    else:
+        state = None
+    made = mark if mark is not None and state in ("verified", "changed") else commit  # its message describes the change
+    shown = git.run("show", "-s", "--format=%P%x00%ct%x00%B", made).stdout.decode("utf-8", "replace")
     parents, created, message = shown.split("\0", 2)
     base = parents.split()[0] if parents.split() else ""
     snapshot_head = None
@@ -146,6 +206,8 @@ def _load(git: Git, ref: str, commit: str) -> BranchInfo:
             snapshot_head = grand.split()[0]
     files, added, removed = numstat(git, base, commit) if base else ((), 0, 0)
     trailers = parse_trailers(message)
+    if state is None:
+        state = "unverified" if "Surgeon-Instruction" in trailers else "not-surgeon"
     lines = message.strip().split("\n\n")
     body = "\n\n".join(lines[1:-1]) if trailers and len(lines) > 2 else ""
     return BranchInfo(
@@ -164,14 +226,18 @@ def _load(git: Git, ref: str, commit: str) -> BranchInfo:
         model=trailers.get("Surgeon-Model"),
         cost=trailers.get("Surgeon-Cost"),
         check_command=trailers.get("Surgeon-Check"),
-        gate=read_gate(git, commit),
+        gate=read_gate(git, made),
+        state=state,
+        mark=mark,
+        foreign=() if state == "verified" else only_here(git, ref, commit),
     )
 
 
 def list_branches(repo: RepoInfo) -> list[BranchInfo]:
     """Every pending surgeon branch, oldest first."""
     git = Git(repo.root)
-    infos = [_load(git, ref, commit) for ref, commit in review_refs(git).items()]
+    marks = staging_marks(git)
+    infos = [_load(git, ref, commit, marks) for ref, commit in review_refs(git).items()]
     return sorted(infos, key=lambda info: (info.created, info.branch))
 
 
@@ -205,12 +271,66 @@ def find_branch(repo: RepoInfo, ident: str) -> BranchInfo:
 
 
 def discard_branch(repo: RepoInfo, ident: str) -> BranchInfo:
-    """Delete one review branch (and its gate note) by id or name."""
+    """Delete one review branch (its mark and its gate note) by id or name: only a verified one,
+    which holds nothing but the commit surgeon made; anything else is refused with what is there."""
     git = Git(repo.root)
     info = find_branch(repo, ident)
     refuse_checked_out(git, [info], "discard")
-    git.delete_branch(f"refs/heads/{info.branch}", info.commit)
+    reason = kept_reason(info)
+    if reason is not None:
+        raise Refused(f"cannot discard {info.branch}: {reason}. Nothing changed.")
+    if not drop_branch(git, info):
+        raise Refused(f"{info.branch} moved while it was being discarded; nothing changed")
     return info
+
+
+def kept_reason(info: BranchInfo) -> str | None:
+    """Why discard leaves this review branch alone, and how to drop it by hand (None: it goes)."""
+    if info.state in (None, "verified"):
+        return None
+    drop = f"`git branch -D {info.branch}` deletes it"
+    lost = f" and loses {_listed(info.foreign)}" if info.foreign else ""
+    why = {
+        "changed": f"it holds commits surgeon did not make on top of its change ({_listed(info.foreign)}); "
+                   f"`surgeon accept {info.id}` brings them all in, ",
+        "rewritten": "it no longer holds the commit surgeon made (it was reset, amended or rebased); ",
+        "unverified": "surgeon never verified it (its staging was interrupted before the check, or an older "
+                      "surgeon made it), so it may not be exactly the diff; ",
+        "not-surgeon": "surgeon did not make it (it has no staging mark); ",
+    }[info.state]
+    return f"{why}{drop}{lost if info.state != 'changed' else ''}"
+
+
+def _listed(commits: Sequence[str]) -> str:
+    shown = ", ".join(f"'{c}'" for c in commits[:3])
+    more = f" and {len(commits) - 3} more" if len(commits) > 3 else ""
+    return f"{len(commits)} commit{'s' if len(commits) != 1 else ''}: {shown}{more}"
+
+
+def drop_branch(git: Git, info: BranchInfo, *, keep_note: bool = False) -> bool:
+    """Delete a review branch and its mark in one ref transaction, if the branch still points at
+    info.commit (and the mark at info.mark); then its gate note unless `keep_note`. False: it moved."""
+    ref = f"refs/heads/{info.branch}"
+    transaction = f"delete {ref} {info.commit}\n"
+    if info.mark is not None:
+        transaction += f"delete {mark_ref(ref)} {info.mark}\n"
+    deleted = git.run("update-ref", "-m", "surgeon: drop", "--stdin", input=transaction.encode(),
+                      check=False, shielded=True)
+    if deleted.returncode != 0:
+        return False
+    if not keep_note and info.mark is not None:
+        git.run("notes", "--ref=refs/notes/surgeon", "remove", "--ignore-missing", info.mark, check=False)
+    return True
+
+
+def sweep_marks(git: Git) -> None:
+    """Delete staging marks whose branch is gone (deleted with git): they only kept surgeon's own
+    commit alive."""
+    branches = surgeon_refs(git)
+    stale = [(ref, oid) for ref, oid in staging_marks(git).items() if ref not in branches]
+    if stale:
+        transaction = "".join(f"delete {mark_ref(ref)} {oid}\n" for ref, oid in stale)
+        git.run("update-ref", "--stdin", input=transaction.encode(), check=False, shielded=True)
 
 
 
@@ -228,6 +348,8 @@ def branch_diff(repo: RepoInfo, info: BranchInfo) -> str:
 
 
 def refuse_checked_out(git: Git, infos: Sequence[BranchInfo], action: str) -> None:
+    if action == "discard":  # only what discard would delete matters
+        infos = [info for info in infos if kept_reason(info) is None]
     checked_out = git.checked_out()
     busy = [info.branch for info in infos if f"refs/heads/{info.branch}" in checked_out]
     if busy:
@@ -238,13 +360,14 @@ def refuse_checked_out(git: Git, infos: Sequence[BranchInfo], action: str) -> No
 
 
 def discard_all(repo: RepoInfo) -> list[BranchInfo]:
-    """Delete every review branch (pair sessions are left alone: see discard_everything)."""
+    """Delete every verified review branch (pair sessions are left alone: see discard_everything;
+    the others are kept, see kept_reason)."""
     git = Git(repo.root)
-    infos = list_branches(repo)
+    infos = [info for info in list_branches(repo) if kept_reason(info) is None]
     refuse_checked_out(git, infos, "discard")
-    for info in infos:
-        git.delete_branch(f"refs/heads/{info.branch}", info.commit)
-    return infos
+    removed = [info for info in infos if drop_branch(git, info)]
+    sweep_marks(git)
+    return removed
 
 
 

@@ -2,8 +2,9 @@
 
 The commit is built with git plumbing through a temporary index (GIT_INDEX_FILE), so the working
 tree, the real index, HEAD and the current branch are never touched. After writing it, the commit
-is checked three ways (stage/verify.py); if any disagrees the branch is deleted and the change
-refused.
+is checked three ways (stage/verify.py); if any disagrees the change is refused. Only then are the
+branch and its staging mark (refs/surgeon/staged/<slug>-<id>, stage/message.py) created, in one
+ref transaction: a branch with a mark at its tip is a verified change nobody has touched since.
 
 The diff engine works on working-tree bytes; the commit holds what `git add` would store for them.
 For a path no conversion applies to (no core.autocrlf, no text/eol/filter/ident/working-tree-encoding
@@ -22,20 +23,30 @@ as a git note on the commit under refs/notes/surgeon (see surgeon.gate).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from surgeon.errors import DirtyFiles, GitFailed, Refused, UsageError
+from surgeon.errors import DirtyFiles, GitFailed, PathRefused, Refused, UsageError
 from surgeon.git import Git, RepoInfo, last_line
 from surgeon.git.conversions import Conversion
 from surgeon.git.objects import FILE_MODES, REGULAR_MODES, regular_blob
 from surgeon.stage.branches import surgeon_refs
-from surgeon.stage.message import REFS_PREFIX, SNAPSHOT_SUBJECT, branch_id, commit_message, new_id, slugify
+from surgeon.stage.message import (
+    REFS_PREFIX,
+    SNAPSHOT_SUBJECT,
+    branch_id,
+    commit_message,
+    mark_ref,
+    new_id,
+    slugify,
+)
 from surgeon.stage.verify import verify, worktree_view
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +82,7 @@ def touched_paths(changes: Iterable[Any]) -> list[str]:
     return sorted(paths)
 
 
-def _normal_mode(mode: str | None) -> str | None:
+def _normal_mode(path: str, mode: str | None) -> str | None:
     if mode is None:
         return None
     try:
@@ -79,7 +90,7 @@ def _normal_mode(mode: str | None) -> str | None:
     except ValueError:
         text = str(mode)
     if text not in FILE_MODES:
-        raise Refused(f"unsupported file mode {mode}: surgeon stages regular files and symlinks only")
+        raise PathRefused(path, f"{path}: unsupported file mode {mode}: surgeon stages regular files and symlinks only")
     return text
 
 
@@ -118,7 +129,8 @@ def stage_diff(
     if dirty and base == "head":
         raise DirtyFiles(dirty)
 
-    with tempfile.TemporaryDirectory(prefix="surgeon-stage-") as tmp_name:
+    sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"surgeon-stage-{os.getpid()}-") as tmp_name:
         tmp = Path(tmp_name)
         identity = git.identity_env()
         conversions = git.conversions(paths)
@@ -149,13 +161,11 @@ def stage_diff(
         tree = git.out("write-tree", env={"GIT_INDEX_FILE": str(index)})
         message = commit_message(instruction, model=model, cost=cost, check=check)
         commit = git.out("commit-tree", tree, "-p", parent, input=message.encode(), env=identity)
+        view = worktree_view(git, changes, base_entries, conversions, tmp)
+        verify(git, parent, commit, tree, expected, result.normalised, check_index, view, conversions, base_entries)
+        # Only a verified commit gets a branch (with its mark, in one ref transaction): a staging
+        # that is interrupted or killed before this line leaves no branch, only unreachable objects.
         short, ref = _create_branch(git, slugify(instruction), commit)
-        try:
-            view = worktree_view(git, changes, base_entries, conversions, tmp)
-            verify(git, parent, commit, tree, expected, result.normalised, check_index, view, conversions, base_entries)
-        except BaseException:
-            git.delete_branch(ref, commit)
-            raise
 
     kept = [c for c in changes if not ({c.path, c.old_path or c.path} <= unchanged)]
     added = sum(c.lines_added for c in kept)
@@ -240,7 +250,7 @@ def _snapshot(
                 mode = mode if mode in REGULAR_MODES else "100644"
             present[path] = (mode, full.read_bytes())
         else:
-            raise Refused(f"{path}: is not a file in the working tree; nothing staged")
+            raise PathRefused(path, f"{path}: is not a file in the working tree; nothing staged")
     items = [(path, mode, data, regular_blob(indexed.get(path))) for path, (mode, data) in present.items()]
     oids = _store(git, items, conversions, tmp)
     entries: dict[str, tuple[str, str] | None] = {path: None for path in paths}
@@ -268,21 +278,23 @@ def _check_against_base(
         source = change.old_path or change.path
         if change.old_content is None:
             if change.path in base_entries:
-                raise Refused(f"{change.path}: the diff creates this file but it already exists in {parent_label}; nothing staged")
+                raise PathRefused(change.path, f"{change.path}: the diff creates this file but it already exists in "
+                                  f"{parent_label}; nothing staged")
             if change.new_content is None:
-                raise Refused(f"{change.path}: the change neither creates nor keeps the file; nothing staged")
+                raise PathRefused(change.path, f"{change.path}: the change neither creates nor keeps the file; nothing staged")
             continue
         entry = base_entries.get(source)
         if entry is None:
-            raise Refused(f"{source}: the diff changes this file but it is not in {parent_label}; nothing staged")
+            raise PathRefused(source, f"{source}: the diff changes this file but it is not in {parent_label}; nothing staged")
         item = (source, entry[0], change.old_content, regular_blob(entry))
         if _store(git, [item], conversions, Path(), write=False)[0] != entry[1]:
-            raise Refused(
-                f"{source}: the content in {parent_label} differs from the file the diff was made against "
+            raise PathRefused(
+                source, f"{source}: the content in {parent_label} differs from the file the diff was made against "
                 "(it changed meanwhile); nothing staged"
             )
         if change.old_path and change.old_path != change.path and change.path in base_entries:
-            raise Refused(f"{change.path}: the diff renames {change.old_path} onto an existing file; nothing staged")
+            raise PathRefused(change.path, f"{change.path}: the diff renames {change.old_path} onto an existing file; "
+                              "nothing staged")
 
 
 def _expected_entries(
@@ -304,7 +316,7 @@ def _expected_entries(
             continue
         # Without an explicit new mode the file keeps the mode it has in the base.
         source = change.old_path or change.path
-        modes[change.path] = _normal_mode(change.new_mode) or base_entries.get(source, ("100644", ""))[0]
+        modes[change.path] = _normal_mode(change.path, change.new_mode) or base_entries.get(source, ("100644", ""))[0]
     written = [c for c in changes if c.new_content is not None]
     items = [(c.path, modes[c.path], c.new_content, regular_blob(base_entries.get(c.path))) for c in written]
     for change, oid in zip(written, _store(git, items, conversions, tmp), strict=True):
@@ -313,20 +325,67 @@ def _expected_entries(
 
 
 def _create_branch(git: Git, slug: str, commit: str, attempts: int = 20) -> tuple[str, str]:
-    """Create refs/heads/surgeon/<slug>-<id> with an id no other surgeon branch uses.
+    """Create refs/heads/surgeon/<slug>-<id> and its mark refs/surgeon/staged/<slug>-<id>, both at
+    `commit` and in one transaction, with an id no other surgeon branch uses.
 
-    `update-ref REF NEW ""` refuses to overwrite an existing ref, so a name taken meanwhile
-    means another id is tried; nothing is ever overwritten."""
+    `create` refuses to overwrite an existing ref, so a name taken meanwhile means another id is
+    tried; nothing is ever overwritten."""
     taken = {branch_id(ref) for ref in surgeon_refs(git)}
     for _ in range(attempts):
         short = new_id()
         if short in taken:
             continue
         ref = f"{REFS_PREFIX}{slug}-{short}"
-        created = git.run("update-ref", "-m", f"surgeon: stage {short}", ref, commit, "", check=False)
+        transaction = f"create {ref} {commit}\ncreate {mark_ref(ref)} {commit}\n".encode()
+        created = git.run("update-ref", "-m", f"surgeon: stage {short}", "--stdin", input=transaction,
+                          check=False, shielded=True)
         if created.returncode == 0:
             return short, ref
-        if git.rev(ref) is None:
+        if git.rev(ref) is None and git.rev(mark_ref(ref)) is None:
             raise GitFailed(f"could not create branch {ref.removeprefix('refs/heads/')}: {last_line(created.stderr)}")
         taken.add(short)
     raise Refused("could not find a free surgeon branch name; run `surgeon discard --all` to clean up")
+
+
+STALE_FOLDER = re.compile(r"surgeon-(?:stage|accept)-(?:(\d+)-)?[a-z0-9_]+")
+LEGACY_AGE = 86400  # seconds: a temporary folder without its process id is stale after a day
+
+
+def sweep_stale_folders(directory: Path | None = None) -> list[Path]:
+    """Remove the temporary folders of staging and accepting processes that are gone (killed before
+    they could clean up): ours, named surgeon-stage-<pid>-... or surgeon-accept-<pid>-..., whose
+    process no longer runs (older unnamed ones after a day). Returns what was removed."""
+    folder = Path(directory or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        match = STALE_FOLDER.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        pid = match.group(1)
+        stale = not _running(int(pid)) if pid else time.time() - info.st_mtime > LEGACY_AGE
+        if stale:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True

@@ -10,6 +10,11 @@ import unicodedata
 BRANCH_PREFIX = "surgeon/"
 REFS_PREFIX = "refs/heads/" + BRANCH_PREFIX
 PAIR_REFS_PREFIX = REFS_PREFIX + "pair-"
+# refs/surgeon/staged/<slug>-<id> points at the commit surgeon made and verified for the branch
+# surgeon/<slug>-<id>; made together with the branch, after the staging check passed. It is how
+# surgeon knows a branch is its own and unchanged: a hand-made surgeon/... branch has no mark, and
+# a branch someone committed on no longer points at it.
+MARKS_PREFIX = "refs/surgeon/staged/"
 SNAPSHOT_SUBJECT = "surgeon: working-tree snapshot"
 SLUG_MAX = 40
 SUMMARY_MAX = 72
@@ -81,3 +86,8 @@ def branch_id(branch: str) -> str:
     name = branch.removeprefix("refs/heads/").removeprefix(BRANCH_PREFIX)
     match = re.search(r"-([0-9a-f]{6,8})$", name)
     return match.group(1) if match else name
+
+
+def mark_ref(ref: str) -> str:
+    """The staging mark of a review branch ref (refs/heads/surgeon/x -> refs/surgeon/staged/x)."""
+    return MARKS_PREFIX + ref.removeprefix(REFS_PREFIX)

@@ -1,5 +1,5 @@
 """The staging check: a commit just written is compared three ways with the change it must hold;
-any disagreement is a refusal (stage_diff then deletes the branch).
+any disagreement is a refusal (before any branch points at the commit).
 
   (a) `git diff-tree base commit` lists exactly the paths the change touches (both sides of renames);
   (b) every written blob and mode in the commit's tree is the one expected from the change's bytes;
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from surgeon.errors import GitFailed, Refused
+from surgeon.errors import GitFailed, PathRefused, Refused
 from surgeon.git import Git, last_line
 from surgeon.git.conversions import Conversion
 from surgeon.git.objects import REGULAR_MODES, regular_blob
@@ -62,18 +62,20 @@ def verify(
     own application of `normalised` to `check_index` (an index of the parent) gives `tree`.
     view: worktree_view's entries for converted files."""
 
-    def refuse(why: str) -> Refused:
-        return Refused(f"staging check failed: {why}. The branch was deleted; nothing changed.")
+    def refuse(why: str, path: str | None) -> Refused:
+        message = f"staging check failed: {why}. Nothing was staged."
+        return Refused(message) if path is None else PathRefused(path, f"{path}: {message}")
 
     changed = set(git.changed_paths(parent, commit))
     if changed != set(expected):
         extra = sorted(changed - set(expected))
         missing = sorted(set(expected) - changed)
-        raise refuse(f"the commit changes {extra or 'nothing else'} beyond the diff and misses {missing or 'nothing'}")
+        raise refuse(f"the commit changes {extra or 'nothing else'} beyond the diff and misses {missing or 'nothing'}",
+                     (extra or missing)[0])
     actual = git.tree_entries(commit, expected)
     for path, entry in expected.items():
         if actual.get(path) != entry:
-            raise refuse(f"{path} in the commit is {actual.get(path)} instead of {entry}")
+            raise refuse(f"the commit holds {actual.get(path)} instead of {entry}", path)
     # The independent route: the normalised diff (working-tree bytes) applied by git to the base,
     # with converted files in their working-tree form, then those files cleaned as git would.
     env = {"GIT_INDEX_FILE": str(check_index)}
@@ -84,7 +86,8 @@ def verify(
         input=normalised.encode("utf-8", "surrogateescape"), env=env, check=False,
     )
     if applied.returncode != 0:
-        raise refuse(f"the normalised diff does not apply to the base with git apply ({last_line(applied.stderr)})")
+        raise refuse(f"the normalised diff does not apply to the base with git apply ({last_line(applied.stderr)})",
+                     next(iter(sorted(expected)), None))
     converted = [path for path, conversion in conversions.items() if conversion.converts]
     regular = {
         path: entry for path, entry in git.index_entries(converted, check_index).items() if entry[0] in REGULAR_MODES
@@ -102,4 +105,6 @@ def verify(
         git.update_index(check_index, cleaned)
     other = git.out("write-tree", env=env)
     if other != tree:
-        raise refuse("git apply of the normalised diff gives a different tree than the staged commit")
+        differing = git.z_list("diff-tree", "-r", "-z", "--no-renames", "--name-only", tree, other)
+        raise refuse("git apply of the normalised diff gives a different tree than the staged commit",
+                     differing[0] if differing else None)

@@ -270,10 +270,24 @@ def test_disagreeing_normalised_diff_deletes_the_branch_and_refuses(repo):
     other = patch_result(repo, {"app.py": "something else\n"}).normalised
     result = patch_result(repo, {"app.py": "x\n"}, normalised=other)
     before = repo_state(repo)
-    with pytest.raises(Refused, match="staging check failed"):
+    with pytest.raises(Refused, match="staging check failed") as caught:
         stage_diff(info, result, instruction="x")
-    assert surgeon_branches(repo) == []
+    assert getattr(caught.value, "path", None) == "app.py"  # the --json error names the file
+    assert surgeon_branches(repo) == [] and git(repo, "for-each-ref", "refs/surgeon/") == ""
     assert repo_state(repo) == before
+
+
+def test_an_unsupported_file_mode_is_refused_naming_the_file(repo):
+    result = patch_result(repo, {"app.py": "x\n"}, modes={"app.py": "100600"})
+    with pytest.raises(Refused, match="unsupported file mode 100600") as caught:
+        stage_diff(find_repo(repo), result, instruction="x")
+    assert getattr(caught.value, "path", None) == "app.py" and surgeon_branches(repo) == []
+
+
+def test_a_staged_branch_carries_its_verification_mark(repo):
+    staged = stage_diff(find_repo(repo), patch_result(repo, {"app.py": "x\n"}), instruction="marked")
+    mark = git(repo, "rev-parse", f"refs/surgeon/staged/{staged.branch.removeprefix('surgeon/')}").strip()
+    assert mark == staged.commit
 
 
 def test_content_that_differs_from_head_is_refused(repo):
