@@ -100,8 +100,11 @@ def _diff_for(raw: object, file: SourceFile, files: Mapping[str, SourceFile], re
         from surgeon.validate import check_patch
     except ImportError:
         return None, "the diff engine (surgeon.diff) is not available"
-    text = extract_diff(raw) or raw
-    text = redactor.restore(text)
+    from surgeon.validate.secrets import restore_placeholders
+
+    text, misplaced = restore_placeholders(extract_diff(raw) or raw, redactor.restore)
+    if misplaced:
+        return None, "; ".join(str(r) for r in misplaced)
 
     def read_file(path: str) -> bytes | None:
         known = files.get(path)
@@ -157,7 +160,7 @@ def merge_model_findings(objects: Sequence[Mapping[str, object]], files: Mapping
 
 def review_with_model(repo: RepoInfo, config: Config, chosen: Scope, findings: list[Finding], *,
                       model_override: str | None = None) -> LlmOutcome:
-    from surgeon.model import Redactor, make_provider, never_send, record_usage, resolve_model
+    from surgeon.model import Redactor, SpendCaps, SpendLedger, make_provider, never_send, resolve_model
     from surgeon.review import baseline as baselines
 
     spec = resolve_model("review", config, model_override)
@@ -175,8 +178,9 @@ def review_with_model(repo: RepoInfo, config: Config, chosen: Scope, findings: l
     request = _mask_found_secrets(request, findings, {f.path: f for f in chosen.files})
     system, request = redactor.redact(system), redactor.redact(request)
     provider = make_provider(spec, config)
-    completion = provider.complete([system], [{"role": "user", "content": request}], task="review")
-    record_usage(repo, "review", completion)
+    ledger = SpendLedger(repo, SpendCaps.from_config(config))  # max_cost holds here too; billed failures logged
+    completion = provider.complete([system], [{"role": "user", "content": request}], task="review", ledger=ledger)
+    ledger.record("review", completion)
     objects, broken = parse_reply(completion.text)
     files = {f.path: f for f in chosen.files}
     model_findings, merge_notes = merge_model_findings(objects, files, redactor, baselines.load(repo.root))

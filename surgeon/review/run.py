@@ -6,7 +6,8 @@ The model pass and the fixes are imported only when they run: a clean pre-commit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from surgeon.review import baseline, engine
@@ -59,4 +60,28 @@ def run_review(repo: RepoInfo, config: Config, chosen: Scope, settings: ReviewSe
         notes.extend(fixed.notes)
         notes.extend(f"{path}: no fix proposed (its name is not UTF-8; rename it to get one)"
                      for path in sorted({f.path for f in findings if f.path not in named}))
-    return ReviewRun(findings, suppressed, notes, files, accepted)
+    return ReviewRun(mask_secrets(findings, files), suppressed, notes, files, accepted)
+
+
+MASK = "<masked secret>"
+
+
+def mask_secrets(findings: Sequence[Finding], files: Mapping[str, SourceFile]) -> list[Finding]:
+    """The findings with every secret masked in their diffs and messages, for every output (text, --json,
+    --sarif, --pre-commit): the values the secret findings point at, and whatever the detector set finds
+    in a diff (a model's diff brings its context lines back). Fixes are staged from their edits, not this."""
+    from surgeon.secrets import find_secrets
+
+    values = {files[f.path].line(f.line)[f.span[0]:f.span[1]] for f in findings
+              if f.rule.startswith("secret.") and f.span is not None and f.path in files}
+    for finding in findings:
+        if finding.diff:
+            values.update(s.value for s in find_secrets(finding.diff))
+    ordered = sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+    def masked(text: str) -> str:
+        for value in ordered:
+            text = text.replace(value, MASK)
+        return text
+
+    return [replace(f, diff=f.diff and masked(f.diff), message=masked(f.message)) for f in findings]

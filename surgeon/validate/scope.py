@@ -1,12 +1,18 @@
-"""Scope: a diff may only touch files the model was shown, or create files the instruction asks for."""
+"""Scope: a diff may only touch files the model was shown, or create files the instruction asks for;
+and a model's diff never gets to read a file that is never sent (patch_sendable_files)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Collection, Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from surgeon.diff import FileChange, Refusal
+from surgeon.diff import FileChange, PatchResult, Refusal
+from surgeon.git.files import WorkingTreeProblem, working_tree_reader
+from surgeon.model.redact import never_send
+from surgeon.validate.options import ApplyOptions
+from surgeon.validate.patch import check_patch
 
 # "add a new file", "create tests/test_x.py", "write a smoke-test script" ...
 _ASKS_FOR_NEW_FILE = re.compile(
@@ -48,5 +54,34 @@ def check_scope(
                 f"edits {change.path}, which you were not shown; change only the files you were shown "
                 f"({shown_list})"
             )
-        refusals.append(Refusal(path=change.path, hunk=None, line=None, reason=reason))
+        hunk = 1 if change.lines_added or change.lines_removed else None  # every hunk of it; the first named
+        refusals.append(Refusal(path=change.path, hunk=hunk, line=None, reason=reason))
     return refusals
+
+
+def is_never_sent(path: str, root: Path) -> bool:
+    """never_send for a path as a diff names it: also spelled ./x or in another case (one file on a
+    case-insensitive file system), or reached through a linked folder."""
+    plain = posixpath.normpath(path.replace("\\", "/"))
+    return any(never_send(candidate, root) for candidate in (plain, plain.lower(), str(Path(root) / plain)))
+
+
+def patch_sendable_files(root: Path, diff_text: str, options: ApplyOptions, shown: Collection[str] = ()
+                         ) -> PatchResult:
+    """check_patch on the working tree for a model's diff. A diff that names a never-sent file (a secret
+    file, a .surgeonignore match) is refused before the engine reads a byte of it: the engine's refusals
+    quote file lines, and they go back to the model."""
+    reader = working_tree_reader(root)
+    listed = ", ".join(sorted(shown)) or "none"
+
+    def read(path: str) -> bytes | None:
+        if is_never_sent(path, root):
+            raise WorkingTreeProblem(path, (
+                "is never sent to a model (a secret file, or matched by .surgeonignore), so a diff from a model may "
+                f"not touch it: leave it out and change only the files you were shown ({listed})"))
+        return reader(path)
+
+    try:
+        return check_patch(diff_text, read, options)
+    except WorkingTreeProblem as problem:
+        return PatchResult(False, (), (Refusal(problem.path, None, None, problem.reason),), (), "", 0, 0)

@@ -157,3 +157,12 @@ def test_change_text_is_gits_diff_and_a_git_failure_is_git_failed(tmp_path):
     assert change_text(repo, Scope("x", (absent,), content_ref=""), frozenset()) == ""
     with pytest.raises(GitFailed, match="git diff failed"):
         change_text(repo, Scope("x", (users,), content_ref="no-such-commit"), frozenset())
+
+
+def test_review_llm_keeps_to_max_cost(tmp_path, fake_model):
+    repo = staged(tmp_path)
+    fake_model.script([reply()])
+    result = run_surgeon("review", "--llm", cwd=repo, env={**fake_model.env(), "SURGEON_MAX_COST": "0.000001"})
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "max_cost" in result.stderr.splitlines()[-1] and "not sent" in result.stderr.splitlines()[-1]
+    assert fake_model.requests == []

@@ -42,3 +42,23 @@ def test_instruction_phrases():
     assert instruction_allows_new_file("Generate a short smoke-test script", "scripts/smoke.sh")
     assert instruction_allows_new_file("write unit tests for the parser", "tests/test_parser.py")
     assert not instruction_allows_new_file("make the parser faster", "tests/test_parser.py")
+
+
+def test_a_scope_refusal_names_the_first_hunk_of_the_file():
+    [refusal] = check_scope([change("c.py")], {"a.py"}, "fix a")
+    assert refusal.hunk == 1
+    renamed_only = FileChange("d.py", "c.py", b"x\n", b"x\n", None, None, 0, 0)
+    assert check_scope([renamed_only], {"a.py"}, "fix a")[0].hunk is None
+
+
+def test_never_sent_paths_are_found_however_a_diff_spells_them(tmp_path):
+    from surgeon.validate.scope import is_never_sent
+
+    (tmp_path / ".surgeonignore").write_text("internal/\n")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "link").symlink_to("conf")
+    for path in (".env", "./.env", "sub/../.env", ".ENV", "keys/id_rsa", "internal/notes.txt"):
+        assert is_never_sent(path, tmp_path), path
+    (tmp_path / "conf" / "server.pem").write_text("x")
+    assert is_never_sent("link/server.pem", tmp_path)
+    assert not is_never_sent("app.py", tmp_path) and not is_never_sent(".env.example", tmp_path)

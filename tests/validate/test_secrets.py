@@ -6,6 +6,7 @@ from surgeon.diff import FileChange
 from surgeon.validate.secrets import added_lines, check_changes
 
 OLD = 'import os\n\nDATABASE_URL = os.environ["DATABASE_URL"]\nTIMEOUT = 30\n'
+SPLIT = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBmK3c8aP7bQ1xY2zR4vW9nL0sT6uJ5hG8fD3eC2bA1ooAoGCCqGSM49\n-----END EC PRIVATE KEY-----\n"
 
 
@@ -53,3 +54,33 @@ def test_a_placeholder_written_into_a_file_is_refused():
     refusals = check_changes([change("settings.py", OLD, new)])
     assert [(r.line, "placeholder <<SECRET_3>>" in r.reason) for r in refusals][:1] == [(5, True)]
     assert len(refusals) == 2 and "which stands for a secret hidden from you" in refusals[0].reason
+
+
+def test_refusals_name_the_hunk_of_the_diff_as_written():
+    from surgeon.validate.secrets import check_changes
+
+    new = OLD.replace("TIMEOUT = 30\n", "TIMEOUT = 30\nAPI_KEY = \"<<SECRET_3>>\"\nTOKEN_KEY = \"" + SPLIT + "\"\n")
+    diff = ("--- a/settings.py\n+++ b/settings.py\n@@ -1,1 +1,1 @@\n-import os\n+import os\n"
+            "@@ -4,1 +4,3 @@\n TIMEOUT = 30\n+API_KEY = \"<<SECRET_3>>\"\n+TOKEN_KEY = \"" + SPLIT + "\"\n")
+    refusals = check_changes([change("settings.py", OLD, new)], diff)
+    assert [(r.hunk, r.line) for r in refusals] == [(2, 5), (2, 6)]
+
+
+def test_placeholders_come_back_only_where_they_stood():
+    from surgeon.validate.secrets import restore_placeholders
+
+    values = {"<<SECRET_1>>": "s3cr3t-Value-9"}
+
+    def restore(text: str) -> str:
+        return text.replace("<<SECRET_1>>", values["<<SECRET_1>>"])
+
+    kept = '--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,2 @@\n-KEY = "<<SECRET_1>>"\n+KEY = "<<SECRET_1>>"  # live\n'
+    text, refusals = restore_placeholders(kept, restore)
+    assert refusals == [] and text.count("s3cr3t-Value-9") == 2
+    context = '--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,2 @@\n KEY = "<<SECRET_1>>"\n--- old\n+--- new\n'
+    assert restore_placeholders(context, restore) == (restore(context), [])
+    for added in ('+COPY = "<<SECRET_1>>"\n', '+KEY = "<<SECRET_1>>"\n+KEY2 = "<<SECRET_1>>"\n'):
+        diff = f'--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,3 @@\n-KEY = "<<SECRET_1>>"\n{added}'
+        text, [refusal] = restore_placeholders(diff, restore)
+        assert (refusal.path, refusal.hunk) == ("a.py", 1) and "where it did not stand" in refusal.reason
+        assert "s3cr3t-Value-9" not in text.split("\n")[-2]  # the misplaced line keeps its placeholder
