@@ -25,6 +25,7 @@ from typing import Protocol
 from surgeon.errors import Refused, UsageError
 from surgeon.gate.notes import record_gate
 from surgeon.gate.result import GateResult
+from surgeon.gate.sandbox import GateOptions, check_environment
 from surgeon.git import Git, RepoInfo
 
 OUTPUT_TAIL_LINES = 40
@@ -32,10 +33,6 @@ OUTPUT_TAIL_CHARS = 4000
 STOP_GRACE_SECONDS = 3.0
 GATE_PREFIX = "surgeon-gate-"
 OWNER_FILE = "owner.pid"
-# Variables that would point the command's own git calls at the user's repository or index.
-GIT_LOCATION_VARIABLES = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
-)
 
 
 class Staged(Protocol):
@@ -50,10 +47,13 @@ class Staged(Protocol):
 
 
 
-def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float) -> GateResult:
-    """Run `command` (a shell command line) in a temporary worktree of `staged.commit`.
+def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float,
+             options: GateOptions | None = None) -> GateResult:
+    """Run `command` (a shell command line) in a temporary worktree of `staged.commit`, with the
+    scrubbed environment and the sandbox of `options` (sandbox.py).
 
-    Returns the result and records it as a note on the commit. KeyboardInterrupt (Ctrl-C, or
+    Returns the result (its output redacted by options.redact) and records it as a note on the
+    commit. KeyboardInterrupt (Ctrl-C, or
     SIGTERM while the gate runs) propagates after the command is stopped and the worktree removed;
     nothing is recorded then.
     """
@@ -72,7 +72,7 @@ def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float) -> Ga
         try:
             (holder / OWNER_FILE).write_text(str(os.getpid()))
             git.run("worktree", "add", "--detach", "--quiet", str(worktree), staged.commit)
-            result = _run_command(command, worktree, timeout, holder / "output.log")
+            result = _run_command(command, worktree, timeout, holder, options or GateOptions())
         finally:
             with _interrupts_ignored():
                 remove_worktree(git, worktree, holder)
@@ -80,15 +80,22 @@ def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float) -> Ga
     return result
 
 
-def _run_command(command: str, cwd: Path, timeout: float, log: Path) -> GateResult:
-    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
+def _run_command(command: str, cwd: Path, timeout: float, holder: Path, options: GateOptions) -> GateResult:
+    env = check_environment(os.environ, options.allowed)
     env["SURGEON_GATE"] = "1"
+    argv: str | list[str] = command
+    if options.sandbox is not None:
+        scratch = holder / "tmp"  # the only place besides the worktree the sandbox lets it write
+        scratch.mkdir()
+        env.update({"TMPDIR": str(scratch), "TMP": str(scratch), "TEMP": str(scratch)})
+        argv = options.sandbox.wrap(command, cwd, (cwd, scratch))
+    log = holder / "output.log"
     started = time.monotonic()
     timed_out = False
     exit_code: int | None
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            argv, shell=isinstance(argv, str), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
@@ -108,7 +115,7 @@ def _run_command(command: str, cwd: Path, timeout: float, log: Path) -> GateResu
         exit_code=exit_code,
         timed_out=timed_out,
         seconds=seconds,
-        output_tail=output_tail(log),
+        output_tail=(options.redact or str)(output_tail(log)),
     )
 
 
