@@ -16,10 +16,11 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from surgeon.locate.chunks import Chunk
 from surgeon.locate.index import INDEX_VERSION, FileRecord
 
 SCHEMA = """
@@ -27,6 +28,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (blob TEXT, language TEXT, skip TEXT, data BLOB, PRIMARY KEY (blob, language));
 CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, blob TEXT);
 """
+# Full-text chunks (chunks.py) for BM25: one row per chunk of an indexed blob. Python's sqlite3
+# nearly always has FTS5; without it, locate ranks without BM25. Only words are searched, never
+# phrases, so the index keeps no positions (detail=column: a third of the size and write time).
+CHUNKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunk_spans (id INTEGER PRIMARY KEY, blob TEXT, language TEXT, start INTEGER,
+    end INTEGER, symbol TEXT, kind TEXT);
+CREATE INDEX IF NOT EXISTS chunk_spans_blob ON chunk_spans (blob, language);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(name, body, detail=column);
+"""
+NAME_WEIGHT, BODY_WEIGHT = 3.0, 1.0  # a word in the definition's name counts three times
 COLUMNS = {
     "meta": ("key", "value"),
     "records": ("blob", "language", "skip", "data"),
@@ -102,6 +113,11 @@ class IndexCache:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            try:
+                self.db.executescript(CHUNKS_SCHEMA)
+                self.full_text = True
+            except sqlite3.OperationalError:
+                self.full_text = False
             for table, columns in COLUMNS.items():
                 found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
                 if found != columns:
@@ -110,6 +126,8 @@ class IndexCache:
             row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
             if row is None or row[0] != str(INDEX_VERSION):
                 self.db.executescript("DELETE FROM records; DELETE FROM stats;")
+                if self.full_text:  # the chunk tables' layout may have changed too
+                    self.db.executescript("DROP TABLE chunks; DROP TABLE chunk_spans;" + CHUNKS_SCHEMA)
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
 
     def close(self) -> None:
@@ -142,15 +160,48 @@ class IndexCache:
                         out[(blob, language)] = _decode(data)
         return out
 
-    def put_many(self, items: Iterable[tuple[str, str | None, FileRecord]]) -> None:
-        rows = [
-            (blob, language or "", record.skip, zlib.compress(json.dumps(record.to_json(), separators=(",", ":")).encode(), 1))
-            for blob, language, record in items
-        ]
-        if rows:
-            with _guard(), self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+    def put_many(self, items: Iterable[tuple[str, str | None, FileRecord, Sequence[Chunk]]]) -> None:
+        """Store records of blobs the cache has not seen, with their chunks."""
+        items = list(items)
+        rows = [(blob, language or "", record.skip,
+                 zlib.compress(json.dumps(record.to_json(), separators=(",", ":")).encode(), 1))
+                for blob, language, record, _ in items]
+        if not rows:
+            return
+        with _guard(), self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+            if self.full_text:
+                self._forget_chunks([r[:2] for r in rows])
+                (last,) = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunk_spans").fetchone()
+                spans, texts = [], []
+                for blob, language, _, chunks in items:
+                    for c in chunks:
+                        last += 1
+                        spans.append((last, blob, language or "", c.start, c.end, c.symbol, c.kind))
+                        texts.append((last, c.name, c.body))
+                self.db.executemany("INSERT INTO chunk_spans VALUES (?, ?, ?, ?, ?, ?, ?)", spans)
+                self.db.executemany("INSERT INTO chunks (rowid, name, body) VALUES (?, ?, ?)", texts)
+
+    def _forget_chunks(self, keys: Sequence[tuple[str, str]]) -> None:
+        for blob, language in keys:
+            self.db.execute("DELETE FROM chunks WHERE rowid IN (SELECT id FROM chunk_spans WHERE blob=? AND language=?)",
+                            (blob, language))
+            self.db.execute("DELETE FROM chunk_spans WHERE blob=? AND language=?", (blob, language))
+
+    def search(self, expression: str, limit: int) -> list[tuple[str, str, int, int, str | None, str | None, float]]:
+        """The best `limit` chunks for an FTS5 MATCH `expression`, best first:
+        (blob, language, start, end, symbol, kind, score), the score positive, larger better."""
+        if not self.full_text:
+            return []
+        with _guard():
+            rows = self.db.execute(
+                "SELECT s.blob, s.language, s.start, s.end, s.symbol, s.kind, f.score FROM "
+                "(SELECT rowid, bm25(chunks, ?, ?) AS score FROM chunks WHERE chunks MATCH ? ORDER BY score LIMIT ?) f "
+                "JOIN chunk_spans s ON s.id = f.rowid ORDER BY f.score",
+                (NAME_WEIGHT, BODY_WEIGHT, expression, limit)).fetchall()
+        return [(blob, language, start, end, symbol, kind, -float(score))
+                for blob, language, start, end, symbol, kind, score in rows]
 
     def prune(self, keep: set[tuple[str, str]], keep_paths: set[str]) -> int:
         """Forget records of blobs no file has any more, and stats of paths that are gone or
@@ -159,6 +210,8 @@ class IndexCache:
         with _guard(), self.db:
             self.db.execute("BEGIN")
             self.db.executemany("DELETE FROM records WHERE blob=? AND language=?", stale)
+            if self.full_text:
+                self._forget_chunks(stale)
             paths = [p for (p,) in self.db.execute("SELECT path FROM stats") if p not in keep_paths]
             self.db.executemany("DELETE FROM stats WHERE path=?", [(p,) for p in paths])
         return len(stale)

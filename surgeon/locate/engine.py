@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -11,6 +12,7 @@ from surgeon.errors import UsageError
 from surgeon.git import find_repo
 from surgeon.locate import grep as grep_module
 from surgeon.locate.cache import CacheError, IndexCache, open_cache, recover
+from surgeon.locate.chunks import Chunk, match_expression, query_words
 from surgeon.locate.files import (
     GENERATED_NAMES,
     GENERATED_SUFFIXES,
@@ -21,14 +23,28 @@ from surgeon.locate.files import (
     printable_path,
 )
 from surgeon.locate.frames import Frame
+from surgeon.locate.fusion import MAX_FULL_TEXT, fuse
 from surgeon.locate.hits import LineMatcher
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.pack import LocateResult, Region, pack, region_text
 from surgeon.locate.query import Query, parse_instruction
-from surgeon.locate.rank import FileEvidence, Scored, file_prescore, idf, path_bonus, rank_file, select
+from surgeon.locate.rank import (
+    FileEvidence,
+    Scored,
+    companions,
+    file_prescore,
+    idf,
+    path_bonus,
+    path_factor,
+    rank_file,
+    select,
+)
+from surgeon.locate.terms import STOP_WORDS
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
+FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise
+FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
 WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
@@ -50,6 +66,7 @@ def locate(
     on_parse: Callable[[str], None] | None = None,
     on_note: Callable[[str], None] | None = None,
     on_index: Callable[[int, int], None] | None = None,
+    withhold: Callable[[str], bool] | None = None,
 ) -> LocateResult:
     """The regions of the working tree at `repo_root` that `instruction` is about, ranked and
     packed into `budget` tokens (see `estimate_tokens`). `pinned` files come first, whole when
@@ -59,6 +76,8 @@ def locate(
     was rebuilt, files skipped for their names); by default it goes to standard error.
     `on_index(done, total)` follows the parsing of files the cache has not seen (a cold index of a
     large repository takes seconds); by default a progress line on standard error.
+    `withhold(path)` True keeps a file out of the ranking (a file the caller will not show, such
+    as a secret file), so its share of the budget goes to the next best region.
     """
     started = time.perf_counter()
     if not instruction.strip() and not pinned:
@@ -74,14 +93,14 @@ def locate(
     cache = open_cache(cache_path, note)
     try:
         with cache:
-            regions, listing, indexed, skipped = _locate(repo.root, query, cache, tool, budget, pinned,
-                                                         max_file_bytes, workers, on_parse, progress)
+            regions, listing, indexed, skipped, withheld = _locate(repo.root, query, cache, tool, budget, pinned,
+                                                         max_file_bytes, workers, on_parse, progress, withhold)
     except CacheError as exc:  # found unreadable part-way (a corrupt page, a lock held too long)
         if cache.in_memory:
             raise
         with recover(cache_path, exc, note) as cache:
-            regions, listing, indexed, skipped = _locate(repo.root, query, cache, tool, budget, pinned,
-                                                         max_file_bytes, workers, on_parse, progress)
+            regions, listing, indexed, skipped, withheld = _locate(repo.root, query, cache, tool, budget, pinned,
+                                                         max_file_bytes, workers, on_parse, progress, withhold)
     files_indexed = len(indexed)
     if listing.unnamed:
         shown = ", ".join(printable_path(p) for p in listing.unnamed[:3]) + (", ..." if len(listing.unnamed) > 3 else "")
@@ -93,6 +112,7 @@ def locate(
         files_indexed=files_indexed,
         seconds=round(time.perf_counter() - started, 3),
         skipped=skipped,
+        withheld=tuple(withheld),
     )
 
 
@@ -136,9 +156,11 @@ class IndexProgress:
 
 
 def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int, pinned: Sequence[str], max_file_bytes: int,
-            workers: int | None, on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None]
-            ) -> tuple[list[Region], Listing, dict[str, RepoFile], dict[str, int]]:
-    """One run of locate on `cache`: (regions, the listing, the indexed files, skipped counts)."""
+            workers: int | None, on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None],
+            withhold: Callable[[str], bool] | None = None,
+            ) -> tuple[list[Region], Listing, dict[str, RepoFile], dict[str, int], list[str]]:
+    """One run of locate on `cache`: (regions, the listing, the indexed files, skipped counts,
+    withheld files)."""
     stored = cache.get_meta("excluded")
     previous_exclusions: list[str] | None = None
     if isinstance(stored, list) and all(isinstance(p, str) for p in stored):
@@ -186,8 +208,9 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
         cache.set_meta("excluded", excluded)
     if not jobs:
         jobs.append(start_grep(excluded, untracked=listing.untracked))
-    regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes)
-    return regions, listing, indexed, skipped
+    kept = _Withholding(withhold)
+    regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes, kept)
+    return regions, listing, indexed, skipped, sorted(kept.withheld)
 
 
 def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
@@ -200,18 +223,18 @@ def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_
         if not f.huge and key not in known and key not in missing:
             missing[key] = f
     by_path = {f.path: f for f in missing.values()}
-    batch: list[tuple[str, str | None, FileRecord]] = []
+    batch: list[tuple[str, str | None, FileRecord, tuple[Chunk, ...]]] = []
     items = [(f.path, f.language) for f in missing.values()]
     if items:
         on_index(0, len(items))
-    for done, (path, record) in enumerate(index_files(root, items, max_bytes=max_bytes, workers=workers), 1):
+    for done, (path, record, chunks) in enumerate(index_files(root, items, max_bytes=max_bytes, workers=workers), 1):
         on_index(done, len(items))
         f = by_path[path]
         if record.skip == "missing":
             continue
         if on_parse is not None:
             on_parse(path)
-        batch.append((f.blob, f.language, record))
+        batch.append((f.blob, f.language, record, chunks))
         known[(f.blob, f.language or "")] = record.skip
         if len(batch) >= WRITE_BATCH:
             cache.put_many(batch)
@@ -252,8 +275,27 @@ def _normalise(path: str) -> str:
     return clean
 
 
+class _Withholding:
+    """The caller's `withhold`, asked once per file and only for files that would be ranked."""
+
+    def __init__(self, withhold: Callable[[str], bool] | None) -> None:
+        self.withhold = withhold
+        self.asked: dict[str, bool] = {}
+
+    def shows(self, path: str) -> bool:
+        if self.withhold is None:
+            return True
+        if path not in self.asked:
+            self.asked[path] = bool(self.withhold(path))
+        return not self.asked[path]
+
+    @property
+    def withheld(self) -> list[str]:
+        return [path for path, hidden in self.asked.items() if hidden]
+
+
 def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], jobs: Sequence[grep_module.GrepJob],
-          budget: int, pinned: Sequence[str], max_bytes: int) -> list[Region]:
+          budget: int, pinned: Sequence[str], max_bytes: int, kept: _Withholding) -> list[Region]:
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     term_files: dict[int, set[str]] = {}
@@ -304,7 +346,11 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         bonus, _ = path_bonus(query, path, idfs)
         prescores[path] = file_prescore(query, file_terms.get(path, {}), idfs, bonus) + (
             100.0 if path in frames_by_path else 0.0)
-    candidates = sorted(prescores, key=lambda p: (-prescores[p], p))[:MAX_CANDIDATE_FILES]
+    ranked_files = sorted(prescores, key=lambda p: (-prescores[p], p))
+    candidates = list(itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)),
+                                       MAX_CANDIDATE_FILES))
+    full_text = [c for c in _full_text(query, cache, indexed) if kept.shows(c[0])]
+    candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES]]))
     candidates = [p for p in candidates if p not in pinned_paths]
     matcher = LineMatcher(terms)
     for path in [*candidates, *pinned_paths]:
@@ -321,15 +367,54 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     for path in pinned_paths:
         scored.extend(_pinned_regions(query, root, path, indexed, records, hits, frames_by_path, idfs, budget,
                                       len(pinned_paths), max_bytes))
+    file_lines: dict[str, tuple[str, ...]] = {}
     for path in candidates:
         f = indexed[path]
         record = records.get((f.blob, f.language or ""))
         lines = _read_lines(root / path, max_bytes)
         if record is None or lines is None:
             continue
+        file_lines[path] = lines
         evidence = FileEvidence(path, record, lines, hits.get(path, {}), tuple(frames_by_path.get(path, ())))
         scored.extend(rank_file(query, evidence, idfs))
-    return pack(select(scored), budget)
+    selected = select(scored)
+    pinned_first = [s for s in selected if s.pinned]
+    chunks = []
+    for path, start, end, symbol, kind, score in full_text:
+        lines = file_lines.get(path) if path in file_lines else _read_lines(root / path, max_bytes)
+        if lines is None or path in pinned_paths or start > len(lines):
+            continue
+        file_lines[path] = lines
+        end = min(end, len(lines))
+        hit_lines = tuple(sorted((line, float(len(t))) for line, t in hits.get(path, {}).items() if start <= line <= end))
+        chunks.append(Scored(path, start, end, symbol, kind, round(score, 3),  # type: ignore[arg-type]
+                             (f"full-text match (BM25 {score:.1f})",), lines, hit_lines))
+    def needs(path: str, start: int, end: int) -> list[tuple[int, int, str]]:
+        f = indexed.get(path)
+        record = records.get((f.blob, f.language or "")) if f else None
+        return companions(record, file_lines[path], start, end) if record and path in file_lines else []
+
+    return pack(pinned_first + fuse([s for s in selected if not s.pinned], chunks), budget, needs)
+
+
+def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
+               ) -> list[tuple[str, int, int, str | None, str | None, float]]:
+    """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
+    (path, start, end, symbol, kind, score), best first."""
+    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym")]
+    expression = match_expression([w for w in query_words(texts) if w not in STOP_WORDS])
+    if expression is None:
+        return []
+    paths_of: dict[tuple[str, str], list[str]] = {}
+    for f in indexed.values():
+        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
+    out = []
+    for blob, language, start, end, symbol, kind, score in cache.search(expression, 4 * MAX_FULL_TEXT):
+        for path in paths_of.get((blob, language), ()):
+            out.append((path, start, end, symbol, kind, round(score * path_factor(query, path), 6)))
+    floor = FULL_TEXT_FLOOR * max((c[5] for c in out), default=0.0)
+    out.sort(key=lambda c: (-c[5], c[0], c[1]))  # ties in path order, whatever order the index holds them in
+    return [c for c in out if c[5] > floor][:MAX_FULL_TEXT]
 
 
 def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile],

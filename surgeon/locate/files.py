@@ -10,6 +10,7 @@ binary, generated-by-header and huge files are recognised when read (and cached 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,12 +61,19 @@ class Listing:
     unnamed: tuple[str, ...] = ()  # files left out because their names are not UTF-8 (undecodable bytes kept as surrogates)
 
 
+# A script or stylesheet whose name carries a release number is a copied library
+# (jquery-1.11.0.js, bootstrap.3.4.1.css), not the project's own code.
+VERSIONED_BUNDLE = re.compile(r"[-_.]v?\d+\.\d+(?:\.\d+)*(?:[-.](?:min|slim|bundle|dev|prod))*\.(?:js|css|mjs)$")
+
+
 def skip_reason_for_path(path: str) -> str | None:
     """vendored / generated / binary when the path alone says so, else None."""
     directories, _, name = path.rpartition("/")
     if directories and not VENDORED_DIRS.isdisjoint(directories.split("/")):
         return "vendored"
     lower = name.lower()
+    if VERSIONED_BUNDLE.search(lower):
+        return "vendored"
     if name in GENERATED_NAMES or lower.endswith(GENERATED_SUFFIXES):
         return "generated"
     dot = lower.rfind(".")

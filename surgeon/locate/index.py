@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from surgeon.languages import has_grammar
 from surgeon.locate.blocks import parse_blocks
+from surgeon.locate.chunks import Chunk, chunk_file
 from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS, DefinitionKind, is_definition_kind
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
-INDEX_VERSION = 4  # bump when the record layout or what is extracted changes
+INDEX_VERSION = 6  # bump when the record layout or what is extracted changes
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 MAX_DEFINITIONS = 5000
 MAX_KEY_DEPTH = 4  # JSON/YAML/TOML keys deeper than this are not kept
@@ -98,19 +99,23 @@ def looks_generated(head: bytes) -> bool:
     return GENERATED_MARKERS.search(head) is not None
 
 
-def read_record(path: Path, language: str | None, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileRecord:
-    """Classify and index the file at `path` as it is on disk now."""
+def read_record(path: Path, language: str | None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+                ) -> tuple[FileRecord, tuple[Chunk, ...]]:
+    """Classify and index the file at `path` as it is on disk now: its record and its chunks."""
     try:
         size = path.stat().st_size
     except OSError:
-        return FileRecord(language, skip="missing")
+        return FileRecord(language, skip="missing"), ()
     if size > max_bytes:
-        return FileRecord(language, skip="huge")
+        return FileRecord(language, skip="huge"), ()
     try:
         data = path.read_bytes()
     except OSError:
-        return FileRecord(language, skip="missing")
-    return index_bytes(data, language)
+        return FileRecord(language, skip="missing"), ()
+    record = index_bytes(data, language)
+    if record.skip:
+        return record, ()
+    return record, tuple(chunk_file(record.definitions, data.decode("utf-8", errors="replace").splitlines()))
 
 
 def index_bytes(data: bytes, language: str | None) -> FileRecord:
@@ -279,14 +284,17 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-def _index_batch(root: str, items: Sequence[tuple[str, str | None]], max_bytes: int) -> list[tuple[str, FileRecord]]:
+Indexed = tuple[str, FileRecord, tuple[Chunk, ...]]
+
+
+def _index_batch(root: str, items: Sequence[tuple[str, str | None]], max_bytes: int) -> list[Indexed]:
     base = Path(root)
-    return [(path, read_record(base / path, language, max_bytes)) for path, language in items]
+    return [(path, *read_record(base / path, language, max_bytes)) for path, language in items]
 
 
 def index_files(root: Path, items: Sequence[tuple[str, str | None]], *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                workers: int | None = None, batch: int = 48) -> Iterator[tuple[str, FileRecord]]:
-    """Index (path, language) pairs under `root`, yielding (path, record) as batches finish.
+                workers: int | None = None, batch: int = 48) -> Iterator[Indexed]:
+    """Index (path, language) pairs under `root`, yielding (path, record, chunks) as batches finish.
 
     Small jobs run in this process; larger ones use a pool of `workers` processes (default: the
     number of cores, at most 2 here), which is where the time of a cold index goes.

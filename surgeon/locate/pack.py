@@ -3,13 +3,14 @@ trimmed around its strongest hits; and the values locate returns. No I/O here.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from surgeon.locate.rank import RegionKind, Scored
 from surgeon.tokens import estimate_tokens
 
 MIN_TRIMMED_TOKENS = 60
+COMPANION = "needed by lines"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class LocateResult:
     files_indexed: int
     seconds: float
     skipped: dict[str, int]
+    withheld: tuple[str, ...] = ()  # files that matched but that `withhold` kept out (the budget went on)
 
 
 def region_text(lines: Sequence[str], start: int, end: int) -> str:
@@ -73,23 +75,68 @@ def trim(item: Scored, max_tokens: int) -> tuple[int, int] | None:
     return start, end
 
 
-def pack(selected: Sequence[Scored], budget: int) -> list[Region]:
+Companions = Callable[[str, int, int], Sequence[tuple[int, int, str]]]
+
+
+def pack(selected: Sequence[Scored], budget: int, companions: Companions | None = None) -> list[Region]:
     """Take regions in rank order while they fit; a region too large for what is left is trimmed
-    around its hits rather than dropped."""
+    around its hits rather than dropped. Lines already shown are not paid for twice: a region that
+    overlaps shown ones shows only its new lines, and one that holds shown ones replaces them.
+    `companions(path, start, end)` names what a shown region needs beside it (its file's imports,
+    its class line); each is paid for right after it when it fits, and listed after the ranked ones."""
     remaining = budget
     regions: list[Region] = []
-    for item in selected:
+    queue = list(selected)
+    at = -1
+    while at + 1 < len(queue):
+        at += 1
+        item = queue[at]
+        companion = item.why[0].startswith(COMPANION) if item.why else False
         if remaining < MIN_TRIMMED_TOKENS and not item.pinned:
             break
-        tokens = estimate_tokens(region_text(item.lines, item.start, item.end))
         start, end, why = item.start, item.end, item.why
-        if tokens > remaining:
-            span = trim(item, remaining)
+        shown = [r for r in regions if r.path == item.path and r.start_line <= end and start <= r.end_line]
+        inside = [r for r in shown if start <= r.start_line and r.end_line <= end]
+        for r in shown:
+            if r in inside:
+                continue
+            if r.start_line <= start and end <= r.end_line:
+                start, end = 0, -1  # already shown whole
+                break
+            if r.start_line <= start:
+                start = r.end_line + 1
+            else:
+                end = r.start_line - 1
+        if start > end:
+            continue
+        refund = sum(r.tokens for r in inside)
+        tokens = estimate_tokens(region_text(item.lines, start, end))
+        if tokens > remaining + refund:
+            if inside or companion:
+                continue
+            span = trim(Scored(item.path, start, end, item.symbol, item.kind, item.score, why, item.lines,
+                               item.hit_lines, item.pinned), remaining)
             if span is None:
                 continue
+            why = (*why, f"trimmed from lines {item.start}-{item.end}")
             start, end = span
             tokens = estimate_tokens(region_text(item.lines, start, end))
-            why = (*why, f"trimmed from lines {item.start}-{item.end}")
-        regions.append(Region(item.path, start, end, item.symbol, item.kind, item.score, why, tokens))
-        remaining -= tokens
-    return regions
+        score = item.score
+        if inside:  # a larger region takes the place of shown ones: it says why they were shown
+            score = max(score, *(r.score for r in inside))
+            why = tuple(dict.fromkeys([*inside[0].why, *why]))[:6]
+        region = Region(item.path, start, end, item.symbol, item.kind, score, why, tokens)
+        if inside:
+            place = regions.index(inside[0])
+            regions = [r for r in regions if r not in inside]
+            regions.insert(place, region)
+        else:
+            regions.append(region)
+        remaining += refund - tokens
+        if companions is not None and not companion:
+            extras = [Scored(item.path, lo, hi, None, "lines", 0.0, (f"{COMPANION} {start}-{end}: {reason}",),
+                             item.lines, ()) for lo, hi, reason in companions(item.path, start, end)]
+            queue[at + 1:at + 1] = extras
+    # companions are shown with their file but do not push ranked regions down the list
+    ranked = [r for r in regions if not (r.why and r.why[0].startswith(COMPANION))]
+    return ranked + [r for r in regions if r not in ranked]

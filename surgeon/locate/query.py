@@ -27,7 +27,9 @@ ERROR_LINE_RE = re.compile(
     r"^\s*(?:[\w.]+\.)?([A-Z]\w*(?:Error|Exception|Warning|Failure|Fault|Exit|Interrupt))\s*:\s*(.+?)\s*$",
     re.MULTILINE,
 )
-PANIC_RE = re.compile(r"^\s*(?:panic|fatal error|error(?:\[E\d+\])?|thread '.*' panicked at)\s*:?\s*(.+?)\s*$",
+# A compiler's or runtime's message line: the colon is required ("Error concat dataset and array"
+# is an instruction, not a message).
+PANIC_RE = re.compile(r"^\s*(?:(?:panic|fatal error|error(?:\[E\d+\])?)\s*:|thread '.*' panicked at)\s*(.+?)\s*$",
                       re.MULTILINE | re.IGNORECASE)
 ROUTE_RE = re.compile(r"(?<![\w.~/])(/[A-Za-z0-9_{}:<>.-]+(?:/[A-Za-z0-9_{}:<>.-]*)*)")
 PATHLIKE_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9})(?![\w/])")
@@ -276,5 +278,6 @@ def _add_message(b: TermBuilder, message: str) -> None:
         token = m.group(0)
         if is_code_like(token):
             b.add_identifier(token)
-        elif not phrase:
-            b.add_word(token, 0.4, group)
+        else:
+            # the phrase may be reworded in the source: its words still count, a little
+            b.add_word(token, 0.25 if phrase else 0.4, group)

@@ -26,6 +26,7 @@ from surgeon.locate.hits import count_matches
 from surgeon.locate.index import Definition, FileRecord
 from surgeon.locate.query import Query
 from surgeon.locate.terms import Term
+from surgeon.tokens import estimate_tokens
 
 # What a region is: a definition or block the index found, the first lines of a file, or a file.
 RegionKind = DefinitionKind | Literal["lines", "file"]
@@ -53,6 +54,10 @@ RELATIVE_CUTOFF = 0.12
 WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
 WEAK_LIMIT = 3
 DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
+# A change log mentions every feature by name; it is where a change is noted, not made.
+CHANGELOG_NAME = re.compile(r"(?:^|/)(?:change(?:s|log)|history|news|release[-_ ]?notes)(?:\.[a-z]+)?$", re.IGNORECASE)
+CHANGELOG_WORDS = re.compile(r"\b(?:change ?logs?|release notes?|news (?:entry|item|fragment)s?)\b", re.IGNORECASE)
+CHANGELOG_WEIGHT = 0.4
 DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
 
@@ -367,12 +372,20 @@ class Scored:
     pinned: bool = False
 
 
+def path_factor(query: Query, path: str) -> float:
+    """Prose documents, change logs and tests (unless the instruction is about them) count less."""
+    factor = DOCS_WEIGHT if path.lower().endswith(DOCS_SUFFIXES) else 1.0
+    if CHANGELOG_NAME.search(path) and not CHANGELOG_WORDS.search(query.instruction):
+        factor *= CHANGELOG_WEIGHT
+    if TEST_PATH.search(path) and not query.about_tests:
+        factor *= TEST_WEIGHT
+    return factor
+
+
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:
     bonus, why = path_bonus(query, evidence.path, idfs)
     units = build_units(query, evidence, idfs, bonus, why)
-    factor = DOCS_WEIGHT if evidence.record.language is None and evidence.path.lower().endswith(DOCS_SUFFIXES) else 1.0
-    if TEST_PATH.search(evidence.path) and not query.about_tests:
-        factor *= TEST_WEIGHT
+    factor = path_factor(query, evidence.path)
     out = []
     for unit in units:
         score, reasons = score_unit(query, unit, idfs, factor)
@@ -391,3 +404,25 @@ def select(scored: Iterable[Scored]) -> list[Scored]:
         pinned = [s for s in kept if s.pinned]
         kept = pinned + [s for s in kept if not s.pinned][:WEAK_LIMIT]
     return kept
+
+
+HEADER_MAX_TOKENS = 300
+
+
+def companions(record: FileRecord, lines: Sequence[str], start: int, end: int) -> list[tuple[int, int, str]]:
+    """What an edit of lines start..end needs beside them: the file's header (imports and module
+    constants above its first definition) and the line naming each definition the region sits in
+    (the class of a method). (start, end, why) spans, cheapest to show first."""
+    out: list[tuple[int, int, str]] = []
+    for d in sorted(record.definitions, key=lambda d: d.start):
+        if d.start < start and end <= d.end and d.kind not in LEAF_KINDS and d.name_line < start:
+            out.append((d.name_line, d.name_line, f"the {d.kind} this lies in: {d.qualname}"))
+    first = min((d.start for d in record.definitions if d.kind not in LEAF_KINDS), default=None)
+    header_end = min(first - 1 if first else 0, len(lines))
+    while header_end > 0 and not lines[header_end - 1].strip():
+        header_end -= 1
+    if header_end >= 1 and start > 1:
+        text = "".join(line + "\n" for line in lines[:header_end])
+        if estimate_tokens(text) <= HEADER_MAX_TOKENS:
+            out.append((1, header_end, "the file's header (imports, module settings)"))
+    return out

@@ -1,6 +1,7 @@
 """`surgeon locate` through the real CLI, on the example analytics stack."""
 
 import json
+import re
 
 from tests.helpers import make_repo, run_surgeon
 
@@ -78,7 +79,8 @@ def test_budget_is_respected_and_defaults_to_config(example_repo):
 def test_human_output_lists_ranked_regions(example_repo):
     run = run_surgeon("locate", "update the CSP to allow https://s.ado.im", cwd=example_repo)
     assert run.code == 0
-    assert run.stdout.startswith(" 1. deploy/nginx/site.conf:37-42")
+    first = re.match(r" 1\. deploy/nginx/site\.conf:(\d+)-(\d+) ", run.stdout)
+    assert first and int(first[1]) <= 39 <= int(first[2]), run.stdout  # the add_header CSP line
     assert "tokens" in run.stdout.splitlines()[-1]
 
 
@@ -108,3 +110,13 @@ def test_locate_leaves_working_tree_index_and_branch_untouched(example_repo):
     before = repo_state(example_repo)
     assert run_surgeon("locate", "ALLOWED_ORIGINS", cwd=example_repo).code == 0
     assert repo_state(example_repo) == before
+
+
+def test_locate_finds_regions_for_an_instruction_that_starts_with_error(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "data/merge.py": "def concat(dataset, dataarray):\n    return dataset.merge(dataarray)\n",
+        "README.md": "# data tools\n",
+    })
+    proc = run_surgeon("locate", "--json", "Error concat dataset and dataarray", cwd=repo)
+    assert proc.code == 0, proc.stderr
+    assert [r["path"] for r in json.loads(proc.stdout)["regions"]][:1] == ["data/merge.py"]

@@ -140,3 +140,16 @@ def test_dotted_code_names_are_not_mistaken_for_files_or_domains():
     assert {"navigator.sendBeacon", "Store.Put"} <= found
     assert query.paths == ("README.md",)
     assert "s.ado.im" in found
+
+
+def test_an_instruction_starting_with_error_or_panic_keeps_its_words():
+    # "Error concat dataset and dataarray" is an instruction (an issue title), not a compiler line
+    for text in ("Error concat dataset and dataarray", "Panic when reading an empty config"):
+        words = {t.display.lower() for t in parse_instruction(text).terms}
+        assert {"concat", "dataset", "dataarray"} <= words or {"reading", "empty", "config"} <= words
+
+
+def test_an_error_message_line_keeps_its_words_beside_the_phrase():
+    terms = parse_instruction("error: cannot find value `limit` in this scope").terms
+    kinds = {t.display: t.kind for t in terms}
+    assert kinds.get("scope") == "word" and any(k == "phrase" for k in kinds.values())

@@ -1,0 +1,137 @@
+"""Full-text retrieval: chunks, their FTS5 index in the cache, fusion with the structural ranking,
+and packing that shows each line once."""
+
+from surgeon.locate import locate
+from surgeon.locate.cache import IndexCache
+from surgeon.locate.chunks import chunk_file, match_expression, words
+from surgeon.locate.fusion import fuse
+from surgeon.locate.index import index_bytes
+from surgeon.locate.pack import pack
+from surgeon.locate.rank import Scored
+from tests.helpers import git, make_repo
+
+SOURCE = '''import os
+
+
+class Request:
+    hooks = None
+    timeout = 5
+
+    def prepare(self):
+        return os.environ.get("X")
+
+    def send(self):
+        return self.prepare()
+'''
+
+
+def test_words_split_identifiers_and_keep_the_whole():
+    assert words("max_body_bytes = parseHTTPHeader(x)").split() == [
+        "max", "body", "bytes", "maxbodybytes", "parse", "http", "header", "parsehttpheader"]
+    assert match_expression(["a", 'b"c']) == '"a" OR "b"c"' or match_expression(["hooks"]) == '"hooks"'
+
+
+def test_chunks_are_methods_and_the_class_lines_between_them():
+    record = index_bytes(SOURCE.encode(), "python")
+    chunks = chunk_file(record.definitions, SOURCE.splitlines())
+    spans = {(c.start, c.end, c.symbol) for c in chunks}
+    assert (8, 9, "Request.prepare") in spans and (11, 12, "Request.send") in spans
+    attributes = next(c for c in chunks if c.start <= 5 <= c.end)
+    assert attributes.symbol == "Request" and "hooks" in attributes.body.split()
+    covered = sorted(n for c in chunks for n in range(c.start, c.end + 1))
+    assert len(covered) == len(set(covered))  # no line in two chunks
+
+
+def test_cache_searches_chunks_and_forgets_them_with_their_blob(tmp_path):
+    cache = IndexCache(tmp_path / "index.sqlite")
+    record = index_bytes(SOURCE.encode(), "python")
+    chunks = chunk_file(record.definitions, SOURCE.splitlines())
+    cache.put_many([("blob1", "python", record, chunks)])
+    found = cache.search('"hooks"', 10)
+    assert found and found[0][:2] == ("blob1", "python") and found[0][2] <= 5 <= found[0][3] and found[0][6] > 0
+    cache.prune(set(), set())
+    assert cache.search('"hooks"', 10) == []
+
+
+def test_a_line_only_full_text_finds_is_shown(tmp_path):
+    # "type annotation for Request.hooks": the class attributes hold the line, no definition is named hooks
+    repo = make_repo(tmp_path / "repo", {"src/models.py": SOURCE, "src/other.py": "def unrelated():\n    return 1\n"})
+    result = locate(repo, "Add a type annotation for Request.hooks", budget=2000, on_note=lambda _t: None)
+    assert any(r.path == "src/models.py" and r.start_line <= 5 <= r.end_line for r in result.regions)
+    scores = [r.score for r in result.regions]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_edited_file_is_searched_as_it_is_now(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"app.py": "def old_name():\n    return 1\n"})
+    assert locate(repo, "zebrafish", on_note=lambda _t: None).regions == ()
+    (repo / "app.py").write_text("def renamed():\n    zebrafish = 2\n    return zebrafish\n")
+    result = locate(repo, "zebrafish", on_note=lambda _t: None)
+    assert [r.path for r in result.regions] == ["app.py"]
+    git(repo, "checkout", "--", "app.py")
+    assert locate(repo, "zebrafish", on_note=lambda _t: None).regions == ()
+
+
+def _scored(path, start, end, score, why="x"):
+    lines = tuple(f"line {n}" for n in range(1, 101))
+    return Scored(path, start, end, None, "lines", score, (why,), lines, ())
+
+
+def test_fusion_puts_what_both_rankings_find_first_and_keeps_the_structures_clear_best():
+    structural = [_scored("a.py", 10, 20, 4.0), _scored("b.py", 1, 5, 1.0)]
+    full_text = [_scored("b.py", 1, 30, 9.0, "bm25"), _scored("c.py", 1, 9, 8.0, "bm25")]
+    order = [(s.path, s.start) for s in fuse(structural, full_text)]
+    assert order[0] == ("a.py", 10)  # 1.0 vs 0.25 + 0.5
+    assert order.index(("b.py", 1)) < order.index(("c.py", 1))
+    scores = [s.score for s in fuse(structural, full_text)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_pack_shows_each_line_once():
+    regions = pack([_scored("a.py", 10, 20, 3.0), _scored("a.py", 15, 30, 2.0), _scored("a.py", 12, 14, 1.0),
+                    _scored("a.py", 5, 40, 0.5)], 10_000)
+    assert [(r.start_line, r.end_line) for r in regions] == [(5, 40)]
+    assert regions[0].score == 3.0
+    lines = [n for r in pack([_scored("a.py", 10, 20, 3.0), _scored("a.py", 15, 30, 2.0)], 10_000)
+             for n in range(r.start_line, r.end_line + 1)]
+    assert sorted(lines) == list(range(10, 31))
+
+
+def test_a_copied_library_and_a_change_log_do_not_take_the_budget(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "static/jquery-1.11.0.js": "function table(rows) { return rows.map(row => row.cells); }\n" * 50,
+        "CHANGES.rst": "Version 2\n---------\n\n- The table renderer sorts rows by their first cell.\n",
+        "app/table.py": "def render_table(rows):\n    return sorted(rows)\n",
+    })
+    result = locate(repo, "sort the table rows by their first cell", on_note=lambda _t: None)
+    assert result.regions[0].path == "app/table.py"
+    assert "static/jquery-1.11.0.js" not in {r.path for r in result.regions}
+    assert result.skipped["vendored"] == 1
+
+
+def test_a_region_that_replaces_shown_ones_brings_its_companions_once():
+    calls = []
+
+    def needs(path, start, end):
+        calls.append((start, end))
+        return [(1, 2, "header")]
+    regions = pack([_scored("a.py", 10, 20, 3.0), _scored("a.py", 5, 40, 0.5), _scored("a.py", 50, 60, 0.4)],
+                   10_000, needs)
+    assert [(r.start_line, r.end_line) for r in regions] == [(5, 40), (50, 60), (1, 2)]
+    assert regions[2].why[0].startswith("needed by lines 10-20")
+
+
+def test_withheld_files_leave_their_budget_to_the_next_best(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "config/secrets.py": "UPLOAD_LIMIT_TOKEN = 'x'\n" + "# upload limit\n" * 200,
+        "app/limits.py": "UPLOAD_LIMIT = 10\n\n\ndef check_upload(size):\n    return size <= UPLOAD_LIMIT\n",
+    })
+    asked = []
+
+    def withhold(path):
+        asked.append(path)
+        return path.startswith("config/")
+    result = locate(repo, "raise the upload limit", budget=300, on_note=lambda _t: None, withhold=withhold)
+    assert {r.path for r in result.regions} == {"app/limits.py"}
+    assert result.withheld == ("config/secrets.py",)
+    assert len(asked) == len(set(asked))  # asked once per file
