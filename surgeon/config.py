@@ -21,34 +21,59 @@ KNOWN: dict[str, tuple[Any, type, str | None, str]] = {
     "models.pair": (None, str, "SURGEON_MODEL_PAIR", "model for pair sessions"),
     "models.retry": (None, str, "SURGEON_MODEL_RETRY", "model for retries after a refusal"),
     "openai_base_url": (None, str, "SURGEON_OPENAI_BASE_URL", "base URL of an OpenAI-compatible server"),
-    "model_timeout": (120.0, float, "SURGEON_MODEL_TIMEOUT", "seconds before a model call times out"),
+    "model_timeout": (120.0, float, "SURGEON_MODEL_TIMEOUT", "seconds a model call may wait for the next bytes"),
+    "model_deadline": (None, float, "SURGEON_MODEL_DEADLINE",
+                       "seconds a whole model call may take, retries included (default 5 x model_timeout)"),
     "model_retries": (4, int, "SURGEON_MODEL_RETRIES", "retries on 429/5xx/connection errors"),
     "model_backoff": (0.5, float, "SURGEON_MODEL_BACKOFF", "first retry delay in seconds (doubles each retry)"),
     "max_tokens": (4096, int, "SURGEON_MAX_TOKENS", "largest reply asked of a model"),
     "budget": (8000, int, "SURGEON_BUDGET", "tokens of located context shown to the model"),
     "max_attempts": (3, int, "SURGEON_MAX_ATTEMPTS", "model attempts per edit (first try + retries)"),
+    "context_requests": (4, int, "SURGEON_CONTEXT_REQUESTS",
+                         "rounds of read-only context requests a model may make in an edit (0: none)"),
+    "context_budget": (None, int, "SURGEON_CONTEXT_BUDGET",
+                       "tokens those requests may add to an edit (default: the edit's budget)"),
+    "context_tools": ("auto", str, "SURGEON_CONTEXT_TOOLS",
+                      "how a model asks for context: auto (native tool use; text for script:), native, text"),
     "max_changed_lines": (400, int, "SURGEON_MAX_CHANGED_LINES", "largest diff accepted, in changed lines"),
     "rewrite_share": (0.6, float, "SURGEON_REWRITE_SHARE", "share of an existing file a diff may replace"),
     "check": (None, str, "SURGEON_CHECK", "gate command run on every staged change"),
     "check_timeout": (600.0, float, "SURGEON_CHECK_TIMEOUT", "seconds before the gate command is stopped"),
+    "check_env": ((), tuple, "SURGEON_CHECK_ENV",
+                  "environment variables (names or globs) a check sees beyond the safe built-in ones"),
+    "check_sandbox": ("off", str, "SURGEON_CHECK_SANDBOX",
+                      "run the check without network, writing only its worktree: off, auto, bwrap, unshare"),
+    "max_cost": (None, float, "SURGEON_MAX_COST", "USD a command (or a whole pair session) may spend on models"),
+    "max_cost_per_day": (None, float, "SURGEON_MAX_COST_PER_DAY", "USD all model calls in this repository may spend a day"),
+    "allow_unknown_price": (False, bool, "SURGEON_ALLOW_UNKNOWN_PRICE",
+                            "let a model without a known price run under max_cost / max_cost_per_day"),
     "review.fail_on": ("high", str, "SURGEON_FAIL_ON", "lowest severity that blocks a commit"),
     "review.max_timeout_seconds": (120.0, float, None, "largest acceptable timeout in config and clients"),
 }
 # key -> (lowest, highest, whether the lowest itself is allowed); values outside are refused, as is nan.
 LIMITS: dict[str, tuple[float, float, bool]] = {
     "model_timeout": (0, 86400, False),
+    "model_deadline": (0, 604800, False),
+    "max_cost": (0, 1_000_000, True),
+    "max_cost_per_day": (0, 1_000_000, True),
     "model_retries": (0, 20, True),
     "model_backoff": (0, 600, True),
     "max_tokens": (1, 1_000_000, True),
     "budget": (1, 10_000_000, True),
     "max_attempts": (1, 10, True),
+    "context_requests": (0, 20, True),
+    "context_budget": (1, 10_000_000, True),
     "max_changed_lines": (1, 1_000_000, True),
     "rewrite_share": (0, 1, False),
     "check_timeout": (0, 86400, False),
     "review.max_timeout_seconds": (0, 10_000_000, False),
 }
-_KIND_WORDS = {float: "number", int: "whole number", str: "string"}
-CHOICES: dict[str, tuple[str, ...]] = {"review.fail_on": ("low", "medium", "high")}
+_KIND_WORDS = {float: "number", int: "whole number", str: "string", bool: "true or false",
+               tuple: "list of strings"}
+CHOICES: dict[str, tuple[str, ...]] = {"review.fail_on": ("low", "medium", "high"),
+                                       "check_sandbox": ("off", "auto", "bwrap", "unshare"),
+                                       "context_tools": ("auto", "native", "text")}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 # Tables whose keys are free-form (a model name, a rule id ...).
 OPEN_TABLES = ("pricing", "models", "review", "locate")
 
@@ -97,6 +122,19 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 def _typed(key: str, kind: type, value: Any, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ConfigError(f"{where}: {key} must be {_KIND_WORDS[bool]}, got {value!r}")
+    if kind is tuple:
+        # A TOML list of strings, or (environment, flag) one string of names separated by commas or spaces.
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(",", " ").split() if part)
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(item.strip() for item in value if item.strip())
+        raise ConfigError(f"{where}: {key} must be a {_KIND_WORDS[tuple]}, got {value!r}")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, kind) and not isinstance(value, bool):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from surgeon.config import load_config
+from surgeon.config import Config, load_config
 from surgeon.git import find_repo
 
 if TYPE_CHECKING:
@@ -82,15 +82,19 @@ def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list
 @click.option("--budget", type=click.IntRange(min=1), help="Tokens of located context shown to the model (default 8000).")
 @click.option("--model", help="provider:name, e.g. anthropic:claude-sonnet-5-5, openai:gpt-4o, script:replies.json.")
 @click.option("--check", help="Gate command run on the staged commit in a temporary worktree, e.g. 'pytest -q'.")
+@click.option("--check-sandbox", is_flag=True,
+              help="Run the check with no network, writing only its worktree (bwrap, else unshare).")
 @click.option("--max-attempts", type=click.IntRange(1, 10), help="Model attempts, first try included (default 3).")
+@click.option("--max-cost", type=float, metavar="USD",
+              help="Refuse to send a model request that could take this command past USD (max_cost).")
 @click.option("--dry-run", is_flag=True, help="Stop before staging: print the validated diff and the cost, write nothing.")
 @click.option("--allow-any-file", is_flag=True, help="Let the diff touch or create files the model was not shown.")
 @click.option("--base", type=click.Choice(["head", "worktree"]), default="head", show_default=True,
               help="worktree: stage on top of a snapshot of your uncommitted changes to the touched files.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with everything.")
 def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget: int | None, model: str | None,
-         check: str | None, max_attempts: int | None, dry_run: bool, allow_any_file: bool, base: str,
-         as_json: bool) -> None:
+         check: str | None, check_sandbox: bool, max_attempts: int | None, max_cost: float | None, dry_run: bool,
+         allow_any_file: bool, base: str, as_json: bool) -> None:
     """Make the smallest change that does INSTRUCTION, validated and staged on a review branch.
 
     \b
@@ -100,7 +104,7 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
     from surgeon.edit import EditLoop, EditRequest
 
     repo = find_repo(repo_dir)
-    config = load_config(repo.root)
+    config = with_spend_and_sandbox(load_config(repo.root), max_cost, check_sandbox)
     request = EditRequest(
         instruction=instruction, files=_split_files(files, (Path.cwd(), repo.root)), budget=budget, model=model, check=check,
         max_attempts=max_attempts, dry_run=dry_run, allow_any_file=allow_any_file, base=base,
@@ -114,7 +118,17 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
         view = EditView()
         outcome = EditLoop(repo, config, on_event=view.event, on_progress=view.progress).run(request)
         view.summary(outcome)
+    if outcome.failure is not None:  # a model call failed after earlier attempts, which the output kept
+        click.echo(f"surgeon: {outcome.failure}", err=True)
+        sys.exit(outcome.failure.exit_code)
     sys.exit(0 if outcome.status in ("staged", "proposed") else 1)
+
+
+def with_spend_and_sandbox(config: Config, max_cost: float | None, check_sandbox: bool) -> Config:
+    """--max-cost and --check-sandbox over the settings (the flag picks a sandbox unless the
+    settings already name one)."""
+    sandbox = "auto" if check_sandbox and config.get("check_sandbox") == "off" else None
+    return config.with_flags(max_cost=max_cost, check_sandbox=sandbox)
 
 
 def _split_files(files: tuple[str, ...], roots: tuple[Path, ...] = ()) -> tuple[str, ...]:
@@ -205,6 +219,10 @@ class EditView:
             tokens += f" ({outcome.total('cache_read_tokens')} cached)"
         log.print(f"[bold]usage[/] {e(outcome.model)}: {tokens}, {cost_text(outcome.cost)}, "
                   f"{len(outcome.attempts)} attempt(s)")
+        asked = [r for a in outcome.attempts for r in a.context_requests]
+        if asked:
+            log.print(f"[bold]context requests[/] {len(asked)} ({sum(r.tokens for r in asked)} tokens): "
+                      + e(", ".join(f"{r.tool} {' '.join(str(v) for v in r.arguments.values())}" for r in asked)))
         if self.verbose:
             log.print("[bold]timings[/] " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings.items()))
         if self.final_diff and outcome.status in ("staged", "proposed") and outcome.result is not None:
@@ -217,6 +235,8 @@ class EditView:
                       f"{staged.id}[/] · drop: [bold]surgeon discard {staged.id}[/]")
         elif outcome.status == "proposed":
             log.print("[bold]dry run[/]: nothing was written")  # stdout stays a diff that applies
+        elif outcome.failure is not None:  # its one line follows, as for any error
+            log.print(f"[bold red]no change staged[/] after {len(outcome.attempts)} attempt(s): the last one failed")
         else:
             log.print(f"[bold red]no change staged[/] after {len(outcome.attempts)} attempt(s). Reasons:")
             for error in outcome.errors:

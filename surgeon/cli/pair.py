@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # imported lazily at run time (startup cost), not for a cycle
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder).")
 @click.option("--model", help="provider:name for this session, e.g. anthropic:claude-sonnet-5-5 (/model switches).")
 @click.option("--check", help="Check command that `t` runs on a proposal, e.g. 'pytest -q' (/check changes it).")
+@click.option("--check-sandbox", is_flag=True,
+              help="Run the check with no network, writing only its worktree (bwrap, else unshare).")
+@click.option("--max-cost", type=float, metavar="USD",
+              help="Refuse to send a model request that could take this session past USD (max_cost).")
 @click.option("--no-apply", is_flag=True,
               help="Commit accepted diffs on the session branch only; leave your files alone.")
 @click.option("--resume", is_flag=True, help="Continue the last session (same branch, history, pinned files, model).")
@@ -41,8 +45,8 @@ if TYPE_CHECKING:  # imported lazily at run time (startup cost), not for a cycle
 @click.option("--json", "as_json", is_flag=True,
               help="At the end, print the session (turns, branch, totals) as one JSON object on stdout; "
                    "the session itself is shown on stderr.")
-def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: bool, resume: bool,
-         history_budget: int | None, as_json: bool) -> None:
+def pair(repo_dir: str | None, model: str | None, check: str | None, check_sandbox: bool, max_cost: float | None,
+         no_apply: bool, resume: bool, history_budget: int | None, as_json: bool) -> None:
     """An interactive session: each instruction gets one validated diff that you accept, reject,
     test or refine. Accepted turns are commits on the session branch surgeon/pair-<date>-<id>
     and (unless --no-apply) are written to your working tree. A session that ends with no accepted
@@ -52,11 +56,14 @@ def pair(repo_dir: str | None, model: str | None, check: str | None, no_apply: b
     Per proposal:  a accept · r [reason] reject · t run the check · e refine · d show the diff
     Commands:      /add PATH  /drop PATH  /files  /undo  /model NAME  /cost  /check CMD  /log  /help  /quit
     """
+    from surgeon.cli.edit import with_spend_and_sandbox
+    from surgeon.gate import gate_options
     from surgeon.pair.session import session_to_json
     from surgeon.pair.start import StartOptions, session_controller, start_session
 
     repo = find_repo(repo_dir)
-    config = load_config(repo.root)
+    config = with_spend_and_sandbox(load_config(repo.root), max_cost, check_sandbox)
+    gate_options(config.get("check_env"), config.get("check_sandbox"), config.source("check_sandbox"))  # before a branch
     started = start_session(repo, config, StartOptions(model=model, check=check, apply=not no_apply, resume=resume,
                                                        history_budget=history_budget))
     ui = TerminalUI(repo.surgeon_dir / "pair_history", to_stderr=as_json)

@@ -89,6 +89,8 @@ def attempt_json(attempt: Attempt) -> JSON:
         "errors": [refusal_json(e) for e in attempt.errors], "check": gate_json(attempt.gate),
         "input_tokens": attempt.input_tokens, "output_tokens": attempt.output_tokens,
         "cache_read_tokens": attempt.cache_read_tokens, "cost": attempt.cost,
+        "context_requests": [{"tool": r.tool, "arguments": r.arguments, "tokens": r.tokens}
+                             for r in attempt.context_requests],
     }
 
 

@@ -6,9 +6,10 @@ Nothing is staged unless a diff passes every validator (and the gate, when one i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -16,24 +17,28 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
-from surgeon.errors import Refused, UsageError
-from surgeon.gate import GateResult
+from surgeon.edit.asking import Asker, ContextRequest
+from surgeon.edit.tools import ContextTools
+from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
+from surgeon.gate import GateOptions, GateResult, gate_options, mask_values, withheld_values
 from surgeon.git import RepoInfo
 from surgeon.locate import LocateResult, estimate_tokens, locate
 from surgeon.model import (
+    CallFailed,
     Completion,
     Redactor,
+    SpendCaps,
+    SpendLedger,
     cost_text,
     make_provider,
     never_send,
-    record_usage,
     resolve_model,
 )
 from surgeon.model.types import ProgressCallback
 from surgeon.prompt import render_context
-from surgeon.validate import ApplyOptions, patch_working_tree
-from surgeon.validate.scope import check_scope
-from surgeon.validate.secrets import check_changes
+from surgeon.validate import ApplyOptions
+from surgeon.validate.scope import check_scope, is_never_sent, patch_sendable_files
+from surgeon.validate.secrets import check_changes, restore_placeholders
 
 if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the type is needed here
     from surgeon.stage import StagedChange
@@ -41,11 +46,12 @@ if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the
 EventSink = Callable[[events.EditEvent], None]
 # refused: the diff was refused (the reasons go back to the model); valid: --dry-run stops here;
 # gate_failed: staged, the gate failed, discarded; staged: done; blocked: valid, but it touches
-# files with uncommitted work (no retry).
-AttemptStatus = Literal["refused", "valid", "gate_failed", "staged", "blocked"]
+# files with uncommitted work (no retry); failed: the model call failed (or the spend cap stopped it).
+AttemptStatus = Literal["refused", "valid", "gate_failed", "staged", "blocked", "failed"]
 # staged: on a review branch (gated when a check is set); proposed: --dry-run's validated diff;
-# refused: no attempt produced a change that could be staged.
-OutcomeStatus = Literal["staged", "proposed", "refused"]
+# refused: no attempt produced a change that could be staged; error: a model call failed after
+# earlier attempts (they are kept; `failure` says what stopped the loop).
+OutcomeStatus = Literal["staged", "proposed", "refused", "error"]
 UsageField = Literal["input_tokens", "output_tokens", "cache_read_tokens"]
 
 
@@ -78,6 +84,7 @@ class Attempt:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cost: float | None = None
+    context_requests: tuple[ContextRequest, ...] = ()  # what the model asked for before it answered
 
 
 @dataclass(frozen=True)
@@ -94,10 +101,11 @@ class EditOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     context_tokens: int = 0
     whole_file_tokens: int = 0
+    failure: SurgeonError | None = None  # what stopped the loop after earlier attempts (exit code from it)
 
     @property
     def errors(self) -> tuple[Refusal, ...]:
-        return self.attempts[-1].errors if self.attempts and self.status == "refused" else ()
+        return self.attempts[-1].errors if self.attempts and self.status in ("refused", "error") else ()
 
     @property
     def cost(self) -> float | None:
@@ -117,25 +125,52 @@ def _is_utf8(path: Path) -> bool:
 
 
 def _attempt(number: int, model: str, completion: Completion, status: AttemptStatus,
-             errors: tuple[Refusal, ...] = (), gate: GateResult | None = None) -> Attempt:
+             errors: tuple[Refusal, ...] = (), gate: GateResult | None = None,
+             requests: tuple[ContextRequest, ...] = ()) -> Attempt:
     usage = completion.usage
     return Attempt(number, model, status, errors, gate, usage.input_tokens, usage.output_tokens,
-                   usage.cache_read_tokens, completion.cost)
+                   usage.cache_read_tokens, completion.cost, requests)
 
 
-def _refusal_text(refusals: Sequence[Refusal]) -> str:
-    return "\n".join(f"- {r}" for r in refusals)
+NO_DIFF = "the reply contains no unified diff"
+
+
+def _pointless_retry(refusals: Sequence[Refusal], reply: str, earlier: Sequence[str]) -> str | None:
+    """Why another attempt would only resend the same context for the same answer: the model
+    repeated an earlier reply, or answered twice in a row without a diff."""
+    if reply.strip() in earlier:
+        return "the reply repeats an earlier one"
+    if earlier and all(r.reason.startswith(NO_DIFF) for r in refusals) and not extract_diff(earlier[-1]).strip():
+        return "two replies in a row hold no diff"
+    return None
+
+
+def _failed_attempt(number: int, model: str, error: SurgeonError, billed: Completion | None) -> Attempt:
+    """The attempt whose model call failed: its error, and what it was billed before it broke off."""
+    errors = (Refusal(None, None, None, str(error)),)
+    if billed is None:
+        return Attempt(number, model, "failed", errors, cost=0.0)
+    return _attempt(number, model, billed, "failed", errors)
+
+
+def _truncated(max_tokens: int) -> Refusal:
+    return Refusal(None, None, None, (
+        f"the reply stopped at the output limit (max_tokens = {max_tokens}) before it ended, so its diff is "
+        "truncated and nothing of it was applied; answer again with a shorter diff: only the hunks that change "
+        "lines, with 3 lines of context each"))
 
 
 class EditLoop:
     """One instruction, run to a staged (or proposed) diff or to a refusal with reasons."""
 
     def __init__(self, repo: RepoInfo, config: Config, on_event: EventSink | None = None,
-                 on_progress: ProgressCallback | None = None) -> None:
+                 on_progress: ProgressCallback | None = None, ledger: SpendLedger | None = None) -> None:
         self.repo = repo
         self.config = config
         self.emit: EventSink = on_event or (lambda _event: None)
         self.on_progress = on_progress
+        # The spend caps of this command (a pair session passes its own, for the whole session).
+        self.ledger = ledger or SpendLedger(repo, SpendCaps.from_config(config))
 
     # -- steps ---------------------------------------------------------------------------------
     def _pinned(self, paths: Sequence[str]) -> tuple[str, ...]:
@@ -164,12 +199,22 @@ class EditLoop:
 
     def _locate(self, request: EditRequest, pinned: tuple[str, ...]) -> LocateResult:
         budget = request.budget or int(self.config.get("budget"))
-        located = locate(self.repo.root, request.instruction, budget=budget, pinned=pinned)
+        root = self.repo.root
+        reasons: dict[str, str] = {}
+
+        def withhold(path: str) -> bool:  # kept out of the ranking, so the budget goes to what can be shown
+            if never_send(path, root):
+                reasons[path] = "never sent: a secret file or matched by .surgeonignore"
+            elif not _is_utf8(root / path):
+                reasons[path] = "not UTF-8 text, which surgeon cannot edit"
+            return path in reasons
+
+        located = locate(root, request.instruction, budget=budget, pinned=pinned, withhold=withhold)
         missing = [p for p in pinned if p not in {r.path for r in located.regions}]
         if missing:
             raise UsageError(f"--files {', '.join(missing)}: not shown: binary, generated, or over the size "
                              "limit for context (locate.max_file_bytes); edit it by hand or with a smaller file")
-        withheld: dict[str, str] = {}
+        withheld: dict[str, str] = {path: reasons[path] for path in located.withheld}
         for path in {r.path for r in located.regions}:
             if never_send(path, self.repo.root):
                 withheld[path] = "never sent: a secret file or matched by .surgeonignore"
@@ -182,8 +227,8 @@ class EditLoop:
                                    located.skipped)
         return located
 
-    def _settings(self, request: EditRequest) -> tuple[int, str | None, float]:
-        """max attempts, gate command and gate timeout, checked before any model call."""
+    def _settings(self, request: EditRequest) -> tuple[int, str | None, float, GateOptions]:
+        """max attempts, gate command, gate timeout and how the gate runs, checked before any model call."""
         max_attempts = request.max_attempts if request.max_attempts is not None else int(self.config.get("max_attempts"))
         if max_attempts < 1:
             raise UsageError(f"max_attempts must be at least 1 (from {self.config.source('max_attempts')}), got {max_attempts}")
@@ -192,7 +237,20 @@ class EditLoop:
         if check and timeout <= 0:
             raise UsageError(f"check_timeout must be a positive number of seconds (from "
                              f"{self.config.source('check_timeout')}), got {timeout:g}")
-        return max_attempts, check, timeout
+        gate = gate_options(self.config.get("check_env"), self.config.get("check_sandbox"),
+                            self.config.source("check_sandbox")) if check else GateOptions()
+        return max_attempts, check, timeout, gate
+
+    def _gate_redaction(self, redactor: Redactor) -> Callable[[str], str]:
+        """A check's output before it is kept or fed back: values of never-sent files masked (read
+        the first time), then secrets replaced as in every prompt."""
+        root, withheld = self.repo.root, list[frozenset[str]]()
+
+        def redact(text: str) -> str:
+            withheld[:] = withheld or [withheld_values(root, lambda path: never_send(path, root))]
+            return redactor.redact(mask_values(text, withheld[0]))
+
+        return redact
 
     def _options(self) -> ApplyOptions:
         return ApplyOptions(
@@ -200,24 +258,43 @@ class EditLoop:
             max_changed_lines=self.config.get("max_changed_lines"),
         )
 
-    def _validate(self, reply: str, request: EditRequest, shown: Sequence[str]) -> tuple[PatchResult | None, list[Refusal], dict[str, str]]:
+    def _validate(self, reply: str, request: EditRequest, shown: Sequence[str], restore: Callable[[str], str]
+                  ) -> tuple[PatchResult | None, list[Refusal], dict[str, str]]:
         verdicts: dict[str, str] = {}
         diff_text = extract_diff(reply)
         if not diff_text.strip():
-            reason = "the reply contains no unified diff; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
+            reason = f"{NO_DIFF}; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
             return None, [Refusal(None, None, None, reason)], {"match": "refused: no diff in the reply"}
-        result = patch_working_tree(self.repo.root, diff_text, self._options())
+        # Secrets come back only where their placeholders stood; the engine never reads a never-sent file.
+        diff_text, misplaced = restore_placeholders(diff_text, restore)
+        if misplaced:
+            return None, misplaced, {"secrets": "refused: a placeholder where it did not stand"}
+        # a model's diff may delete a file only when the instruction asks for that
+        options = dataclasses.replace(self._options(), instruction=request.instruction)
+        result = patch_sendable_files(self.repo.root, diff_text, options, shown)
         # The engine checks placement by content, minimality and syntax in one pass.
         engine_verdict = "ok" if result.ok else f"refused ({len(result.refusals)})"
         verdicts.update({"match": engine_verdict, "minimality": engine_verdict, "syntax": engine_verdict})
         refusals = list(result.refusals)
         if result.ok:
             scope = check_scope(result.changes, shown, request.instruction, allow_any_file=request.allow_any_file)
-            secrets = check_changes(result.changes)
+            secrets = check_changes(result.changes, diff_text)
             verdicts["scope"] = "ok" if not scope else "refused"
             verdicts["secrets"] = "ok" if not secrets else "refused"
             refusals += scope + secrets
         return result, refusals, verdicts
+
+    def _retry(self, refusals: Sequence[Refusal], shown: Sequence[str]) -> str:
+        """The reasons, and the file's real lines where a refused hunk aimed (never a never-sent file's)."""
+        root = self.repo.root
+
+        def never(path: str) -> bool:
+            return is_never_sent(path, root)
+
+        lines = prompts.refusal_lines(root, refusals, shown, never)
+        if lines:
+            lines = f"\n{prompts.template('edit_retry_lines').rstrip()}\n\n{lines}\n"
+        return prompts.render("edit_retry", reasons=prompts.refusal_reasons(refusals, never), lines=lines)
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, request: EditRequest) -> EditOutcome:
@@ -225,7 +302,7 @@ class EditLoop:
             raise UsageError("the instruction is empty: say what to change, e.g. surgeon edit \"add a /healthz route\"")
         started = time.perf_counter()
         timings: dict[str, float] = {"locate": 0.0, "model": 0.0, "validate": 0.0, "stage": 0.0, "gate": 0.0}
-        max_attempts, check, check_timeout = self._settings(request)
+        max_attempts, check, check_timeout, gate_setup = self._settings(request)
         pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
         provider = make_provider(spec, self.config)
@@ -238,6 +315,10 @@ class EditLoop:
             raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
 
         redactor = Redactor()
+        tools = ContextTools(self.repo.root, redactor)
+        asker = Asker(tools, rounds=int(self.config.get("context_requests", 4)),
+                      budget=int(self.config.get("context_budget") or request.budget or self.config.get("budget")),
+                      mode=str(self.config.get("context_tools", "auto")))
         context_text, shown = render_context(self.repo.root, located.regions)
         context_block = redactor.redact(prompts.render("edit_context", regions=context_text))
         # The fixed instructions are the system prompt; the located context opens this turn's
@@ -253,6 +334,8 @@ class EditLoop:
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
 
         attempts: list[Attempt] = []
+        replies: list[str] = []  # each attempt's reply, to tell a retry that would add nothing
+        stopped: SurgeonError | None = None
         result: PatchResult | None = None
         staged: StagedChange | None = None
         gate: GateResult | None = None
@@ -264,26 +347,46 @@ class EditLoop:
                     spec, provider = retry_spec, make_provider(retry_spec, self.config)
             self.emit(events.ModelStarted(number, provider.label))
             t0 = time.perf_counter()
-            completion: Completion = provider.complete(system, messages, task=request.task if number == 1 else "retry",
-                                                       on_progress=self.on_progress)
+            task = request.task if number == 1 else "retry"
+            try:
+                completion, asked = asker.ask(provider, system, messages, task=task, ledger=self.ledger,
+                                              on_progress=self.on_progress)
+            except (ModelError, SpendCapReached) as exc:
+                if not attempts:
+                    raise  # nothing earlier to keep: the one error is the whole story
+                billed = exc.billed if isinstance(exc, CallFailed) else None
+                attempts.append(_failed_attempt(number, provider.label, exc, billed))
+                stopped = exc
+                break
             timings["model"] += time.perf_counter() - t0
-            record_usage(self.repo, request.task if number == 1 else "retry", completion)
-            reply = redactor.restore(completion.text)
+            shown += [path for path in tools.read if path not in shown]  # what the model read is in scope
+            reply = completion.text  # secrets are put back in the diff only, where they stood (_validate)
             messages.append({"role": "assistant", "content": completion.text})
 
             t0 = time.perf_counter()
-            result, refusals, verdicts = self._validate(reply, request, shown)
+            if completion.truncated:  # cut off at max_tokens: truncated whatever it holds
+                result, refusals = None, [_truncated(int(self.config.get("max_tokens")))]
+                verdicts = {"match": "refused: the reply was cut off at max_tokens"}
+            else:
+                result, refusals, verdicts = self._validate(reply, request, shown, redactor.restore)
             timings["validate"] += time.perf_counter() - t0
             if refusals:
-                attempts.append(_attempt(number, provider.label, completion, "refused", tuple(refusals)))
+                pointless = _pointless_retry(refusals, reply, replies) if number < max_attempts else None
+                replies.append(reply.strip())
+                if pointless:
+                    refusals.append(Refusal(None, None, None, (
+                        f"stopped after attempt {number} of {max_attempts}: {pointless}, and another attempt would "
+                        "only resend the same context")))
+                attempts.append(_attempt(number, provider.label, completion, "refused", tuple(refusals), requests=asked))
                 self.emit(events.AttemptRefused(number, tuple(refusals), verdicts, result))
-                messages.append({"role": "user", "content": redactor.redact(
-                    prompts.render("edit_retry", reasons=_refusal_text(refusals)))})
+                if pointless:
+                    break
+                messages.append({"role": "user", "content": redactor.redact(self._retry(refusals, shown))})
                 continue
             assert result is not None
             self.emit(events.Validated(number, result, verdicts))
             if request.dry_run:
-                attempts.append(_attempt(number, provider.label, completion, "valid"))
+                attempts.append(_attempt(number, provider.label, completion, "valid", requests=asked))
                 status = "proposed"
                 break
 
@@ -296,20 +399,21 @@ class EditLoop:
                                     model=provider.label, cost=cost_text(completion.cost), check=check)
             except DirtyFiles as dirty:
                 # Not the model's doing: no retry. The validated diff stays in the outcome.
-                errors = (Refusal(None, None, None, str(dirty)),)
-                attempts.append(_attempt(number, provider.label, completion, "blocked", errors))
+                errors = (Refusal(dirty.path, None, None, str(dirty)),)
+                attempts.append(_attempt(number, provider.label, completion, "blocked", errors, requests=asked))
                 self.emit(events.Blocked(number, tuple(errors)))
                 break
             timings["stage"] += time.perf_counter() - t0
             self.emit(events.Staged(staged))
             if not check:
-                attempts.append(_attempt(number, provider.label, completion, "staged"))
+                attempts.append(_attempt(number, provider.label, completion, "staged", requests=asked))
                 status = "staged"
                 break
             t0 = time.perf_counter()
             self.emit(events.GateStarted(check))
             try:
-                gate = run_gate(self.repo, staged, check, check_timeout)
+                gate = run_gate(self.repo, staged, check, check_timeout,
+                                replace(gate_setup, redact=self._gate_redaction(redactor)))
             except BaseException:  # Ctrl-C during the gate: no change is left staged but unchecked
                 from surgeon.stage.branches import discard_branch
 
@@ -318,13 +422,13 @@ class EditLoop:
             timings["gate"] += time.perf_counter() - t0
             self.emit(events.GateFinished(gate))
             if gate.passed:
-                attempts.append(_attempt(number, provider.label, completion, "staged", gate=gate))
+                attempts.append(_attempt(number, provider.label, completion, "staged", gate=gate, requests=asked))
                 status = "staged"
                 break
             failure = (f"timed out after {check_timeout:g} s" if gate.timed_out
                        else f"failed with exit code {gate.exit_code}")
             errors = (Refusal(None, None, None, f"check `{check}` {failure}"),)
-            attempts.append(_attempt(number, provider.label, completion, "gate_failed", errors, gate))
+            attempts.append(_attempt(number, provider.label, completion, "gate_failed", errors, gate, asked))
             from surgeon.stage.branches import discard_branch
 
             discard_branch(self.repo, staged.branch)
@@ -334,10 +438,12 @@ class EditLoop:
                 "edit_gate_failed", command=check, result=failure, output_tail=gate.output_tail))})
 
         timings["total"] = time.perf_counter() - started
+        if stopped is not None:
+            status = "refused" if isinstance(stopped, Refused) else "error"
         return EditOutcome(
             status=status, instruction=request.instruction, model=provider.label, located=located,
             shown_files=tuple(shown), attempts=tuple(attempts),
-            result=result if status != "refused" or attempts[-1].status == "blocked" else None, staged=staged, gate=gate, timings=timings,
+            result=result if status in ("staged", "proposed") or attempts[-1].status == "blocked" else None, staged=staged, gate=gate, timings=timings,
             context_tokens=estimate_tokens("\n".join([*system, *(m["content"] for m in messages[:len(request.history) + 1])])),
-            whole_file_tokens=whole,
+            whole_file_tokens=whole, failure=stopped,
         )

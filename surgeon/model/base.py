@@ -1,20 +1,37 @@
 """What every network provider shares: the retry loop with backoff that honours retry-after,
-progress while a reply streams, and turning usage into cost."""
+progress while a reply streams, turning usage into cost, the overall deadline of a call
+(model_deadline: a stream that keeps sending nothing useful is cut off, whatever model_timeout,
+which is per read, allows) and the spend ledger (each request checked before it is sent, each
+attempt that broke off after it was billed recorded)."""
 
 from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from surgeon.config import Config
-from surgeon.errors import ModelError, UsageError
-from surgeon.model.pricing import Price, cost, price_for
+from surgeon.errors import UsageError
+from surgeon.model.pricing import Price, cost, cost_bound, price_for
 from surgeon.model.routing import ProviderName
-from surgeon.model.types import Completion, Phase, Progress, ProgressCallback, Usage
+from surgeon.model.tooltext import as_plain, instructions, message_text, parse_requests
+from surgeon.model.types import (
+    CallFailed,
+    Completion,
+    Ledger,
+    Message,
+    Phase,
+    Progress,
+    ProgressCallback,
+    ToolCall,
+    Tools,
+    Usage,
+)
+from surgeon.tokens import estimate_tokens
 
 if TYPE_CHECKING:  # the SDKs are imported when a provider is built, not with this module
     import anthropic
@@ -22,6 +39,7 @@ if TYPE_CHECKING:  # the SDKs are imported when a provider is built, not with th
 
 ROLES = ("user", "assistant")
 PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks while tokens stream
+DEADLINE_TIMEOUTS = 5  # model_deadline defaults to this many times model_timeout
 
 
 @dataclass(frozen=True)
@@ -75,12 +93,17 @@ class MalformedReply(Exception):
     """The provider answered, but not in the shape its API promises."""
 
 
+class DeadlinePassed(Exception):
+    """The call's overall deadline (model_deadline) passed before the reply was complete."""
+
+
 @dataclass
 class RawReply:
     text: str
     model: str
     usage: Usage
     stop_reason: str | None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class Tracker:
@@ -96,7 +119,23 @@ class Tracker:
         self.characters = 0
         self.reported_output: int | None = None
         self.first_token: float | None = None  # seconds from the attempt's start
+        self.billed_input: int | None = None  # set once the provider has begun to bill the attempt
+        self.close: Callable[[], object] | None = None  # closes the open stream
+        self.abandoned = False  # past the deadline: the worker's late progress is not shown
         self._last = 0.0
+
+    def billing(self, input_tokens: int) -> None:
+        """The provider accepted the request and began to answer (and to bill)."""
+        if self.billed_input is None:
+            self.billed_input = input_tokens
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self.close is not None:
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - a stream that will not close is left to the daemon thread
+                pass
 
     def waiting(self) -> None:
         self._emit("waiting", force=True)
@@ -117,7 +156,7 @@ class Tracker:
         self._emit("done", force=True)
 
     def _emit(self, phase: Phase, force: bool = False, message: str | None = None) -> None:
-        if self.on_progress is None:
+        if self.on_progress is None or self.abandoned:
             return
         now = self.clock()
         if not force and now - self._last < PROGRESS_INTERVAL:
@@ -129,7 +168,7 @@ class Tracker:
         ))
 
 
-def check_messages(system: Sequence[str], messages: Sequence[dict[str, str]]) -> None:
+def check_messages(system: Sequence[str], messages: Sequence[Message]) -> None:
     if isinstance(system, str):
         raise TypeError("system must be a sequence of text blocks, not one string")
     if not messages:
@@ -162,14 +201,15 @@ class NetworkProvider:
         self.sleep = sleep
         self.clock = clock
         self.timeout = float(config.get("model_timeout", 120.0))
+        self.deadline = float(config.get("model_deadline") or DEADLINE_TIMEOUTS * self.timeout)
         self.max_tokens = int(config.get("max_tokens", 4096))
-        if self.timeout <= 0 or self.max_tokens <= 0:
-            raise UsageError("model_timeout and max_tokens must be positive")
+        if self.timeout <= 0 or self.max_tokens <= 0 or self.deadline <= 0:
+            raise UsageError("model_timeout, model_deadline and max_tokens must be positive")
         self.pricing_table = config.table("pricing")
         self.price: Price | None = price_for(self.spec, self.pricing_table)
 
     # subclasses
-    def _call(self, system: list[str], messages: list[dict[str, str]], tracker: Tracker) -> RawReply:
+    def _call(self, system: list[str], messages: Sequence[Message], tracker: Tracker, tools: Tools | None) -> RawReply:
         raise NotImplementedError
 
     def _stream_error_retryable(self, exc: Exception) -> bool:
@@ -195,31 +235,50 @@ class NetworkProvider:
         return transport_failure(exc, self.timeout, where)
 
     # the loop
-    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
-                 on_progress: ProgressCallback | None = None) -> Completion:
+    def complete(self, system: Sequence[str], messages: Sequence[Message], *, task: str,
+                 on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
+                 tools: Tools | None = None) -> Completion:
         check_messages(system, messages)
         started = self.clock()
+        deadline_at = started + self.deadline
+        blocks = [s for s in system if s]
+        text_tools = tools if tools is not None and tools.text else None
+        if text_tools is not None:  # the requests are written as text: the API sees plain messages
+            blocks, messages, tools = [*blocks, instructions(text_tools)], as_plain(messages), None
+        bound = cost_bound(estimate_tokens("".join(blocks) + "".join(message_text(m) for m in messages)),
+                           self.max_tokens, self.price)
+        billed: Completion | None = None  # the attempts that broke off after billing began
         attempt = 0
         while True:
             attempt += 1
             tracker = Tracker(self.label, started, on_progress, self.clock)
+            if ledger is not None:
+                ledger.before_send(self.label, bound)
             tracker.waiting()
             try:
-                raw = self._call([s for s in system if s], messages, tracker)
+                raw = self._within(deadline_at, blocks, messages, tracker, tools)
                 break
             except Exception as exc:
-                failure = self._classify(exc)
+                failure = deadline_failure(self.deadline) if isinstance(exc, DeadlinePassed) else self._classify(exc)
                 if failure is None:
                     raise
+                lost = self._billed(tracker, started)
+                if lost is not None:
+                    if ledger is not None:
+                        ledger.billed_failure(task, lost)
+                    billed = lost if billed is None else _added(billed, lost)
                 retries_used = attempt - 1
                 if not failure.retryable:
-                    raise ModelError(f"{self.label}: {failure.message}") from exc
+                    raise CallFailed(f"{self.label}: {failure.message}", billed) from exc
                 if retries_used >= self.retry.retries:
-                    raise ModelError(
+                    raise CallFailed(
                         f"{self.label}: {failure.message}; gave up after {attempt} attempt(s) "
-                        f"(model_retries = {self.retry.retries}). Try again later, or raise model_retries."
+                        f"(model_retries = {self.retry.retries}). Try again later, or raise model_retries.", billed
                     ) from exc
                 wait = self.retry.delay(retries_used + 1, failure.retry_after)
+                if self.clock() + wait >= deadline_at:
+                    raise CallFailed(f"{self.label}: {failure.message}; no time left for retry {retries_used + 1} "
+                                     f"within model_deadline = {self.deadline:g}s", billed) from exc
                 tracker.retrying(f"{failure.message}; retry {retries_used + 1} of {self.retry.retries} in {wait:.1f}s")
                 self.sleep(wait)
         tracker.reported_output = raw.usage.output_tokens
@@ -227,11 +286,67 @@ class NetworkProvider:
         price = self.price
         if price is None and raw.model and raw.model != self.name:
             price = price_for(f"{self.provider}:{raw.model}", self.pricing_table)
+        calls = raw.tool_calls
+        if text_tools is not None and text_tools.allowed:
+            calls = parse_requests(raw.text)
         return Completion(
             text=raw.text, model=raw.model or self.name, label=self.label, usage=raw.usage,
             seconds=self.clock() - started, first_token_seconds=tracker.first_token,
             cost=cost(raw.usage, price), spec=self.spec, stop_reason=raw.stop_reason, attempts=attempt,
+            tool_calls=calls,
         )
+
+    def _within(self, deadline_at: float, system: list[str], messages: Sequence[Message],
+                tracker: Tracker, tools: Tools | None) -> RawReply:
+        """_call in a worker thread, given until `deadline_at`: a server that streams empty
+        deltas or keep-alives forever never trips the per-read timeout, so the wait is bounded here."""
+        remaining = deadline_at - self.clock()
+        if remaining <= 0:
+            raise DeadlinePassed()
+        outcome: dict[str, RawReply] = {}
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome["reply"] = self._call(system, messages, tracker, tools)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
+                failed.append(exc)
+
+        worker = threading.Thread(target=work, name=f"surgeon-model-{self.spec}", daemon=True)
+        worker.start()
+        try:
+            worker.join(remaining)
+        except BaseException:  # Ctrl-C while waiting: stop the stream too
+            tracker.abandon()
+            raise
+        if worker.is_alive():
+            tracker.abandon()
+            raise DeadlinePassed()
+        if failed:
+            raise failed[0]
+        return outcome["reply"]
+
+    def _billed(self, tracker: Tracker, started: float) -> Completion | None:
+        """What an attempt that broke off after billing began cost: its input tokens as reported
+        (else estimated) and the output that had streamed, at the model's price."""
+        if tracker.billed_input is None:
+            return None
+        usage = Usage(input_tokens=tracker.billed_input, output_tokens=tracker.output_tokens(), estimated=True)
+        return Completion(
+            text="", model=self.name, label=self.label, usage=usage, seconds=self.clock() - started,
+            first_token_seconds=tracker.first_token, cost=cost(replace(usage, estimated=False), self.price),
+            spec=self.spec, stop_reason="error",
+        )
+
+
+def _added(first: Completion, second: Completion) -> Completion:
+    both = None if first.cost is None or second.cost is None else first.cost + second.cost
+    return replace(second, usage=first.usage + second.usage, cost=both, attempts=first.attempts + second.attempts)
+
+
+def deadline_failure(deadline: float) -> Failure:
+    return Failure(f"no complete reply within {deadline:g}s (model_deadline); the stream was cut off. "
+                   "Raise model_deadline, or try again", False)
 
 
 def retry_after_seconds(headers: object) -> float | None:

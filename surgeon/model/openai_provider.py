@@ -13,7 +13,9 @@ unknown cost unless its price is configured as zero.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from surgeon.config import Config
@@ -26,7 +28,7 @@ from surgeon.model.base import (
     Tracker,
 )
 from surgeon.model.routing import ProviderName
-from surgeon.model.types import Usage
+from surgeon.model.types import Message, ToolCall, Tools, Usage
 from surgeon.tokens import estimate_tokens
 
 if TYPE_CHECKING:
@@ -64,19 +66,24 @@ class OpenAIProvider(NetworkProvider):
             self.client = openai.OpenAI(max_retries=0, timeout=timeout)
             self.key_hint = "OPENAI_API_KEY"
 
-    def _params(self, system: list[str], messages: list[dict[str, str]]) -> dict[str, Any]:
-        chat: list[dict[str, str]] = []
+    def _params(self, system: list[str], messages: Sequence[Message], tools: Tools | None = None) -> dict[str, Any]:
+        chat: list[dict[str, Any]] = []
         if system:
             chat.append({"role": "system", "content": "\n\n".join(system)})
-        chat.extend({"role": m["role"], "content": m["content"]} for m in messages)
+        for m in messages:
+            chat.extend(_chat_messages(m))
         params: dict[str, Any] = {"model": self.name, "messages": chat}
+        if tools is not None:
+            params["tools"] = [{"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": dict(t.schema)}} for t in tools.specs]
+            params["tool_choice"] = "auto" if tools.allowed else "none"
         # OpenAI's current models take max_completion_tokens; local servers know max_tokens.
         params["max_tokens" if self.compatible else "max_completion_tokens"] = self.max_tokens
         return params
 
-    def _call(self, system: list[str], messages: list[dict[str, str]], tracker: Tracker) -> RawReply:
-        params = self._params(system, messages)
-        prompt_chars = sum(len(m["content"]) for m in params["messages"])
+    def _call(self, system: list[str], messages: Sequence[Message], tracker: Tracker, tools: Tools | None) -> RawReply:
+        params = self._params(system, messages, tools)
+        prompt_chars = sum(len(m.get("content") or "") for m in params["messages"])
         if not self.stream:
             response = self.client.chat.completions.create(**params)
             choices = getattr(response, "choices", None)
@@ -85,16 +92,21 @@ class OpenAIProvider(NetworkProvider):
             message = getattr(choices[0], "message", None)
             text = getattr(message, "content", None) or ""
             tracker.delta(text)
+            calls = tuple(_tool_call(c.id, c.function.name, c.function.arguments)
+                          for c in getattr(message, "tool_calls", None) or () if getattr(c, "function", None))
             return RawReply(text, getattr(response, "model", None) or self.name,
                             _usage(getattr(response, "usage", None), prompt_chars, text),
-                            getattr(choices[0], "finish_reason", None))
+                            getattr(choices[0], "finish_reason", None), calls)
 
         parts: list[str] = []
+        pending: dict[int, list[Any]] = {}  # tool call index -> [id, name, argument pieces]
         usage, model, finish = None, self.name, None
         with self.client.chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True},
         ) as chunks:
+            tracker.close = chunks.close
             for chunk in chunks:
+                tracker.billing(max(1, prompt_chars // 4))  # the server answers: the prompt is billed
                 model = getattr(chunk, "model", None) or model
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
@@ -103,11 +115,19 @@ class OpenAIProvider(NetworkProvider):
                     if piece:
                         parts.append(piece)
                         tracker.delta(piece)
+                    for call in (getattr(choice.delta, "tool_calls", None) or ()) if choice.delta is not None else ():
+                        entry = pending.setdefault(call.index, ["", "", []])
+                        entry[0] = call.id or entry[0]
+                        if call.function is not None:
+                            entry[1] = call.function.name or entry[1]
+                            entry[2].append(call.function.arguments or "")
+                        tracker.delta("")
                     finish = choice.finish_reason or finish
         text = "".join(parts)
         if finish is None and usage is None:
             raise MalformedReply("the stream ended without a finish reason")
-        return RawReply(text, model, _usage(usage, prompt_chars, text), finish)
+        calls = tuple(_tool_call(ident, name, "".join(pieces)) for ident, name, pieces in pending.values())
+        return RawReply(text, model, _usage(usage, prompt_chars, text), finish, calls)
 
 
 class OpenAICompatibleProvider(OpenAIProvider):
@@ -128,3 +148,27 @@ def _usage(usage: object, prompt_chars: int, text: str) -> Usage:
         cache_read_tokens=cached,
         cache_write_tokens=written,
     )
+
+
+def _tool_call(ident: str, name: str, arguments: str | None) -> ToolCall:
+    try:
+        data = json.loads(arguments or "{}")
+    except json.JSONDecodeError as exc:
+        return ToolCall(ident, name, {}, f"the arguments are not valid JSON: {exc.msg}")
+    if not isinstance(data, dict):
+        return ToolCall(ident, name, {}, "the arguments must be a JSON object")
+    return ToolCall(ident, name, data)
+
+
+def _chat_messages(message: Message) -> list[dict[str, Any]]:
+    """One message in chat completions form: tool results are messages of role "tool", each
+    answering one call; the text that goes with them follows as a user message."""
+    calls, results = message.get("tool_calls") or (), message.get("tool_results") or ()
+    if calls:
+        return [{"role": "assistant", "content": message["content"] or None, "tool_calls": [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(dict(c.arguments))}}
+            for c in calls]}]
+    chat: list[dict[str, Any]] = [{"role": "tool", "tool_call_id": r.call_id, "content": r.text} for r in results]
+    if message["content"] or not results:
+        chat.append({"role": message["role"], "content": message["content"]})
+    return chat

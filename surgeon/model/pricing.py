@@ -157,5 +157,16 @@ def cost(usage: Usage, price: Price | None) -> float | None:
     return total / 1_000_000
 
 
+def cost_bound(prompt_tokens: int, max_output_tokens: int, price: Price | None) -> float | None:
+    """The most a request can cost before it is sent: every prompt token at the dearer of the input
+    and cache-write rates (a prompt may be written to the cache), and the whole output allowance.
+    None when the price is unknown."""
+    if price is None:
+        return None
+    rates = price.for_prompt(prompt_tokens)
+    prompt_rate = max(rates.input, rates.cache_write or 0.0)
+    return (prompt_tokens * prompt_rate + max_output_tokens * rates.output) / 1_000_000
+
+
 def cost_text(value: float | None) -> str:
     return "cost unknown" if value is None else f"${value:.4f}"

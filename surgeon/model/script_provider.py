@@ -5,6 +5,7 @@ The file holds a JSON list; each reply is a string or {"text": "...", "usage": {
 "output_tokens": .., "cache_read_tokens": .., "cache_write_tokens": ..}}. Replies are used in order,
 and the order carries over between providers made for the same file in one process (a retry made
 by a fresh provider gets the next reply). When the list runs out the call fails with a clear error.
+A scripted reply asks for context in the plain-text format of tooltext.py (a ```tool block).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from surgeon.errors import ModelError, UsageError
 from surgeon.model.base import check_messages
 from surgeon.model.routing import ProviderName
-from surgeon.model.types import Completion, Progress, ProgressCallback, Usage
+from surgeon.model.tooltext import instructions, message_text, parse_requests
+from surgeon.model.types import Completion, Ledger, Message, Progress, ProgressCallback, Tools, Usage
 from surgeon.tokens import estimate_tokens
 
 SCRIPTED = "scripted replies"
@@ -70,9 +72,12 @@ class ScriptProvider:
         self.label = f"script:{path} ({SCRIPTED})"
         self.replies = load_script(self.path, path)
 
-    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
-                 on_progress: ProgressCallback | None = None) -> Completion:
+    def complete(self, system: Sequence[str], messages: Sequence[Message], *, task: str,
+                 on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
+                 tools: Tools | None = None) -> Completion:
         check_messages(system, messages)
+        if ledger is not None:
+            ledger.before_send(self.label, 0.0)
         started = time.monotonic()
         with _cursor_lock:
             index = _cursors.get(self.path, 0)
@@ -84,7 +89,7 @@ class ScriptProvider:
             _cursors[self.path] = index + 1
         text, usage = self.replies[index]
         if usage is None:
-            prompt = "".join(system) + "".join(m["content"] for m in messages)
+            prompt = "".join(system) + (instructions(tools) if tools else "") + "".join(map(message_text, messages))
             usage = Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(text), estimated=True)
         seconds = time.monotonic() - started
         if on_progress is not None:
@@ -93,6 +98,7 @@ class ScriptProvider:
         return Completion(
             text=text, model=SCRIPTED, label=self.label, usage=usage, seconds=seconds,
             first_token_seconds=seconds, cost=0.0, spec=self.spec, scripted=True, stop_reason="end_turn",
+            tool_calls=parse_requests(text) if tools is not None and tools.allowed else (),
         )
 
 

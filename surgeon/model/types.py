@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from surgeon.errors import ModelError
 
 # Where a model call is: no token yet, tokens arriving, waiting to retry, finished.
 Phase = Literal["waiting", "streaming", "retrying", "done"]
@@ -37,6 +39,49 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A read-only tool the model may call before it answers: its name, what it does, and the
+    JSON schema of its input."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One request of the model. `error` is set when its input was not a JSON object."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str
+    text: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The tools offered in a request. `allowed` False: they stay declared (earlier turns used
+    them) but the model must answer now (tool_choice none). `text`: the model asks in plain text
+    (a ```tool block) instead of the provider's native tool use."""
+
+    specs: tuple[ToolSpec, ...]
+    allowed: bool = True
+    text: bool = False
+
+
+# A message: {"role": "user"|"assistant", "content": str}, and, for the context requests of
+# an edit, "tool_calls" (assistant: tuple[ToolCall, ...]) or "tool_results" (user: tuple[ToolResult, ...]).
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     model: str  # the model that answered, as the provider named it ("scripted replies" for script:)
@@ -49,6 +94,25 @@ class Completion:
     scripted: bool = False
     stop_reason: str | None = None  # "end_turn", "max_tokens" (the reply was cut short), ...
     attempts: int = 1  # 1 + the retries it took
+    tool_calls: tuple[ToolCall, ...] = ()  # the model asked for more context instead of answering
+
+    @property
+    def truncated(self) -> bool:
+        """The reply stopped at the output limit (Anthropic "max_tokens", OpenAI "length"): cut
+        short, whatever it holds."""
+        return self.stop_reason in TRUNCATED_STOPS
+
+
+TRUNCATED_STOPS = ("max_tokens", "length")
+
+
+class CallFailed(ModelError):
+    """A model call that failed; `billed` holds what the provider had begun to bill for it (the
+    usage of the attempts that streamed before breaking off), None when nothing was billed."""
+
+    def __init__(self, message: str, billed: Completion | None = None) -> None:
+        super().__init__(message)
+        self.billed = billed
 
 
 @dataclass(frozen=True)
@@ -67,9 +131,19 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+class Ledger(Protocol):
+    """What a provider tells the spend ledger (usage.Ledger): before each request it sends, what
+    the request may cost at most (None: the price is unknown), so the ledger can refuse it; and
+    each attempt that failed after it was billed."""
+
+    def before_send(self, label: str, estimate: float | None) -> None: ...
+    def billed_failure(self, task: str, completion: Completion) -> None: ...
+
+
 class Provider(Protocol):
     spec: str
     label: str
 
-    def complete(self, system: Sequence[str], messages: list[dict[str, str]], *, task: str,
-                 on_progress: ProgressCallback | None = None) -> Completion: ...
+    def complete(self, system: Sequence[str], messages: Sequence[Message], *, task: str,
+                 on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
+                 tools: Tools | None = None) -> Completion: ...

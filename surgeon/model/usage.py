@@ -2,7 +2,13 @@
 
 A line holds: time (UTC, ISO 8601), day (the local date), task, model (the label people see),
 spec, scripted, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-tokens_estimated, seconds, first_token_seconds, attempts and cost (USD, or null when unknown).
+tokens_estimated, seconds, first_token_seconds, attempts, cost (USD, or null when unknown) and
+failed (the call broke off after the provider had begun to bill it: its tokens are what had
+streamed, its cost is that at the model's price).
+
+The Ledger keeps the spend caps (max_cost per command or pair session, max_cost_per_day over this
+log): each request is checked before it is sent, and every billed call is written here as it
+happens, failed ones included.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from surgeon.config import Config
+from surgeon.errors import SpendCapReached
 from surgeon.git import RepoInfo
 from surgeon.model.types import Completion
 
@@ -26,7 +34,7 @@ def usage_log(repo: RepoInfo) -> Path:
     return repo.surgeon_dir / LOG_NAME
 
 
-def usage_line(task: str, completion: Completion, when: datetime | None = None) -> dict[str, Any]:
+def usage_line(task: str, completion: Completion, when: datetime | None = None, *, failed: bool = False) -> dict[str, Any]:
     when = when or datetime.now(UTC)
     usage = completion.usage
     return {
@@ -45,15 +53,16 @@ def usage_line(task: str, completion: Completion, when: datetime | None = None) 
         "first_token_seconds": None if completion.first_token_seconds is None else round(completion.first_token_seconds, 3),
         "attempts": completion.attempts,
         "cost": completion.cost,
+        "failed": failed,
     }
 
 
-def record_usage(repo: RepoInfo, task: str, completion: Completion) -> None:
+def record_usage(repo: RepoInfo, task: str, completion: Completion, *, failed: bool = False) -> None:
     """Append one line for this call. A single write of one short line in append mode, so
     concurrent surgeon processes do not interleave within a line."""
     path = usage_log(repo)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(usage_line(task, completion), sort_keys=True) + "\n").encode()
+    data = (json.dumps(usage_line(task, completion, failed=failed), sort_keys=True) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.write(fd, data)
@@ -181,3 +190,81 @@ def cost_summary_text(summary: UsageSummary) -> str:
         n = summary.unknown_cost_calls
         text += f" + {n} call{'s' if n != 1 else ''} cost unknown"
     return text
+
+
+# --- spend caps ---------------------------------------------------------------------------------
+
+def _today() -> str:
+    return datetime.now().astimezone().date().isoformat()
+
+
+@dataclass(frozen=True)
+class SpendCaps:
+    """max_cost (USD per command; a pair session is one), max_cost_per_day (USD a day over the
+    usage log), and whether a model with an unknown price may run under them."""
+
+    max_cost: float | None = None
+    max_cost_per_day: float | None = None
+    allow_unknown_price: bool = False
+    sources: tuple[str, str] = ("default", "default")  # where max_cost and max_cost_per_day came from
+
+    @classmethod
+    def from_config(cls, config: Config) -> SpendCaps:
+        return cls(config.get("max_cost"), config.get("max_cost_per_day"), bool(config.get("allow_unknown_price")),
+                   (config.source("max_cost") or "default", config.source("max_cost_per_day") or "default"))
+
+    @property
+    def active(self) -> bool:
+        return self.max_cost is not None or self.max_cost_per_day is not None
+
+
+class Ledger:
+    """The model spending of one command or pair session. `spent` starts where a resumed session
+    left off. Calls whose cost is unknown count as nothing once allow_unknown_price let them run."""
+
+    def __init__(self, repo: RepoInfo | None, caps: SpendCaps, spent: float = 0.0, scope: str = "this command") -> None:
+        self.repo = repo
+        self.caps = caps
+        self.spent = spent
+        self.scope = scope  # "this command", "this pair session": words for the refusal
+
+    def record(self, task: str, completion: Completion, *, failed: bool = False) -> None:
+        if self.repo is not None:
+            record_usage(self.repo, task, completion, failed=failed)
+        self.spent += completion.cost or 0.0
+
+    def billed_failure(self, task: str, completion: Completion) -> None:
+        self.record(task, completion, failed=True)
+
+    def spent_today(self) -> float:
+        if self.repo is None:
+            return self.spent
+        records, _skipped = read_usage(usage_log(self.repo))
+        today = _today()
+        return sum(r.cost for r in records if r.day == today and r.cost is not None)
+
+    def before_send(self, label: str, estimate: float | None) -> None:
+        """Raise SpendCapReached when the request could pass a cap; nothing is sent then."""
+        caps = self.caps
+        if not caps.active:
+            return
+        if estimate is None:
+            if caps.allow_unknown_price:
+                return
+            which = "max_cost" if caps.max_cost is not None else "max_cost_per_day"
+            raise SpendCapReached(
+                f"{label}: not sent: its price is unknown, so it could pass {which} (from "
+                f"{caps.sources[0 if which == 'max_cost' else 1]}); set its price under [pricing], or "
+                "allow_unknown_price = true (SURGEON_ALLOW_UNKNOWN_PRICE=1)")
+        limits: tuple[tuple[float | None, str, str, str], ...] = (
+            (caps.max_cost, "max_cost", caps.sources[0], self.scope),
+            (caps.max_cost_per_day, "max_cost_per_day", caps.sources[1], "today"))
+        for cap, name, source, scope in limits:
+            if cap is None:
+                continue
+            so_far = self.spent if name == "max_cost" else self.spent_today()
+            if so_far + estimate > cap:
+                raise SpendCapReached(
+                    f"{label}: not sent: {name} = ${cap:g} (from {source}) could be passed: ${so_far:.4f} spent "
+                    f"{scope}, and this request may cost up to ${estimate:.4f}. Raise {name}"
+                    f"{' (--max-cost)' if name == 'max_cost' else ''}, or lower max_tokens or budget")

@@ -220,6 +220,11 @@ class PairController:
         except SurgeonError as exc:
             self._record(Turn(number, instruction, "failed", reason=str(exc), at=at))
             raise
+        if outcome.failure is not None:  # a model call failed (or the spend cap held) after earlier attempts
+            self._record(Turn(number, instruction, "failed", reason=str(outcome.failure), model=outcome.model, at=at),
+                         outcome)
+            self.ui.error(f"turn {number} stopped after {len(outcome.attempts)} attempt(s): {outcome.failure}")
+            return None
         if outcome.status != "proposed" or outcome.result is None:
             reasons = "; ".join(str(e) for e in outcome.errors) or "no valid diff"
             self._record(Turn(number, instruction, "refused", reason=reasons, model=outcome.model, at=at), outcome)

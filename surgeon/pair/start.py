@@ -12,9 +12,9 @@ from surgeon.config import Config
 from surgeon.edit import EditLoop, EditOutcome, EditRequest
 from surgeon.edit.events import EditEvent
 from surgeon.errors import RepoError, UsageError
-from surgeon.gate import GateResult, run_gate
+from surgeon.gate import GateOptions, GateResult, gate_options, mask_values, run_gate, withheld_values
 from surgeon.git import Git, RepoInfo, find_repo
-from surgeon.model import Progress, make_provider, resolve_model
+from surgeon.model import Progress, Redactor, SpendCaps, SpendLedger, make_provider, never_send, resolve_model
 from surgeon.pair.branch import SessionGit
 from surgeon.pair.controller import GateFn, PairContext, PairController, PairUI, ProposeFn
 from surgeon.pair.session import DEFAULT_HISTORY_BUDGET, Session, new_session
@@ -79,19 +79,31 @@ def start_session(repo: RepoInfo, config: Config, options: StartOptions) -> Star
     return Started(session, label)
 
 
-def proposer(repo: RepoInfo, config: Config) -> ProposeFn:
-    """The edit loop, run in the person's repository or in a --no-apply session's private worktree."""
+def proposer(repo: RepoInfo, config: Config, ledger: SpendLedger | None = None) -> ProposeFn:
+    """The edit loop, run in the person's repository or in a --no-apply session's private worktree;
+    every turn spends from one ledger, so max_cost caps the whole session."""
+    ledger = ledger or SpendLedger(repo, SpendCaps.from_config(config), scope="this pair session")
+
     def propose(request: EditRequest, workdir: Path, on_event: Callable[[EditEvent], None],
                 on_progress: Callable[[Progress], None]) -> EditOutcome:
         target = repo if workdir == repo.root else find_repo(workdir)
-        return EditLoop(target, config, on_event=on_event, on_progress=on_progress).run(request)
+        return EditLoop(target, config, on_event=on_event, on_progress=on_progress, ledger=ledger).run(request)
 
     return propose
 
 
-def gate_runner(repo: RepoInfo) -> GateFn:
+def gate_runner(repo: RepoInfo, options: GateOptions | None = None) -> GateFn:
+    """`t`: the check with the session's environment and sandbox settings; its output (kept in the
+    gate note) has the values of never-sent files and secrets masked."""
+    root = repo.root
+
+    def redact(text: str) -> str:
+        return Redactor().redact(mask_values(text, withheld_values(root, lambda path: never_send(path, root))))
+
+    setup = replace(options or GateOptions(), redact=redact)
+
     def gate(staged: StagedChange, command: str, timeout: float) -> GateResult:
-        return run_gate(repo, staged, command, timeout)
+        return run_gate(repo, staged, command, timeout, setup)
 
     return gate
 
@@ -100,6 +112,8 @@ def session_controller(repo: RepoInfo, config: Config, session: Session, ui: Pai
     """The controller of a started session, wired to the real edit loop, model routing and gate."""
     context = PairContext(root=repo.root, surgeon_dir=repo.surgeon_dir, cwd=cwd,
                           check_timeout=float(config.get("check_timeout")))
-    return PairController(context, session, ui, propose=proposer(repo, config),
+    ledger = SpendLedger(repo, SpendCaps.from_config(config), spent=session.totals.cost, scope="this pair session")
+    checks = gate_options(config.get("check_env"), config.get("check_sandbox"), config.source("check_sandbox"))
+    return PairController(context, session, ui, propose=proposer(repo, config, ledger),
                           validate_model=lambda spec: model_label(spec, config),
-                          count_tokens=estimate_tokens, gate=gate_runner(repo))
+                          count_tokens=estimate_tokens, gate=gate_runner(repo, checks))

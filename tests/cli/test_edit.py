@@ -244,6 +244,7 @@ def test_dirty_touched_file_refuses_and_keeps_the_work(shop, fake_model):
     assert [a["status"] for a in out["attempts"]] == ["blocked"]  # the user's work is no reason to retry
     [error] = out["errors"]
     assert "pricing.py" in error["reason"] and "--base worktree" in error["reason"]
+    assert error["path"] == "pricing.py"  # the refusal names its file
     assert "+TAX_RATE = 0.25" in out["diff"]  # the validated diff is not lost
     assert repo_state(shop) == before
     assert (shop / "pricing.py").read_text().endswith("# my local note\n")
@@ -363,3 +364,64 @@ def test_labels_are_printed_as_text_not_markup(shop, tmp_path):
     result = run_surgeon("edit", "set TAX_RATE to 0.25", "--model", f"script:{script}", cwd=shop)
     assert result.code == 0, result.stdout + result.stderr
     assert "[bold]replies.json" in result.stderr
+
+
+@pytest.mark.parametrize("model", ["anthropic:claude-sonnet-5-5", "openai:gpt-6-sol"])
+@pytest.mark.parametrize("kind", ["empty_delta", "comment"])
+def test_a_stream_that_never_ends_is_cut_off_at_the_deadline(shop, fake_model, model, kind):
+    from tests.fakes.server import Endless
+
+    fake_model.script([Endless(kind)])
+    env = {**fake_model.env(), "SURGEON_MODEL_DEADLINE": "2", "SURGEON_MODEL_TIMEOUT": "1"}
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--model", model, "--json", cwd=shop, env=env, timeout=60)
+    assert result.code == 3, result.stdout + result.stderr
+    message = json.loads(result.stdout)["errors"][0]["reason"]
+    assert "no complete reply within 2s (model_deadline)" in message
+    assert len(fake_model.requests) == 1  # cut off, not retried
+    [line] = (shop / ".git" / "surgeon" / "usage.jsonl").read_text().splitlines()  # billed, so recorded
+    assert json.loads(line)["failed"] is True
+
+
+def test_a_later_model_failure_keeps_the_earlier_attempts(shop, fake_model):
+    from tests.fakes.server import Error
+
+    fake_model.script([
+        fenced("--- a/pricing.py\n+++ b/pricing.py\n@@ -3 +3 @@\n-TAX_RATE = 0.5\n+TAX_RATE = 0.25\n"),
+        Error(400, "prompt is too long"),
+    ])
+    result = edit(shop, fake_model, "set TAX_RATE to 0.25")
+    assert result.code == 3, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "error"
+    first, second = out["attempts"]
+    assert first["status"] == "refused" and first["errors"][0]["path"] == "pricing.py"
+    assert first["input_tokens"] > 0 and first["cost"] > 0
+    assert second["status"] == "failed" and "prompt is too long" in second["errors"][0]["reason"]
+    assert out["errors"] == second["errors"]
+    assert out["usage"]["input_tokens"] == first["input_tokens"]
+    assert result.stderr.splitlines()[-1].startswith("surgeon: anthropic:claude-sonnet-5-5: request rejected (HTTP 400)")
+    assert surgeon_branches(shop) == []
+
+
+@pytest.mark.parametrize("model", ["anthropic:claude-sonnet-5-5", "openai:gpt-6-sol"])
+def test_a_reply_cut_off_at_max_tokens_is_refused_as_truncated(shop, fake_model, model):
+    from tests.fakes.server import Reply
+
+    valid = TAX_DIFF.replace("{rate}", "0.25")
+    fake_model.script([Reply(valid, stop_reason="max_tokens"), valid])  # "length" on the OpenAI wire
+    result = edit(shop, fake_model, "set TAX_RATE to 0.25", "--model", model)
+    assert result.code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    first, second = out["attempts"]
+    assert first["status"] == "refused" and "truncated" in first["errors"][0]["reason"]
+    assert second["status"] == "staged"
+    assert "answer again with a shorter diff" in fake_model.requests[1].text()
+
+
+def test_a_diff_over_max_changed_lines_names_its_file(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = run_surgeon("edit", "set TAX_RATE to 0.25", "--max-attempts", "1", "--json", cwd=shop,
+                         env={**fake_model.env(), "SURGEON_MAX_CHANGED_LINES": "1"})
+    assert result.code == 1
+    [error] = json.loads(result.stdout)["errors"]
+    assert "max_changed_lines" in error["reason"] and error["path"] == "pricing.py"

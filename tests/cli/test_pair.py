@@ -508,3 +508,31 @@ def test_a_running_session_is_listed_kept_by_discard_and_ctrl_d_deletes_it_once_
     assert pair_branches(repo) == [] and session_files(repo) == [sid]
     assert json.loads(run_surgeon("branches", "--json", cwd=repo).stdout) == {"branches": []}
     assert not (repo / ".git" / "surgeon" / "pair" / sid / "running").exists()
+
+
+GREETINGS = 'HELLO = "Hello, "\n'
+GREETINGS_HI = '''```diff
+--- a/greetings.py
++++ b/greetings.py
+@@ -1 +1 @@
+-HELLO = "Hello, "
++HELLO = "Hi, "
+```'''
+
+
+def test_a_pair_turn_reads_more_context_before_it_answers(repo, fake_model):
+    """The pair turn runs the edit loop: the model reads a file it was not shown, which enters the
+    turn's scope, and its diff on that file is accepted."""
+    from tests.fakes.server import tool_use
+
+    (repo / "greetings.py").write_text(GREETINGS)
+    git(repo, "add", "greetings.py")
+    git(repo, "commit", "-q", "-m", "greetings")
+    fake_model.script([tool_use("read_lines", {"path": "greetings.py", "start_line": 1, "end_line": 1}), GREETINGS_HI])
+    run = run_surgeon("pair", "--model", "anthropic:fake-one", "--json", cwd=repo, env=fake_model.env(),
+                      input="make greet say Hi\na\n")
+    assert run.code == 0, run.stderr
+    assert "accepted turn 1" in run.stderr
+    assert (repo / "greetings.py").read_text() == 'HELLO = "Hi, "\n'
+    [result] = fake_model.requests[1].tool_results()
+    assert result["content"].endswith('   1|HELLO = "Hello, "') and not result["is_error"]

@@ -9,8 +9,12 @@ It speaks two wire protocols, as the real SDKs expect them:
 - the OpenAI chat completions API (POST /v1/chat/completions), plain JSON or `data:` chunks
   ending in `data: [DONE]`, with a final usage chunk when stream_options.include_usage is set.
 
-Each test gives it a script: a list of steps (Reply, Error, Malformed, Disconnect), consumed one
-per request in order, whichever API the request uses. Every request is recorded (path, headers,
+Each test gives it a script: a list of steps (Reply, Error, Malformed, Disconnect, Endless), consumed one
+per request in order, whichever API the request uses. A Reply with `tool_calls` (see `tool_use()`)
+is a tool call in the API's own shape: Anthropic `tool_use` content blocks with stop_reason "tool_use"
+(streamed as content_block_start + input_json_delta events), OpenAI `tool_calls` with finish_reason
+"tool_calls" (streamed as tool_calls deltas). `RecordedRequest.tool_results()` reads the results the
+client sent back. Every request is recorded (path, headers,
 JSON body) so a test can assert on exactly what was sent. A request that arrives after the
 script ran out gets HTTP 500 with a message saying so, and is recorded too.
 
@@ -56,6 +60,15 @@ class Reply:
     chunk_delay: float = 0.0
     chunks: int = 3
     report_usage: bool = True
+    tool_calls: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (tool name, input) each
+
+
+def tool_use(*calls: Any, text: str = "", **options: Any) -> Reply:
+    """A reply that calls tools: tool_use("read_lines", {"path": ...}) or several (name, input) pairs."""
+    if len(calls) == 2 and isinstance(calls[0], str):
+        calls = (calls,)
+    return Reply(text, tool_calls=tuple((name, dict(arguments)) for name, arguments in calls),
+                 stop_reason="tool_use", **options)
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,20 @@ class Disconnect:
     """Close the connection without answering (a dropped connection)."""
 
 
-Step = Reply | Error | Malformed | Disconnect
+@dataclass(frozen=True)
+class Endless:
+    """A stream that starts like a reply and then never ends: after `text` (if any), it sends
+    `kind` every `interval` seconds until the client goes away or the server stops.
+    kind: "empty_delta" (a text delta with no text), "ping" (Anthropic's ping event; for OpenAI an
+    empty content chunk) or "comment" (an SSE comment line, which SDKs read and skip)."""
+
+    kind: str = "empty_delta"
+    interval: float = 0.02
+    text: str = ""
+    input_tokens: int = 1000
+
+
+Step = Reply | Error | Malformed | Disconnect | Endless
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,26 @@ class RecordedRequest:
     @property
     def streaming(self) -> bool:
         return isinstance(self.body, dict) and bool(self.body.get("stream"))
+
+    def tool_results(self) -> list[dict[str, Any]]:
+        """The tool results the client sent back, in order: {"id", "content", "is_error"}."""
+        found: list[dict[str, Any]] = []
+        for message in (self.body or {}).get("messages", []) if isinstance(self.body, dict) else []:
+            if message.get("role") == "tool":
+                found.append({"id": message.get("tool_call_id"), "content": message.get("content"), "is_error": None})
+            elif isinstance(message.get("content"), list):
+                for block in message["content"]:
+                    if block.get("type") == "tool_result":
+                        content = block.get("content")
+                        if isinstance(content, list):
+                            content = "".join(part.get("text", "") for part in content)
+                        found.append({"id": block.get("tool_use_id"), "content": content,
+                                      "is_error": bool(block.get("is_error"))})
+        return found
+
+    @property
+    def tool_choice(self) -> Any:
+        return self.body.get("tool_choice") if isinstance(self.body, dict) else None
 
     def text(self) -> str:
         """Everything the request carried, decoded, for "was this secret sent?" assertions."""
@@ -181,7 +227,7 @@ class FakeModelServer:
         """Replace the script. A bare string is Reply(text)."""
         prepared = [Reply(step) if isinstance(step, str) else step for step in steps]
         for step in prepared:
-            if not isinstance(step, Reply | Error | Malformed | Disconnect):
+            if not isinstance(step, Reply | Error | Malformed | Disconnect | Endless):
                 raise TypeError(f"not a script step: {step!r}")
         with self._lock:
             self._steps = prepared
@@ -323,6 +369,9 @@ class _Answer:
         if isinstance(step, Malformed):
             self._malformed(step)
             return
+        if isinstance(step, Endless):
+            self._endless(step)
+            return
         if isinstance(step, Error) and not (step.mid_stream and self.stream):
             message = step.message or f"fake {step.status} error"
             self.h._error(self.api, step.status, message, step.headers, step.error_type)
@@ -348,11 +397,25 @@ class _Answer:
         n = _usage_numbers(step, self.request)
         return {
             "id": self.server._next_id("msg"), "type": "message", "role": "assistant",
-            "model": step.model or self.model, "content": [{"type": "text", "text": step.text}],
+            "model": step.model or self.model, "content": self._anthropic_content(step),
             "stop_reason": step.stop_reason, "stop_sequence": None,
             "usage": {"input_tokens": n["input"], "output_tokens": n["output"],
                       "cache_read_input_tokens": n["read"], "cache_creation_input_tokens": n["write"]},
         }
+
+    def _call_id(self, prefix: str, number: int) -> str:
+        return f"{prefix}_{self.server._next_id('call')}_{number}"
+
+    def _anthropic_content(self, step: Reply) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": step.text}] if step.text or not step.tool_calls else []
+        blocks += [{"type": "tool_use", "id": self._call_id("toolu", n), "name": name, "input": dict(arguments)}
+                   for n, (name, arguments) in enumerate(step.tool_calls)]
+        return blocks
+
+    def _openai_tool_calls(self, step: Reply) -> list[dict[str, Any]]:
+        return [{"id": self._call_id("call", n), "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(dict(arguments))}}
+                for n, (name, arguments) in enumerate(step.tool_calls)]
 
     def _openai_usage(self, step: Reply) -> dict[str, Any]:
         n = _usage_numbers(step, self.request)
@@ -363,14 +426,16 @@ class _Answer:
         }
 
     def _openai_finish(self, step: Reply) -> str:
-        return {"end_turn": "stop", "max_tokens": "length"}.get(step.stop_reason, step.stop_reason)
+        return {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls"}.get(step.stop_reason, step.stop_reason)
 
     def _openai_completion(self, step: Reply) -> dict[str, Any]:
         return {
             "id": self.server._next_id("chatcmpl"), "object": "chat.completion", "created": int(time.time()),
             "model": step.model or self.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": step.text},
-                         "finish_reason": self._openai_finish(step), "logprobs": None}],
+            "choices": [{"index": 0, "message": {
+                "role": "assistant", "content": step.text if step.text or not step.tool_calls else None,
+                **({"tool_calls": self._openai_tool_calls(step)} if step.tool_calls else {})},
+                "finish_reason": self._openai_finish(step), "logprobs": None}],
             "usage": self._openai_usage(step) if step.report_usage else None,
         }
 
@@ -412,6 +477,13 @@ class _Answer:
             self._event("error", {"type": "error", "error": {"type": kind, "message": step.message or "Overloaded"}})
             return
         self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        for index, block in enumerate(self._anthropic_content(reply)[1 if reply.text else 0:], start=1):
+            self._event("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
+                "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+            for piece in _split(json.dumps(block["input"]), reply.chunks):
+                self._event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": "input_json_delta", "partial_json": piece}})
+            self._event("content_block_stop", {"type": "content_block_stop", "index": index})
         self._event("message_delta", {"type": "message_delta",
                                       "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
                                       "usage": {"output_tokens": n["output"]}})
@@ -434,11 +506,56 @@ class _Answer:
         if isinstance(step, Error):
             self._event(None, {"error": {"message": step.message or "server error", "type": "server_error"}})
             return
+        for index, call in enumerate(self._openai_tool_calls(reply)):
+            function = call["function"]
+            self._event(None, chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                                     "function": {"name": function["name"], "arguments": ""}}]}, None))
+            for piece in _split(function["arguments"], reply.chunks):
+                self._event(None, chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}, None))
         self._event(None, chunk({}, self._openai_finish(reply)))
         if self.include_usage and reply.report_usage:
             self._event(None, {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
                                "choices": [], "usage": self._openai_usage(reply)})
         self._write(b"data: [DONE]\n\n")
+
+    def _endless(self, step: Endless) -> None:
+        self._start_stream()
+        anthropic = self.api == "anthropic"
+        ident = self.server._next_id("msg" if anthropic else "chatcmpl")
+
+        def openai_chunk(content: str) -> dict[str, Any]:
+            return {"id": ident, "object": "chat.completion.chunk", "created": int(time.time()), "model": self.model,
+                    "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None, "logprobs": None}]}
+
+        def delta(text: str) -> None:
+            if anthropic:
+                self._event("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                    "delta": {"type": "text_delta", "text": text}})
+            else:
+                self._event(None, openai_chunk(text))
+
+        try:
+            if anthropic:
+                self._event("message_start", {"type": "message_start", "message": {
+                    "id": ident, "type": "message", "role": "assistant", "model": self.model, "content": [],
+                    "stop_reason": None, "stop_sequence": None,
+                    "usage": {"input_tokens": step.input_tokens, "output_tokens": 1}}})
+                self._event("content_block_start", {"type": "content_block_start", "index": 0,
+                                                    "content_block": {"type": "text", "text": ""}})
+            else:
+                self._event(None, {**openai_chunk(""), "choices": [
+                    {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+            if step.text:
+                delta(step.text)
+            while self.server._sleep(step.interval):
+                if step.kind == "comment":
+                    self._write(b": keep-alive\n\n")
+                elif step.kind == "ping" and anthropic:
+                    self._event("ping", {"type": "ping"})
+                else:
+                    delta("")
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client gave up: what the test wants
 
     def _malformed(self, step: Malformed) -> None:
         if self.stream:

@@ -124,3 +124,65 @@ def test_env_points_subprocesses_here():
         env = server.env()
         assert env["ANTHROPIC_BASE_URL"] == server.url and env["OPENAI_BASE_URL"] == server.url + "/v1"
         assert env["SURGEON_OPENAI_BASE_URL"] == server.openai_url and env["ANTHROPIC_API_KEY"]
+
+
+READ = {"path": "a.py", "start_line": 1, "end_line": 3}
+TOOLS = [{"name": "read_lines", "description": "read", "input_schema": {"type": "object"}}]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_anthropic_tool_use_in_the_sdks_shape(fake_model, stream):
+    from tests.fakes.server import tool_use
+
+    fake_model.script([tool_use("read_lines", READ)])
+    client = anthropic_client(fake_model)
+    if stream:
+        with client.messages.stream(model="m", max_tokens=10, messages=USER, tools=TOOLS) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(model="m", max_tokens=10, messages=USER, tools=TOOLS)
+    assert message.stop_reason == "tool_use"
+    [block] = [b for b in message.content if b.type == "tool_use"]
+    assert block.name == "read_lines" and block.input == READ
+    reply = [{"role": "assistant", "content": [b.model_dump() for b in message.content]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": block.id, "content": "1|x",
+                                           "is_error": False}]}]
+    fake_model.add("done")
+    client.messages.create(model="m", max_tokens=10, messages=USER + reply, tools=TOOLS)
+    assert fake_model.requests[-1].tool_results() == [{"id": block.id, "content": "1|x", "is_error": False}]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_openai_tool_calls_in_the_sdks_shape(fake_model, stream):
+    import json
+
+    from tests.fakes.server import tool_use
+
+    fake_model.script([tool_use(("search", {"pattern": "x"}), ("read_lines", READ))])
+    client = openai_client(fake_model)
+    tools = [{"type": "function", "function": {"name": "read_lines", "parameters": {"type": "object"}}}]
+    if stream:
+        calls: dict[int, list[str]] = {}
+        finish = None
+        for chunk in client.chat.completions.create(model="m", messages=USER, tools=tools, stream=True):
+            for choice in chunk.choices:
+                for call in choice.delta.tool_calls or ():
+                    entry = calls.setdefault(call.index, [call.id or "", "", ""])
+                    entry[1] = call.function.name or entry[1]
+                    entry[2] += call.function.arguments or ""
+                finish = choice.finish_reason or finish
+        got = [(name, json.loads(args)) for _, name, args in calls.values()]
+        first_id = calls[0][0]
+    else:
+        response = client.chat.completions.create(model="m", messages=USER, tools=tools)
+        finish = response.choices[0].finish_reason
+        got = [(c.function.name, json.loads(c.function.arguments)) for c in response.choices[0].message.tool_calls]
+        first_id = response.choices[0].message.tool_calls[0].id
+    assert finish == "tool_calls"
+    assert got == [("search", {"pattern": "x"}), ("read_lines", READ)]
+    fake_model.add("done")
+    client.chat.completions.create(model="m", tools=tools, messages=USER + [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": first_id, "type": "function", "function": {"name": "search", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": first_id, "content": "a.py:1: x"}])
+    assert fake_model.requests[-1].tool_results() == [{"id": first_id, "content": "a.py:1: x", "is_error": None}]

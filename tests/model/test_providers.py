@@ -295,3 +295,28 @@ def test_openai_compatible_without_base_url_is_model_not_configured(monkeypatch)
     monkeypatch.delenv("SURGEON_OPENAI_BASE_URL", raising=False)
     with pytest.raises(ModelNotConfigured, match="SURGEON_OPENAI_BASE_URL"):
         make_provider("openai-compatible:llama3", load_config(None, env={}))
+
+
+@pytest.mark.parametrize("spec", ["anthropic:claude-sonnet-5-5", "openai:gpt-6-sol"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_calls_and_results_round_trip(fake_model, spec, stream):
+    """A reply that calls a tool comes back as tool_calls; the results go back in the API's shape,
+    and tools that may no longer be called are declared with tool_choice none."""
+    from surgeon.model.types import ToolResult, Tools, ToolSpec
+    from tests.fakes.server import tool_use
+
+    tools = Tools((ToolSpec("search", "find text", {"type": "object", "properties": {"pattern": {"type": "string"}}}),))
+    fake_model.script([tool_use("search", {"pattern": "TAX"}), "```diff\n```"])
+    provider = make_provider(spec, config(), stream=stream)
+    first = provider.complete(SYSTEM, ASK, task="edit", tools=tools)
+    [call] = first.tool_calls
+    assert call.name == "search" and call.arguments == {"pattern": "TAX"} and call.error is None
+    messages = [*ASK, {"role": "assistant", "content": first.text, "tool_calls": first.tool_calls},
+                {"role": "user", "content": "now answer", "tool_results": (ToolResult(call.id, "a.py:1: TAX = 1"),)}]
+    second = provider.complete(SYSTEM, messages, task="edit", tools=Tools(tools.specs, allowed=False))
+    assert second.tool_calls == ()
+    request = fake_model.requests[1]
+    assert [r["id"] for r in request.tool_results()] == [call.id]
+    assert request.tool_results()[0]["content"] == "a.py:1: TAX = 1"
+    assert request.tool_choice in ({"type": "none"}, "none")
+    assert "now answer" in request.raw.decode()

@@ -77,14 +77,15 @@ class FakeLoop:
             raise outcome
         if isinstance(outcome, PatchResult):
             attempts = (SimpleNamespace(input_tokens=100, output_tokens=10, cache_read_tokens=50, cost=0.002),)
-            return SimpleNamespace(status="proposed", result=outcome, model="fake:m", attempts=attempts, errors=())
+            return SimpleNamespace(status="proposed", result=outcome, model="fake:m", attempts=attempts, errors=(),
+                                   failure=None)
         return outcome
 
 
 def refused_outcome(reason: str):
     attempts = tuple(SimpleNamespace(input_tokens=10, output_tokens=1, cache_read_tokens=0, cost=None) for _ in range(3))
     return SimpleNamespace(status="refused", result=None, model="fake:m", attempts=attempts,
-                           errors=(SimpleNamespace(__str__=lambda self: reason),))
+                           errors=(SimpleNamespace(__str__=lambda self: reason),), failure=None)
 
 
 @pytest.fixture
@@ -151,6 +152,24 @@ def test_cancelled_refused_and_failed_turns(repo):
     assert "turn 1 cancelled: nothing was changed" in ui.text
     assert "nothing matches" in ui.text
     assert ctl.session.totals.calls == 3 and ctl.session.totals.calls_without_price == 3
+
+
+def test_a_model_failure_after_earlier_attempts_is_a_failed_turn_that_keeps_their_usage(repo):
+    from surgeon.errors import ModelError
+
+    stopped = replace_failure(refused_outcome("app.py: hunk 1: no match"), ModelError("fake:m: server error (HTTP 500)"))
+    ui = ScriptUI(["one"])
+    ctl = controller(repo, ui, FakeLoop(stopped))
+    ctl.run()
+    [turn] = ctl.session.turns
+    assert turn.status == "failed" and "HTTP 500" in turn.reason
+    assert "turn 1 stopped after 3 attempt(s): fake:m: server error (HTTP 500)" in ui.text
+    assert ctl.session.totals.calls == 3 and ctl.session.totals.input_tokens == 30
+
+
+def replace_failure(outcome, failure):
+    outcome.status, outcome.failure = "error", failure
+    return outcome
 
 
 def test_accept_refuses_when_the_file_changed_under_the_proposal(repo):
