@@ -477,7 +477,8 @@ class _Answer:
             self._event("error", {"type": "error", "error": {"type": kind, "message": step.message or "Overloaded"}})
             return
         self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
-        for index, block in enumerate(self._anthropic_content(reply)[1 if reply.text else 0:], start=1):
+        tool_blocks = [block for block in self._anthropic_content(reply) if block["type"] == "tool_use"]
+        for index, block in enumerate(tool_blocks, start=1):
             self._event("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
                 "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
             for piece in _split(json.dumps(block["input"]), reply.chunks):
