@@ -420,8 +420,10 @@ def test_random_search_replace_edits_give_the_intended_file_or_a_refusal(case):
         assert all(isinstance(r, Refusal) and r.reason for r in result.refusals)
         return
     intended_lines = lines[:start] + replace + lines[end:]
-    # the file keeps its final newline, or its lack of one
-    intended = "\n".join(intended_lines) + ("\n" if intended_lines and final_newline else "")
+    # the file keeps its final newline, or its lack of one; an empty line the edit leaves last keeps
+    # its newline (without one it would not be a line at all)
+    added_last_blank = end == len(lines) and bool(replace) and replace[-1] == ""
+    intended = "\n".join(intended_lines) + ("\n" if intended_lines and (final_newline or added_last_blank) else "")
     assert new_text(result, "f.txt") == intended
 
 
@@ -455,3 +457,9 @@ def test_codex_deletion_outside_the_repository_reads_nothing():
     complete(text, read)
     assert asked == []
     assert "outside the repository" in reasons(run(text, {}))
+
+
+def test_a_last_line_replaced_by_an_empty_line_keeps_a_newline():
+    # found by hypothesis at the lowest dependency versions: "line_0" (no final newline) -> one empty line
+    result = run(reply_for(["line_0"], 0, 1, [""], "none"), {"f.txt": "line_0"})
+    assert new_text(result, "f.txt") == "\n"
