@@ -1,11 +1,18 @@
 import os
 
 import pytest
+from hypothesis import settings
 
 from tests.fakes.fixtures import fake_model  # noqa: F401  (the loopback model server)
 from tests.helpers import GIT_ENV, copy_example
 
 os.environ.update(GIT_ENV)
+
+# In CI the property tests run the same examples every time (a red build is a change's doing, not
+# the dice's); elsewhere they explore, and SURGEON_PROPERTY_SCALE runs more of them.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
