@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import textwrap
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -422,8 +423,8 @@ def test_random_search_replace_edits_give_the_intended_file_or_a_refusal(case):
     intended_lines = lines[:start] + replace + lines[end:]
     # the file keeps its final newline, or its lack of one; an empty line the edit leaves last keeps
     # its newline (without one it would not be a line at all)
-    added_last_blank = end == len(lines) and bool(replace) and replace[-1] == ""
-    intended = "\n".join(intended_lines) + ("\n" if intended_lines and (final_newline or added_last_blank) else "")
+    blank_last = end == len(lines) and bool(intended_lines) and intended_lines[-1] == ""
+    intended = "\n".join(intended_lines) + ("\n" if intended_lines and (final_newline or blank_last) else "")
     assert new_text(result, "f.txt") == intended
 
 
@@ -459,7 +460,11 @@ def test_codex_deletion_outside_the_repository_reads_nothing():
     assert "outside the repository" in reasons(run(text, {}))
 
 
-def test_a_last_line_replaced_by_an_empty_line_keeps_a_newline():
-    # found by hypothesis at the lowest dependency versions: "line_0" (no final newline) -> one empty line
-    result = run(reply_for(["line_0"], 0, 1, [""], "none"), {"f.txt": "line_0"})
-    assert new_text(result, "f.txt") == "\n"
+@pytest.mark.parametrize(("lines", "start", "end", "replace"), [
+    (["line_0"], 0, 1, [""]),  # the last line replaced by an empty one
+    (["", "line_0"], 1, 2, []),  # the last line removed, an empty one left last
+])
+def test_an_empty_line_left_last_keeps_its_newline(lines, start, end, replace):
+    # found by hypothesis at the lowest dependency versions (files without a final newline)
+    result = run(reply_for(lines, start, end, replace, "none"), {"f.txt": "\n".join(lines)})
+    assert new_text(result, "f.txt") == "\n".join(lines[:start] + replace + lines[end:]) + "\n"
