@@ -215,11 +215,9 @@ class EditLoop:
             raise UsageError(f"--files {', '.join(missing)}: not shown: binary, generated, or over the size "
                              "limit for context (locate.max_file_bytes); edit it by hand or with a smaller file")
         withheld: dict[str, str] = {path: reasons[path] for path in located.withheld}
-        for path in {r.path for r in located.regions}:
-            if never_send(path, self.repo.root):
-                withheld[path] = "never sent: a secret file or matched by .surgeonignore"
-            elif not _is_utf8(self.repo.root / path):
-                withheld[path] = "not UTF-8 text, which surgeon cannot edit"
+        for path in {r.path for r in located.regions}:  # pinned files are ranked whatever withhold says
+            if withhold(path):
+                withheld[path] = reasons[path]
         if withheld:
             self.emit(events.Withheld(tuple(sorted(withheld)), withheld))
             kept = tuple(r for r in located.regions if r.path not in withheld)
