@@ -36,23 +36,26 @@ if TYPE_CHECKING:
 class AnthropicProvider(NetworkProvider):
     provider: ProviderName = "anthropic"
     key_hint = "ANTHROPIC_API_KEY"
-    client: anthropic.Anthropic
+    sdk_module = "anthropic"
 
     def __init__(self, name: str, config: Config, **options: Any) -> None:
-        super().__init__(name, config, **options)
         if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
                 or os.environ.get("ANTHROPIC_PROFILE")):
             raise ModelNotConfigured(
-                f"{self.spec} needs an Anthropic API key: set ANTHROPIC_API_KEY (or pick another model with "
+                f"anthropic:{name} needs an Anthropic API key: set ANTHROPIC_API_KEY (or pick another model with "
                 "--model openai:NAME with OPENAI_API_KEY, or openai-compatible:NAME with SURGEON_OPENAI_BASE_URL)"
             )
+        super().__init__(name, config, **options)
+
+    def _connect(self) -> tuple[anthropic.Anthropic, SdkErrors]:
         import anthropic
 
-        self._errors = SdkErrors(anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIStatusError,
-                                 anthropic.APIResponseValidationError)
-        self.client = anthropic.Anthropic(
+        errors = SdkErrors(anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIStatusError,
+                           anthropic.APIResponseValidationError)
+        client = anthropic.Anthropic(
             max_retries=0, timeout=anthropic.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
         )
+        return client, errors
 
     def _params(self, system: list[str], messages: Sequence[Message], tools: Tools | None = None) -> dict[str, Any]:
         blocks: list[dict[str, Any]] = [{"type": "text", "text": text} for text in system]

@@ -6,13 +6,15 @@ attempt that broke off after it was billed recorded)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from surgeon.config import Config
 from surgeon.errors import UsageError
@@ -40,6 +42,15 @@ if TYPE_CHECKING:  # the SDKs are imported when a provider is built, not with th
 ROLES = ("user", "assistant")
 PROGRESS_INTERVAL = 0.1  # seconds between progress callbacks while tokens stream
 DEADLINE_TIMEOUTS = 5  # model_deadline defaults to this many times model_timeout
+
+
+def _import_early(module: str) -> None:
+    """Load an SDK ahead of its first use; an import that fails fails again, with its error, where
+    the provider builds its client."""
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - reported by the import that needs it
+        pass
 
 
 @dataclass(frozen=True)
@@ -181,14 +192,19 @@ def check_messages(system: Sequence[str], messages: Sequence[Message]) -> None:
 
 
 class NetworkProvider:
-    """Base for providers reached over HTTP through an SDK client. Subclasses set `_errors` (the
-    SDK's exception classes), `client` and `key_hint` (the variable that holds the key), and
-    implement _call."""
+    """Base for providers reached over HTTP through an SDK client. Subclasses name their SDK
+    (`sdk_module`) and `key_hint` (the variable that holds the key), check their settings in
+    __init__, build the client and the SDK's exception classes in _connect, and implement _call.
+    The SDK takes most of a second to import: it is imported on a background thread from
+    __init__, so that it loads while locate runs, and the client is built on first use."""
 
     provider: ProviderName
     key_hint = ""
-    _errors: SdkErrors
-    client: anthropic.Anthropic | openai.OpenAI
+    sdk_module = ""
+    # OpenAI-compatible servers may not take tools (a model without tool support in Ollama, vLLM
+    # without a tool parser): such a rejection turns the tools into the plain-text format.
+    tools_fallback = False
+    tools_as_text = False
 
     def __init__(self, name: str, config: Config, *, retry: RetryPolicy | None = None, stream: bool = True,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
@@ -207,14 +223,44 @@ class NetworkProvider:
             raise UsageError("model_timeout, model_deadline and max_tokens must be positive")
         self.pricing_table = config.table("pricing")
         self.price: Price | None = price_for(self.spec, self.pricing_table)
+        self._sdk: tuple[Any, SdkErrors] | None = None
+        self._sdk_lock = threading.Lock()
+        if self.sdk_module and self.sdk_module not in sys.modules:
+            threading.Thread(target=_import_early, args=(self.sdk_module,), daemon=True,
+                             name=f"import {self.sdk_module}").start()
+
+    @property
+    def client(self) -> Any:
+        return self._connected()[0]
+
+    @property
+    def _errors(self) -> SdkErrors:
+        return self._connected()[1]
+
+    def _connected(self) -> tuple[Any, SdkErrors]:
+        with self._sdk_lock:
+            if self._sdk is None:
+                self._sdk = self._connect()
+            return self._sdk
 
     # subclasses
+    def _connect(self) -> tuple[Any, SdkErrors]:
+        """The SDK client and the SDK's exception classes."""
+        raise NotImplementedError
+
     def _call(self, system: list[str], messages: Sequence[Message], tracker: Tracker, tools: Tools | None) -> RawReply:
         raise NotImplementedError
 
     def _stream_error_retryable(self, exc: Exception) -> bool:
         """An error event in the middle of a stream (HTTP 200): worth another try?"""
         return False
+
+    def _rejects_tools(self, exc: Exception) -> bool:
+        """The server refused the request because it carried tools (HTTP 4xx naming them)."""
+        if not self.tools_fallback or not isinstance(exc, self._errors.status):
+            return False
+        detail = error_detail(getattr(exc, "body", None), str(exc)).lower()
+        return exc.status_code in (400, 404, 422, 500, 501) and "tool" in detail
 
     def _classify(self, exc: Exception) -> Failure | None:
         """What an SDK exception means: retry or not, and the words a person reads. The anthropic
@@ -239,6 +285,9 @@ class NetworkProvider:
                  on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
                  tools: Tools | None = None) -> Completion:
         check_messages(system, messages)
+        self._connected()  # the SDK (loaded in the background) and its client, before the deadline starts
+        if tools is not None and not tools.text and self.tools_as_text:
+            tools = replace(tools, text=True)
         started = self.clock()
         deadline_at = started + self.deadline
         blocks = [s for s in system if s]
@@ -268,6 +317,13 @@ class NetworkProvider:
                         ledger.billed_failure(task, lost)
                     billed = lost if billed is None else _added(billed, lost)
                 retries_used = attempt - 1
+                if tools is not None and self._rejects_tools(exc):
+                    # A server without tool support: the same request again, the tools as text, and
+                    # every later request of this provider so too.
+                    self.tools_as_text = True
+                    tracker.retrying(f"{failure.message}; asking again with the context tools written as text")
+                    return self.complete(system, messages, task=task, on_progress=on_progress, ledger=ledger,
+                                         tools=tools)
                 if not failure.retryable:
                     raise CallFailed(f"{self.label}: {failure.message}", billed) from exc
                 if retries_used >= self.retry.retries:

@@ -38,33 +38,37 @@ if TYPE_CHECKING:
 class OpenAIProvider(NetworkProvider):
     provider: ProviderName = "openai"
     compatible = False
-    client: openai.OpenAI
+    sdk_module = "openai"
 
     def __init__(self, name: str, config: Config, **options: Any) -> None:
-        super().__init__(name, config, **options)
-        import openai
-
-        self._errors = SdkErrors(openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError,
-                                 openai.APIResponseValidationError)
-        timeout = openai.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+        spec = f"{self.provider}:{name}"
         if self.compatible:
-            base_url = config.get("openai_base_url")
-            if not base_url:
+            self.base_url = str(config.get("openai_base_url") or "")
+            if not self.base_url:
                 raise ModelNotConfigured(
-                    f"{self.spec} needs the server's base URL: set SURGEON_OPENAI_BASE_URL "
+                    f"{spec} needs the server's base URL: set SURGEON_OPENAI_BASE_URL "
                     "(e.g. http://localhost:11434/v1 for Ollama) or openai_base_url in .surgeon.toml"
                 )
-            api_key = os.environ.get("SURGEON_OPENAI_API_KEY") or "not-needed"
-            self.client = openai.OpenAI(api_key=api_key, base_url=str(base_url), max_retries=0, timeout=timeout)
             self.key_hint = "SURGEON_OPENAI_API_KEY (the key of the OpenAI-compatible server)"
         else:
             if not os.environ.get("OPENAI_API_KEY"):
                 raise ModelNotConfigured(
-                    f"{self.spec} needs an OpenAI API key: set OPENAI_API_KEY (or use anthropic:NAME with "
+                    f"{spec} needs an OpenAI API key: set OPENAI_API_KEY (or use anthropic:NAME with "
                     "ANTHROPIC_API_KEY, or openai-compatible:NAME with SURGEON_OPENAI_BASE_URL)"
                 )
-            self.client = openai.OpenAI(max_retries=0, timeout=timeout)
             self.key_hint = "OPENAI_API_KEY"
+        super().__init__(name, config, **options)
+
+    def _connect(self) -> tuple[openai.OpenAI, SdkErrors]:
+        import openai
+
+        errors = SdkErrors(openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError,
+                           openai.APIResponseValidationError)
+        timeout = openai.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+        if self.compatible:
+            api_key = os.environ.get("SURGEON_OPENAI_API_KEY") or "not-needed"
+            return openai.OpenAI(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=timeout), errors
+        return openai.OpenAI(max_retries=0, timeout=timeout), errors
 
     def _params(self, system: list[str], messages: Sequence[Message], tools: Tools | None = None) -> dict[str, Any]:
         chat: list[dict[str, Any]] = []
@@ -133,6 +137,7 @@ class OpenAIProvider(NetworkProvider):
 class OpenAICompatibleProvider(OpenAIProvider):
     provider: ProviderName = "openai-compatible"
     compatible = True
+    tools_fallback = True
 
 
 def _usage(usage: object, prompt_chars: int, text: str) -> Usage:

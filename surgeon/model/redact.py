@@ -25,6 +25,12 @@ __all__ = ["PLACEHOLDER_PREFIX_RE", "PLACEHOLDER_RE", "FoundSecret", "Redactor",
 # A known value is replaced wherever it is not inside a longer word, so "KEY=value",
 # "user:value@host" and '"value"' all lose it.
 _WORD = "A-Za-z0-9_"
+# A short value that is also a plain word (SECRET_KEY = "config" in a test fixture) is left where
+# the text uses the word as a name: an attribute (app.config), a path (src/config.py, config/),
+# a call (config(...)). Replacing those hides nothing and breaks every path and name the model sees.
+_WORDLIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,15}")
+_NAME_USE_BEFORE = r"(?<!\.)"
+_NAME_USE_AFTER = rf"(?!\.[{_WORD}]|/|\()"
 
 
 class Redactor:
@@ -63,8 +69,14 @@ class Redactor:
         if not self._placeholder:
             return text
         values = sorted(self._placeholder, key=len, reverse=True)
-        pattern = re.compile(
-            f"(?<![{_WORD}])(?:{'|'.join(re.escape(v) for v in values)})(?![{_WORD}])")
+        words = [v for v in values if _WORDLIKE.fullmatch(v)]
+        others = [v for v in values if not _WORDLIKE.fullmatch(v)]
+        alternatives = []
+        if others:
+            alternatives.append(f"(?:{'|'.join(re.escape(v) for v in others)})")
+        if words:
+            alternatives.append(f"{_NAME_USE_BEFORE}(?:{'|'.join(re.escape(v) for v in words)}){_NAME_USE_AFTER}")
+        pattern = re.compile(f"(?<![{_WORD}])(?:{'|'.join(alternatives)})(?![{_WORD}])")
 
         def swap(match: re.Match[str]) -> str:
             return self._placeholder[match.group(0)]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.fakes.server import Reply, tool_use
+from tests.fakes.server import Error, Reply, tool_use
 from tests.helpers import git, make_repo, repo_state, run_surgeon
 
 PRICING = '''"""Prices for the shop."""
@@ -183,6 +183,32 @@ def test_openai_compatible_text_requests(shop, fake_model):
     first, second = fake_model.requests
     assert "tools" not in first.body and '{"tool": "NAME"' in first.body["messages"][0]["content"]
     assert "   3|STANDARD = 0.2" in second.body["messages"][-1]["content"]
+
+
+def test_an_openai_compatible_server_that_rejects_tools_is_asked_in_plain_text(shop, fake_model):
+    # Ollama's answer for a model without tool support; surgeon asks again with the text format,
+    # and keeps to it for the rest of the edit.
+    rejected = Error(400, message="registry.ollama.ai/library/gemma:2b does not support tools")
+    ask = '```tool\n' + json.dumps({"tool": "read_lines", "arguments": READ}) + '\n```\n'
+    fake_model.script([rejected, ask, CONSTS_DIFF])
+    result = run_surgeon("edit", INSTRUCTION, "--model", "openai-compatible:gemma", "--json", cwd=shop,
+                         env=fake_model.env())
+    assert result.code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "staged"
+    assert out["attempts"][0]["context_requests"][0]["arguments"] == READ
+    native, first_text, second_text = fake_model.requests
+    assert "tools" in native.body
+    assert "tools" not in first_text.body and '{"tool": "NAME"' in first_text.body["messages"][0]["content"]
+    assert "tools" not in second_text.body and "   3|STANDARD = 0.2" in second_text.body["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_the_hosted_apis_rejecting_a_request_is_an_error_not_a_fallback(shop, fake_model, provider):
+    fake_model.script([Error(400, message="tools.0: unexpected field")])
+    result = edit(shop, fake_model, provider)
+    assert result.code == 3, result.stderr
+    assert "HTTP 400" in result.stderr and len(fake_model.requests) == 1
 
 
 WRONG = '''```diff

@@ -228,3 +228,30 @@ def test_a_reply_that_keeps_an_unknown_placeholder_is_refused(tmp_path):
     [refusal] = check_changes(result.changes)
     assert refusal.path == "ingest/settings.py" and refusal.line == 11  # the added line
     assert "placeholder <<SECRET_12>>" in str(refusal)
+
+
+def test_a_word_that_is_also_a_secret_value_stays_where_it_names_something():
+    # flask's own test fixture: SECRET_KEY = "config". Hiding every "config" broke the paths the
+    # model saw (src/flask/<<SECRET_1>>.py) and every attribute of that name.
+    redactor = Redactor()
+    text = ('SECRET_KEY = "config"\n'
+            'app.config["DEBUG"] = True\n'
+            "src/flask/config.py:12: from .config import Config\n"
+            "    return config(app)\n"
+            "password = config\n"
+            "see the key, config. Or 'config'\n"
+            "DB = postgres://user:config@db\n")
+    out = redactor.redact(text)
+    assert 'SECRET_KEY = "<<SECRET_1>>"' in out
+    assert "app.config[" in out and "src/flask/config.py:12: from .config import" in out and "config(app)" in out
+    assert "password = <<SECRET_1>>" in out and "key, <<SECRET_1>>. Or '<<SECRET_1>>'" in out
+    assert "user:<<SECRET_1>>@db" in out
+    assert redactor.restore(out) == text
+
+
+def test_values_that_are_not_plain_words_are_hidden_in_every_position():
+    token = "ghp_" + "x7Kq9mZ2vB4nR8tL1wP5yC3hJ6dF0sA9eG2u"
+    redactor = Redactor()
+    text = f'GITHUB_TOKEN = "{token}"\nurl = "https://h/{token}/more"\nx.{token}\n{token}.py\n'
+    out = redactor.redact(text)
+    assert token not in out and all("<<SECRET_" in line for line in out.splitlines())
