@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from surgeon.git.runner import Git
-from surgeon.locate.files import language_of
-from surgeon.locate.index import index_bytes
+from surgeon.locate.symbols import definitions_named, repository_records
 from surgeon.model import Redactor
 from surgeon.model.types import ToolCall, ToolSpec
 from surgeon.validate.scope import is_never_sent
@@ -101,16 +100,16 @@ class ContextTools:
         if not isinstance(name, str) or not re.fullmatch(r"[\w$.:]+", name or ""):
             raise ToolError("name must be a symbol name such as total_price or Cart.add")
         last = re.split(r"[.:]+", name)[-1]
+        candidates = sorted({p for p, _, _ in self._grep(last, "-w")}, key=lambda p: (_secondary(p), p))
+        records = repository_records(self.root, candidates[:MAX_CANDIDATES], on_note=lambda _text: None)
         found: list[tuple[str, list[str], int, int, str]] = []
-        for path in sorted({p for p, _, _ in self._grep(last, "-w")}, key=lambda p: (_secondary(p), p))[:MAX_CANDIDATES]:
-            data = (self.root / path).read_bytes()
+        for path, definition in sorted(definitions_named(records, name),
+                                       key=lambda hit: (_secondary(hit[0]), hit[0], hit[1].start)):
             try:
-                lines = data.decode("utf-8").splitlines()
-            except UnicodeDecodeError:
+                lines = self._text(path).splitlines()
+            except ToolError:
                 continue
-            record = index_bytes(data, language_of(path))
-            found += [(path, lines, d.start, d.end, d.qualname) for d in record.definitions
-                      if d.qualname == name or d.qualname.endswith("." + name) or (name == last and d.name == name)]
+            found.append((path, lines, definition.start, definition.end, definition.qualname))
             if len(found) >= MAX_DEFINITIONS:
                 break
         if not found:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from surgeon.errors import UsageError
@@ -189,7 +191,7 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
     if unseen > CONCURRENT_GREP_MAX_UNSEEN:
         for job in jobs:  # no worker processes are forked while grep's reader threads run
             job.wait()
-    skips = _update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, on_index, known)
+    skips = update_index(cache, root, listing.files, max_file_bytes, workers, on_parse, on_index, known)
     if len(skips) > PRUNE_FACTOR * len(listing.files) + PRUNE_SLACK:
         current = {(f.blob, f.language or "") for f in listing.files if not f.huge}
         cache.prune(current, {f.path for f in listing.files})
@@ -213,7 +215,7 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
     return regions, listing, indexed, skipped, sorted(kept.withheld)
 
 
-def _update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
+def update_index(cache: IndexCache, root: Path, files: Sequence[RepoFile], max_bytes: int, workers: int | None,
                   on_parse: Callable[[str], None] | None, on_index: Callable[[int, int], None],
                   known: dict[tuple[str, str], str | None]) -> dict[tuple[str, str], str | None]:
     """Parse the blobs the cache has not seen; return (blob, language) -> skip reason for all."""
@@ -259,6 +261,23 @@ def _read_lines(path: Path, max_bytes: int) -> tuple[str, ...] | None:
     if "\r" in text:
         return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
     return tuple(lines)
+
+
+def _conventional_names(instruction: str, by_name: dict[str, list[str]]) -> list[str]:
+    """Files an instruction names without writing their path: a file whose whole name is a word of
+    it (Makefile, Dockerfile), or an upper-case word that is a file's name before its extension
+    (README for README.md, CHANGELOG for CHANGELOG.rst). The shallowest such files only."""
+    words = set(_WORDS_RE.findall(instruction))
+    found: list[str] = []
+    for name, paths in by_name.items():
+        stem = name.split(".", 1)[0]
+        if name in words and name[:1].isupper() or (stem in words and stem.isupper() and len(stem) >= 4):
+            depth = min(p.count("/") for p in paths)
+            found += [p for p in paths if p.count("/") == depth]
+    return sorted(found)
+
+
+_WORDS_RE = re.compile(r"(?<![\w./-])[A-Za-z][A-Za-z0-9_-]+(?![\w/-])")
 
 
 def _resolve(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
@@ -330,6 +349,9 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     by_name: dict[str, list[str]] = {}
     for path in indexed:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    conventional = _conventional_names(query.instruction, by_name)
+    if conventional:
+        query = replace(query, paths=tuple(dict.fromkeys([*query.paths, *conventional])))
     frames_by_path: dict[str, list[tuple[Frame, int]]] = {}
     depth = 0
     for frame in query.frames:

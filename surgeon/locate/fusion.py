@@ -34,7 +34,10 @@ def fuse(structural: Sequence[Scored], full_text: Sequence[Scored]) -> list[Scor
         overlapping = [c for c in by_path.get(item.path, ()) if c.start <= item.end and item.start <= c.end]
         best = max(overlapping, key=lambda c: c.score, default=None)
         key = (item.path, item.start, item.end)
-        scores[key] = item.score / top_structure + (FULL_TEXT_WEIGHT * best.score / top_text if best else 0.0)
+        # Naming a file is as strong as the best text match: its regions are not outranked by
+        # chunks that only share words with the instruction.
+        text_score = 1.0 if item.named else best.score / top_text if best else 0.0
+        scores[key] = item.score / top_structure + FULL_TEXT_WEIGHT * text_score
         items[key] = replace(item, why=(*item.why, *best.why[:1])[:6]) if best else item
     for chunk in chunks:
         key = (chunk.path, chunk.start, chunk.end)

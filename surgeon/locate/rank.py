@@ -370,6 +370,7 @@ class Scored:
     lines: tuple[str, ...]
     hit_lines: tuple[tuple[int, float], ...]
     pinned: bool = False
+    named: bool = False  # in a file the instruction names
 
 
 def path_factor(query: Query, path: str) -> float:
@@ -390,7 +391,8 @@ def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> li
     for unit in units:
         score, reasons = score_unit(query, unit, idfs, factor)
         out.append(Scored(evidence.path, unit.start, unit.end, unit.symbol, unit.kind, round(score, 3), tuple(reasons),
-                          evidence.lines, tuple(sorted(unit.hit_lines.items())), evidence.pinned))
+                          evidence.lines, tuple(sorted(unit.hit_lines.items())), evidence.pinned,
+                          named=bonus >= NAMED_FILE_BONUS))
     return out
 
 

@@ -2,6 +2,7 @@
 history, beside a plain BM25 baseline, in one run.
 
     .venv/bin/python tests/bench/bench_context.py CLONE [CLONE ...] [--tasks 40] [-v]
+    .venv/bin/python tests/bench/bench_context.py --swebench swe-bench-lite.json [--mirrors /work/.mirror]
 
 Each CLONE is a git repository (a clone, or a git directory such as the search tool's `fetch`
 gives: /work/.mirror/<owner>+<name>/repo). Nothing is written into it: each repository is cloned
@@ -70,7 +71,12 @@ class Task:
 
 
 def _targets(repo: Path, parent: str, commit: str) -> dict[str, set[int]] | None:
-    out = git(repo, "diff", "--no-renames", "-U0", parent, commit)
+    return targets_of(git(repo, "diff", "--no-renames", "-U0", parent, commit))
+
+
+def targets_of(out: str, *, source_only: bool = True, max_files: int = 3, max_changed: int = 40
+               ) -> dict[str, set[int]] | None:
+    """path -> the lines of the old side a diff changes (for a pure insertion, the line it follows)."""
     targets: dict[str, set[int]] = {}
     path: str | None = None
     changed = 0
@@ -88,11 +94,31 @@ def _targets(repo: Path, parent: str, commit: str) -> dict[str, set[int]] | None
             added = int(m[3] if m[3] is not None else 1)
             changed += max(count, added)
             lines = set(range(start, start + count)) if count else {max(start, 1)}
-            if language_of(path) in _SOURCE_LANGUAGES and not _NOT_SOURCE.search(path):
+            if not source_only or (language_of(path) in _SOURCE_LANGUAGES and not _NOT_SOURCE.search(path)):
                 targets.setdefault(path, set()).update(lines)
-    if not targets or len(targets) > 3 or changed > 40:
+    if not targets or len(targets) > max_files or changed > max_changed:
         return None
     return targets
+
+
+def swebench_tasks(instances: Path, mirrors: Path) -> dict[Path, list[Task]]:
+    """SWE-bench instances (a JSON list with Repo, Base_commit, Problem_statement, Patch, as
+    PaulRoewer/swe-bench-lite-api's src/main/resources/swe-bench-lite.json has them) of the
+    repositories fetched under `mirrors` (<owner>+<name>/repo): the issue text is the instruction,
+    the gold patch the answer, whatever its size."""
+    import json
+
+    by_repo: dict[Path, list[Task]] = {}
+    for item in json.loads(instances.read_text()):
+        item = {k.lower(): v for k, v in item.items()}
+        source = mirrors / item["repo"].replace("/", "+") / "repo"
+        if not source.is_dir():
+            continue
+        targets = targets_of(item["patch"], source_only=False, max_files=99, max_changed=10**6)
+        if targets:
+            by_repo.setdefault(source, []).append(Task(
+                item["repo"], item["instance_id"], item["base_commit"], item["problem_statement"], targets))
+    return by_repo
 
 
 def find_tasks(repo: Path, limit: int) -> list[Task]:
@@ -240,14 +266,22 @@ def repo_name(source: Path) -> str:
     return source.parent.name if source.name in ("repo", ".git") else source.name
 
 
-def run_repo(source: Path, limit: int, verbose: bool, surgeon: Score, bm25: Score) -> int:
-    tasks = find_tasks(source, limit)
+def run_repo(source: Path, limit: int, verbose: bool, surgeon: Score, bm25: Score,
+             tasks: list[Task] | None = None) -> int:
+    tasks = find_tasks(source, limit) if tasks is None else tasks[:limit]
     with tempfile.TemporaryDirectory(prefix="bench-context-") as tmp:
         root = Path(tmp) / repo_name(source)
         subprocess.run(["git", "clone", "-q", "--no-checkout", str(source), str(root)], check=True)
         first = True
+        done = 0
         for task in tasks:
-            git(root, "checkout", "-q", "--force", "--detach", task.parent)
+            try:
+                git(root, "checkout", "-q", "--force", "--detach", task.parent)
+            except subprocess.CalledProcessError:
+                print(f"  {repo_name(source)}: {task.commit[:20]}: its base {task.parent[:12]} is not in the clone; "
+                      "skipped", file=sys.stderr)
+                continue
+            done += 1
             shown: dict[int, list[tuple[str, int, int]]] = {}
             files: list[str] = []
             for budget in BUDGETS:
@@ -266,18 +300,24 @@ def run_repo(source: Path, limit: int, verbose: bool, surgeon: Score, bm25: Scor
             bm25.add(task, ranked, packed)
             if verbose:
                 print(f"  {repo_name(source)} {task.commit[:8]} s={surgeon.recall[8000][-1]:.2f} "
-                      f"b={bm25.recall[8000][-1]:.2f}  {task.instruction[:70]}")
-    return len(tasks)
+                      f"b={bm25.recall[8000][-1]:.2f}  {task.instruction.splitlines()[0][:70]}")
+    return done
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("clones", nargs="+", type=Path)
+    parser.add_argument("clones", nargs="*", type=Path)
     parser.add_argument("--tasks", type=int, default=40, help="tasks per repository (default 40)")
+    parser.add_argument("--swebench", type=Path, help="SWE-bench instances (JSON): issue texts instead of commits")
+    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
+                        help="with --swebench: the folder of fetched repositories (<owner>+<name>/repo)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     surgeon, bm25 = Score(), Score()
     counts = {}
+    if args.swebench:
+        for clone, tasks in swebench_tasks(args.swebench, args.mirrors).items():
+            counts[repo_name(clone)] = run_repo(clone, args.tasks, args.verbose, surgeon, bm25, tasks)
     for clone in args.clones:
         counts[repo_name(clone)] = run_repo(
             clone, args.tasks, args.verbose, surgeon, bm25)

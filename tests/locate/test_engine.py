@@ -221,3 +221,18 @@ def test_any_instruction_on_the_example_stack_stays_within_budget(tmp_path_facto
                 seen.add((r.path, line))
 
     check()
+
+
+@pytest.mark.parametrize(("instruction", "named"), [
+    ("README: say that exit code 141 means the reader closed stdout", "README.md"),
+    ("CHANGELOG entry for the retry fix", "CHANGELOG.rst"),
+    ("Makefile: run ruff before the tests", "Makefile"),
+])
+def test_conventional_file_names_count_as_named(tmp_path, instruction, named):
+    files = {"README.md": "# tool\n\nExit codes: 0 done, 1 refused.\n", "docs/README.md": "# docs\n",
+             "CHANGELOG.rst": "Changes\n=======\n\n1.0\n---\n- first\n", "Makefile": "test:\n\tpytest -q\n",
+             "src/app.py": "def run():\n    # exit code of the tests and the retry count\n    return 0\n"}
+    repo = make_repo(tmp_path / "r", files)
+    result = locate(repo, instruction, budget=2000, on_note=lambda _t: None)
+    assert result.regions[0].path == named
+    assert "named in the instruction" in " ".join(result.regions[0].why)
