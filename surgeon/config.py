@@ -47,6 +47,8 @@ KNOWN: dict[str, tuple[Any, type, str | None, str]] = {
     "max_cost_per_day": (None, float, "SURGEON_MAX_COST_PER_DAY", "USD all model calls in this repository may spend a day"),
     "allow_unknown_price": (False, bool, "SURGEON_ALLOW_UNKNOWN_PRICE",
                             "let a model without a known price run under max_cost / max_cost_per_day"),
+    "allow_unknown_names": (False, bool, "SURGEON_ALLOW_UNKNOWN_NAMES",
+                            "warn instead of refusing a diff that uses imports, attributes or packages not found"),
     "review.fail_on": ("high", str, "SURGEON_FAIL_ON", "lowest severity that blocks a commit"),
     "review.max_timeout_seconds": (120.0, float, None, "largest acceptable timeout in config and clients"),
 }

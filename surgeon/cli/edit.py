@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from surgeon import STARTED
 from surgeon.config import Config, load_config
 from surgeon.git import find_repo
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from surgeon.edit import EditOutcome
+    from surgeon.edit import EditLoop, EditOutcome
     from surgeon.edit.events import EditEvent
     from surgeon.model import Progress
 
@@ -89,12 +90,16 @@ def spread_paths(args: Sequence[str], params: Sequence[click.Parameter]) -> list
               help="Refuse to send a model request that could take this command past USD (max_cost).")
 @click.option("--dry-run", is_flag=True, help="Stop before staging: print the validated diff and the cost, write nothing.")
 @click.option("--allow-any-file", is_flag=True, help="Let the diff touch or create files the model was not shown.")
+@click.option("--allow-unknown-names", is_flag=True,
+              help="Warn instead of refusing when the diff uses imports, attributes or packages that are not found.")
 @click.option("--base", type=click.Choice(["head", "worktree"]), default="head", show_default=True,
               help="worktree: stage on top of a snapshot of your uncommitted changes to the touched files.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with everything.")
+@click.option("--events", "as_events", is_flag=True,
+              help="Stream JSON lines to stdout as the edit runs; the last line is the --json object.")
 def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget: int | None, model: str | None,
          check: str | None, check_sandbox: bool, max_attempts: int | None, max_cost: float | None, dry_run: bool,
-         allow_any_file: bool, base: str, as_json: bool) -> None:
+         allow_any_file: bool, allow_unknown_names: bool, base: str, as_json: bool, as_events: bool) -> None:
     """Make the smallest change that does INSTRUCTION, validated and staged on a review branch.
 
     \b
@@ -105,23 +110,46 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
 
     repo = find_repo(repo_dir)
     config = with_spend_and_sandbox(load_config(repo.root), max_cost, check_sandbox)
+    config = config.with_flags(allow_unknown_names=True) if allow_unknown_names else config
     request = EditRequest(
         instruction=instruction, files=_split_files(files, (Path.cwd(), repo.root)), budget=budget, model=model, check=check,
         max_attempts=max_attempts, dry_run=dry_run, allow_any_file=allow_any_file, base=base,
     )
-    if as_json:
+    if as_events:  # --json with it changes nothing: the last line is that object
+        from surgeon.cli.events import EventStream
         from surgeon.cli.render import outcome_json
 
-        outcome = EditLoop(repo, config).run(request)
-        click.echo(json.dumps(outcome_json(outcome), indent=2))
+        stream = EventStream()
+        loop = EditLoop(repo, config, on_event=stream.event, on_progress=stream.progress, started=STARTED)
+        outcome = loop.run(request)
+        stream.line(with_names(outcome_json(outcome), loop))
+    elif as_json:
+        from surgeon.cli.events import redact_json
+        from surgeon.cli.render import outcome_json
+        from surgeon.model.redact import Redactor
+
+        loop = EditLoop(repo, config, started=STARTED)
+        outcome = loop.run(request)
+        click.echo(json.dumps(redact_json(with_names(outcome_json(outcome), loop), Redactor()), indent=2))
     else:
         view = EditView()
-        outcome = EditLoop(repo, config, on_event=view.event, on_progress=view.progress).run(request)
+        loop = EditLoop(repo, config, on_event=view.event, on_progress=view.progress, started=STARTED)
+        outcome = loop.run(request)
+        view.names_warnings(loop)
         view.summary(outcome)
     if outcome.failure is not None:  # a model call failed after earlier attempts, which the output kept
         click.echo(f"surgeon: {outcome.failure}", err=True)
         sys.exit(outcome.failure.exit_code)
     sys.exit(0 if outcome.status in ("staged", "proposed") else 1)
+
+
+def with_names(data: dict[str, object], loop: EditLoop) -> dict[str, object]:
+    """The --json object with `names`: what the names guard checked, found unknown and skipped, over
+    every diff it judged in the run, and the warnings --allow-unknown-names let through."""
+    names = getattr(loop, "names", None)
+    empty = {"checked": 0, "unknown": 0, "skipped": 0, "skipped_reasons": {}, "allowed": False, "warnings": [],
+             "diffs": 0, "seconds": 0.0}
+    return {**data, "names": names.json() if names is not None else empty}
 
 
 def with_spend_and_sandbox(config: Config, max_cost: float | None, check_sandbox: bool) -> Config:
@@ -156,6 +184,14 @@ class EditView:
         self.verbose = terminal.verbose()
         self.attempt_diffs = attempt_diffs or self.verbose
         self.final_diff = final_diff
+
+    def names_warnings(self, loop: EditLoop) -> None:
+        """What --allow-unknown-names let through, one line each."""
+        from rich.markup import escape as e
+
+        names = getattr(loop, "names", None)
+        for warning in names.warnings if names is not None else ():
+            self.log.print(f"[yellow]warning[/] (--allow-unknown-names): {e(str(warning))}")
 
     def progress(self, progress: Progress) -> None:
         from surgeon.model.progress import render_progress

@@ -55,6 +55,13 @@ OutcomeStatus = Literal["staged", "proposed", "refused", "error"]
 UsageField = Literal["input_tokens", "output_tokens", "cache_read_tokens"]
 
 
+# Where an edit's time goes (EditOutcome.timings, seconds): the command's start (imports; 0 when the
+# loop is not a command's first), settings and the provider, locate,
+# rendering and redacting the context, the model (context requests included), the validators,
+# staging and the gate; then "total" and "other", the part of the total in none of them.
+PHASES = ("startup", "setup", "locate", "context", "model", "validate", "stage", "gate")
+
+
 @dataclass(frozen=True)
 class EditRequest:
     instruction: str
@@ -164,8 +171,12 @@ class EditLoop:
     """One instruction, run to a staged (or proposed) diff or to a refusal with reasons."""
 
     def __init__(self, repo: RepoInfo, config: Config, on_event: EventSink | None = None,
-                 on_progress: ProgressCallback | None = None, ledger: SpendLedger | None = None) -> None:
+                 on_progress: ProgressCallback | None = None, ledger: SpendLedger | None = None,
+                 started: float | None = None) -> None:
         self.repo = repo
+        # When the command began (time.perf_counter()): the time before run() is its "startup"
+        # (imports, settings), counted in the first run's timings.
+        self.started = started
         self.config = config
         self.emit: EventSink = on_event or (lambda _event: None)
         self.on_progress = on_progress
@@ -280,6 +291,14 @@ class EditLoop:
             verdicts["scope"] = "ok" if not scope else "refused"
             verdicts["secrets"] = "ok" if not secrets else "refused"
             refusals += scope + secrets
+            # Names the diff uses must exist (imports, attributes, arity, packages). One guard per
+            # run keeps the project environment's answers across attempts; `names` has the totals.
+            if getattr(self, "names", None) is None:
+                from surgeon.validate.names import NamesRun
+
+                self.names = NamesRun(self.repo.root, allow=bool(self.config.get("allow_unknown_names")))
+            unknown, verdicts["names"] = self.names.check(result.changes)
+            refusals += unknown
         return result, refusals, verdicts
 
     def _retry(self, refusals: Sequence[Refusal], shown: Sequence[str]) -> str:
@@ -298,12 +317,15 @@ class EditLoop:
     def run(self, request: EditRequest) -> EditOutcome:
         if not request.instruction.strip():
             raise UsageError("the instruction is empty: say what to change, e.g. surgeon edit \"add a /healthz route\"")
-        started = time.perf_counter()
-        timings: dict[str, float] = {"locate": 0.0, "model": 0.0, "validate": 0.0, "stage": 0.0, "gate": 0.0}
+        started = begun = time.perf_counter()
+        timings: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        if self.started is not None:
+            timings["startup"], started, self.started = begun - self.started, self.started, None
         max_attempts, check, check_timeout, gate_setup = self._settings(request)
         pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
-        provider = make_provider(spec, self.config)
+        provider = make_provider(spec, self.config)  # its SDK loads in the background while locate runs
+        timings["setup"] = time.perf_counter() - begun
 
         t0 = time.perf_counter()
         located = self._locate(request, pinned)
@@ -312,6 +334,7 @@ class EditLoop:
         if not located.regions:
             raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
 
+        t0 = time.perf_counter()
         redactor = Redactor()
         tools = ContextTools(self.repo.root, redactor)
         asker = Asker(tools, rounds=int(self.config.get("context_requests", 4)),
@@ -330,6 +353,7 @@ class EditLoop:
             request_text = f"{request.preface.rstrip()}\n\n{request_text}"
         messages.append({"role": "user", "content": f"{context_block}\n\n{redactor.redact(request_text)}"})
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
+        timings["context"] = time.perf_counter() - t0
 
         attempts: list[Attempt] = []
         replies: list[str] = []  # each attempt's reply, to tell a retry that would add nothing
@@ -388,10 +412,10 @@ class EditLoop:
                 status = "proposed"
                 break
 
+            t0 = time.perf_counter()
             from surgeon.gate import run_gate
             from surgeon.stage import DirtyFiles, stage_diff
 
-            t0 = time.perf_counter()
             try:
                 staged = stage_diff(self.repo, result, instruction=request.instruction, base=request.base,
                                     model=provider.label, cost=cost_text(completion.cost), check=check)
@@ -436,6 +460,7 @@ class EditLoop:
                 "edit_gate_failed", command=check, result=failure, output_tail=gate.output_tail))})
 
         timings["total"] = time.perf_counter() - started
+        timings["other"] = max(0.0, timings["total"] - sum(timings[phase] for phase in PHASES))
         if stopped is not None:
             status = "refused" if isinstance(stopped, Refused) else "error"
         return EditOutcome(

@@ -14,7 +14,7 @@ from surgeon.review.findings import Finding, fingerprint, sort_key
 from surgeon.review.scope import SourceFile
 from surgeon.review.settings import ReviewSettings
 
-CHECKS: tuple[str, ...] = ("secrets", "origins", "timeouts", "risky")
+CHECKS: tuple[str, ...] = ("secrets", "origins", "timeouts", "risky", "names")
 
 # `surgeon: allow secret` (or a rule id, or several: `surgeon: allow origin.url, timeout`) in a comment
 # of any syntax: #, //, /*, <!--, --, ;, %, REM.

@@ -93,6 +93,19 @@ def test_happy_path_python(shop, fake_model):
     assert out["usage"]["input_tokens"] > 0 and out["attempts"][0]["status"] == "staged"
 
 
+def test_json_timings_count_every_phase_of_the_command(shop, fake_model):
+    fake_model.script([TAX_DIFF.replace("{rate}", "0.25")])
+    result = edit(shop, fake_model, "set TAX_RATE to 0.25")
+    assert result.code == 0, result.stderr
+    timings = json.loads(result.stdout)["timings"]
+    phases = ("startup", "setup", "locate", "context", "model", "validate", "stage", "gate")
+    assert set(timings) == {*phases, "total", "other"}
+    assert all(timings[k] >= 0 for k in timings)
+    # the process's own start (imports) is counted, and the phases with "other" make up the total
+    assert timings["startup"] > 0 and timings["locate"] > 0 and timings["model"] > 0 and timings["stage"] > 0
+    assert abs(sum(timings[k] for k in (*phases, "other")) - timings["total"]) < 0.01
+
+
 def test_happy_path_nginx_with_wrong_line_numbers(shop, fake_model):
     before = repo_state(shop)
     diff = '''--- a/deploy/site.conf

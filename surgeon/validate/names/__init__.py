@@ -1,0 +1,233 @@
+"""The names guard: a diff may not use names that do not exist. It judges only the lines a diff
+adds, and only uses the old file did not already have (what was unresolved before the change is not
+its fault):
+
+- Python (python.py): imports resolve in the repository or the project's own environment
+  (environment.py, asked in a subprocess); imported names exist in their module; attributes of
+  modules, classes and their instances exist; calls to repository functions fit their parameters.
+- JavaScript/TypeScript (javascript.py): relative imports resolve to files, packages to
+  node_modules or package.json, named imports to a module's exports.
+- Dependencies (deps.py): a new requirement names a package that a lock file, another
+  declaration or the environment knows.
+
+What cannot be known (a module __getattr__, a star import that cannot be read, no environment,
+compiled modules, dynamic attributes) is skipped and counted, never guessed. One NamesGuard serves a
+whole edit run: the environment's answers and parsed modules are kept across attempts."""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from surgeon.diff.types import FileChange, Refusal
+from surgeon.git.runner import Git
+from surgeon.validate.names.deps import (
+    Dependency,
+    is_manifest,
+    new_dependencies,
+    npm_known,
+    python_declared,
+    python_locked,
+)
+from surgeon.validate.names.environment import PythonEnvironment
+from surgeon.validate.names.javascript import JsChecker, language_of
+from surgeon.validate.names.pymodel import resolve_relative
+from surgeon.validate.names.python import FileChecker
+from surgeon.validate.names.report import Problem, Tally
+from surgeon.validate.names.resolve import Resolver
+from surgeon.validate.names.scopes import OldUses
+from surgeon.validate.scope import is_never_sent
+
+__all__ = ["NamesGuard", "NamesReport", "NamesRun"]
+
+
+@dataclass(frozen=True)
+class NamesReport:
+    """What one diff's names came to: `refusals` (one per unknown name), how many uses were
+    `checked` (found to exist), `unknown` (reported) and `skipped` (unknowable, by reason)."""
+
+    refusals: tuple[Refusal, ...] = ()
+    checked: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _hunk(change: FileChange, line: int) -> int | None:
+    return next((hunk for hunk, first, last in change.hunk_spans if first <= line <= last), None)
+
+
+def _tree(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _decode(content: bytes | None) -> str | None:
+    return None if content is None else content.decode("utf-8", "replace")
+
+
+class NamesGuard:
+    def __init__(self, root: Path, environment: PythonEnvironment | None = None) -> None:
+        self.root = root
+        self.environment = environment or PythonEnvironment(root)
+        self._words: dict[str, bool] = {}
+        self._hidden = lambda path: is_never_sent(path, root)
+        self._resolver = Resolver(root, self.environment, hidden=self._hidden)
+        self._declared: frozenset[str] | None = None
+        self._olds: dict[tuple[str, int], OldUses] = {}
+
+    def _elsewhere(self, word: str) -> bool:
+        """Whether `word` occurs as a word in any tracked file of the repository."""
+        if word not in self._words:
+            done = Git(self.root).run("grep", "-q", "-I", "-w", "-F", "-e", word, check=False)
+            self._words[word] = done.returncode == 0
+        return self._words[word]
+
+    def check(self, changes: Sequence[FileChange]) -> NamesReport:
+        started = time.perf_counter()
+        tally = Tally()
+        overlay = {c.path: _decode(c.new_content) for c in changes}
+        overlay.update({c.old_path: None for c in changes if c.old_path and c.old_path not in overlay})
+        if self._declared is None:
+            names = python_declared(self.root)
+            self._declared = frozenset(n.replace("-", "_") for n in names)
+        resolver = self._resolver
+        resolver.overlay, resolver.declared = overlay, self._declared
+        problems: list[tuple[FileChange, Problem]] = []
+        work = [c for c in changes if c.new_content is not None and c.added_lines]
+        trees = {c.path: _tree(_decode(c.new_content) or "") for c in work if c.path.endswith((".py", ".pyi"))}
+        self._prefetch(trees)
+        js = JsChecker(self.root, resolver.is_file, resolver.text, tally, self._hidden)
+        for change in work:
+            new_text = _decode(change.new_content) or ""
+            old_text = _decode(change.old_content)
+            added = frozenset(change.added_lines)
+            if change.path.endswith((".py", ".pyi")):
+                problems += [(change, p) for p in self._python(change.path, trees[change.path], old_text, added, tally,
+                                                               "global" in new_text)]
+            elif language_of(change.path):
+                problems += [(change, p) for p in js.check(change.path, new_text, old_text, added)]
+            if is_manifest(change.path):
+                found = new_dependencies(change.path, new_text, added, old_text)
+                problems += [(change, p) for p in self.dependencies(found, change.path, tally)]
+        refusals = tuple(Refusal(c.path, _hunk(c, p.line), p.line, p.reason) for c, p in problems)
+        return NamesReport(refusals, tally.checked, tally.unknown, tally.skipped, dict(tally.reasons),
+                           round(time.perf_counter() - started, 4))
+
+    def _prefetch(self, trees: dict[str, ast.Module | None]) -> None:
+        """One question to the environment for every top-level module the changed files import (the
+        whole files': attributes of their old imports are judged too)."""
+        wanted: list[str] = []
+        for tree in trees.values():
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, ast.Import):
+                    wanted += [a.name.split(".")[0] for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    wanted.append(node.module.split(".")[0])
+        if wanted:
+            self.environment.prefetch(wanted)
+
+    def _python(self, path: str, tree: ast.Module | None, old_text: str | None, added: frozenset[int],
+                tally: Tally, globals_: bool) -> list[Problem]:
+        if tree is None:
+            return []  # the syntax guard speaks for a file that does not parse
+        name, package, _ = self._resolver.file_module(path)
+
+        def absolute(node: ast.ImportFrom) -> str | None:
+            return resolve_relative(name, package, node.level, node.module)
+
+        try:
+            return FileChecker(self._resolver, path, tree, added, self._old(path, old_text, absolute), tally,
+                               self._elsewhere, globals_=globals_).run()
+        except RecursionError:
+            tally.skip("too deeply nested to follow")
+            return []
+
+    def _old(self, path: str, text: str | None, absolute: Callable[[ast.ImportFrom], str | None]) -> OldUses:
+        """The old file's uses, kept across attempts (every attempt of an edit has the same old file)."""
+        key = (path, hash(text))
+        if key not in self._olds:
+            self._olds[key] = OldUses(text, absolute)
+        return self._olds[key]
+
+    def dependencies(self, found: Sequence[Dependency], path: str, tally: Tally) -> list[Problem]:
+        """A problem for each dependency no lock file, other declaration or installed environment knows."""
+        problems: list[Problem] = []
+        python: set[str] | None = None
+        for dependency in found:
+            if dependency.ecosystem == "python":
+                if python is None:
+                    python = self._python_known(path)
+                known = python
+                where = "a Python lock file, another of the project's dependency lists, nor the project's environment"
+            else:
+                known = npm_known(self.root, (self.root / path).parent, self._resolver.overlay)
+                where = "package-lock.json / yarn.lock / pnpm-lock.yaml nor node_modules"
+            if known is None or (dependency.ecosystem == "python" and not self.environment.available and not known):
+                tally.skip("no lock file or environment to check a dependency against")
+            elif dependency.key in known:
+                tally.checked += 1
+            else:
+                tally.unknown += 1
+                problems.append(Problem(dependency.line, (
+                    f"the new dependency `{dependency.name}` is in neither {where}: a made-up package name is a "
+                    "supply-chain risk (anyone can publish it). Use a package the project already has; if it is "
+                    "real and needed, install and lock it first")))
+        return problems
+
+    def _python_known(self, path: str) -> set[str] | None:
+        from packaging.utils import canonicalize_name
+
+        locked = python_locked(self.root, self._resolver.overlay)
+        installed = self.environment.distributions()
+        if locked is None and installed is None:
+            return None
+        known = python_declared(self.root, skip=(path,))
+        known |= locked or set()
+        known |= {canonicalize_name(n) for n in installed or ()}
+        return known
+
+
+class NamesRun:
+    """The guard over one edit run: every diff judged, with totals for `--json`. With `allow`
+    (--allow-unknown-names, allow_unknown_names = true) what it finds is a warning, not a refusal."""
+
+    def __init__(self, root: Path, *, allow: bool = False) -> None:
+        self.guard = NamesGuard(root)
+        self.allow = allow
+        self.reports: list[NamesReport] = []
+        self.warnings: list[Refusal] = []
+
+    def check(self, changes: Sequence[FileChange]) -> tuple[list[Refusal], str]:
+        """The refusals for the model (none when allowed) and the verdict line."""
+        report = self.guard.check(changes)
+        self.reports.append(report)
+        counts = f"{report.checked} checked, {report.skipped} skipped"
+        if not report.refusals:
+            return [], f"ok ({counts})"
+        if self.allow:
+            self.warnings.extend(report.refusals)
+            return [], f"warned ({len(report.refusals)} unknown, {counts})"
+        return list(report.refusals), f"refused ({len(report.refusals)} unknown, {counts})"
+
+    def json(self) -> dict[str, object]:
+        reasons: dict[str, int] = {}
+        for report in self.reports:
+            for reason, count in report.reasons.items():
+                reasons[reason] = reasons.get(reason, 0) + count
+        return {
+            "checked": sum(r.checked for r in self.reports),
+            "unknown": sum(r.unknown for r in self.reports),
+            "skipped": sum(r.skipped for r in self.reports),
+            "skipped_reasons": reasons,
+            "allowed": self.allow,
+            "warnings": [{"path": w.path, "hunk": w.hunk, "line": w.line, "reason": w.reason} for w in self.warnings],
+            "diffs": len(self.reports),
+            "seconds": round(sum(r.seconds for r in self.reports), 4),
+        }
