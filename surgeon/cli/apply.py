@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -20,6 +20,7 @@ from surgeon.validate import ApplyOptions, patch_working_tree
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from surgeon.git import RepoInfo
     from surgeon.stage import StagedChange
 
 # ---------------------------------------------------------------------------------------------
@@ -119,13 +120,7 @@ def render_refused(result: PatchResult, as_json: bool) -> None:
 
 
 def render_staging_refused(refused: Exception) -> None:
-    """A staging refusal as --json prints a refused diff: one error per file it names."""
-    from surgeon.cli.render import refused_json
-    from surgeon.diff import Refusal
-
-    named = tuple(getattr(refused, "files", ()))
-    errors = [Refusal(path, None, None, str(refused)) for path in named or [getattr(refused, "path", None)]]
-    click.echo(json.dumps(refused_json(errors, files=named), indent=2))
+    click.echo(json.dumps(staging_refused_json(refused), indent=2))
     click.echo(f"surgeon: {refused}", err=True)
 
 
@@ -156,29 +151,13 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
     with `surgeon show ID`, keep with `surgeon accept ID`. Exit 0: applied (staged, written with
     --in-place, or valid with --dry-run); 1: refused; 2: usage error.
     """
-    from surgeon.config import load_config
     from surgeon.git import find_repo
 
     if in_place and dry_run:
         raise UsageError("--in-place and --dry-run exclude each other: pick one")
     reply = read_patch(patch_file)
     repo = find_repo(repo_dir, need_commit=not (in_place or dry_run))
-    config = load_config(repo.root).with_flags(max_changed_lines=max_changed_lines)
-    options = ApplyOptions(
-        allow_rewrite=allow_rewrite,
-        rewrite_share=float(config.get("rewrite_share", 0.6)),
-        max_changed_lines=config.get("max_changed_lines"),
-    )
-    from surgeon.diff import extract_diff
-
-    diff_text = extract_diff(reply) or reply
-    result = patch_working_tree(repo.root, diff_text, options)
-    if result.ok:
-        from surgeon.validate.secrets import check_changes
-
-        secrets = check_changes(result.changes, diff_text)  # with the diff as written: refusals name the hunk
-        if secrets:  # a placeholder or a new secret never lands in a file, whoever wrote the diff
-            result = dataclasses.replace(result, ok=False, refusals=tuple(secrets))
+    result = check_reply(repo.root, reply, allow_rewrite=allow_rewrite, max_changed_lines=max_changed_lines)
     if not result.ok:
         render_refused(result, as_json)
         ctx.exit(1)
@@ -189,20 +168,64 @@ def apply(ctx: click.Context, patch_file: str, repo_dir: str | None, in_place: b
         write_changes(repo.root, result.changes)
         render_success(result, "applied", as_json)
         return
-    from surgeon.cli.branches import settle
     from surgeon.errors import Refused
-    from surgeon.stage import stage_diff
 
-    settle(repo)
     name = "standard input" if patch_file == "-" else Path(patch_file).name
     try:
-        from surgeon.diff.formats import mail_subject
-
-        summary = message or mail_subject(reply) or f"apply {name}"  # a format-patch mail says what it is for
-        staged = stage_diff(repo, result, instruction=summary, base=base)
+        staged = stage_reply(repo, result, reply, message=message, name=name, base=base)
     except Refused as refused:
         if not as_json:
             raise
         render_staging_refused(refused)
         ctx.exit(1)
     render_success(result, "applied", as_json, staged=staged)
+
+
+# ---------------------------------------------------------------------------------------------
+# what `apply` does, also for `surgeon mcp`
+
+
+def check_reply(root: Path, reply: str, *, allow_rewrite: bool = False, max_changed_lines: int | None = None
+                ) -> PatchResult:
+    """The diff in `reply` (any format apply reads) checked against the working tree at `root`: placed,
+    repaired, validated, and refused when it would write a placeholder or a new secret."""
+    from surgeon.config import load_config
+    from surgeon.diff import extract_diff
+
+    config = load_config(root).with_flags(max_changed_lines=max_changed_lines)
+    options = ApplyOptions(
+        allow_rewrite=allow_rewrite,
+        rewrite_share=float(config.get("rewrite_share", 0.6)),
+        max_changed_lines=config.get("max_changed_lines"),
+    )
+    diff_text = extract_diff(reply) or reply
+    result = patch_working_tree(root, diff_text, options)
+    if result.ok:
+        from surgeon.validate.secrets import check_changes
+
+        secrets = check_changes(result.changes, diff_text)  # with the diff as written: refusals name the hunk
+        if secrets:  # a placeholder or a new secret never lands in a file, whoever wrote the diff
+            result = dataclasses.replace(result, ok=False, refusals=tuple(secrets))
+    return result
+
+
+def stage_reply(repo: RepoInfo, result: PatchResult, reply: str, *, message: str | None, name: str,
+                base: str = "head") -> StagedChange:
+    """Stage a checked diff as one commit on a review branch; raises Refused when staging is refused."""
+    from surgeon.cli.branches import settle
+    from surgeon.diff.formats import mail_subject
+    from surgeon.stage import stage_diff
+
+    settle(repo)
+    summary = message or mail_subject(reply) or f"apply {name}"  # a format-patch mail says what it is for
+    return stage_diff(repo, result, instruction=summary, base=base)
+
+
+def staging_refused_json(refused: Exception) -> dict[str, Any]:
+    """A staging refusal as --json prints a refused diff: one error per file it names."""
+    from surgeon.cli.render import refused_json
+    from surgeon.diff import Refusal
+
+    named = tuple(getattr(refused, "files", ()))
+    errors = [Refusal(path, None, None, str(refused)) for path in named or [getattr(refused, "path", None)]]
+    return refused_json(errors, files=named)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from surgeon.gate import GateResult
-    from surgeon.stage.branches import BranchInfo, PairState
+    from surgeon.pair.listing import Kept
+    from surgeon.stage.branches import AcceptResult, BranchInfo, PairState
 
 repo_option = click.option(
     "--repo", "repo_dir", type=click.Path(file_okay=False), help="Repository (default: current folder)."
@@ -53,16 +54,10 @@ def settle(repo: RepoInfo) -> None:
 def branches(repo_dir: str | None, as_json: bool) -> None:
     """List pending surgeon branches: changes staged for review, not yet accepted or discarded,
     and `surgeon pair` session branches (kind "pair" in --json, with their accepted turns)."""
-    from surgeon.pair.listing import list_sessions
-    from surgeon.stage.branches import list_branches
-
-    repo = find_repo(repo_dir)
-    settle(repo)
-    infos = list_branches(repo)
-    sessions = list_sessions(repo)
+    infos, sessions = pending(find_repo(repo_dir))
     now = time.time()
     if as_json:
-        _echo_json({"branches": [info.to_json(now) for info in (*infos, *sessions)]})
+        _echo_json(branches_json(infos, sessions, now))
         return
     if not infos and not sessions:
         click.echo("No pending surgeon branches.")
@@ -145,15 +140,11 @@ def _check_style(gate: GateResult | None) -> str:
 @json_option
 def show(ident: str, repo_dir: str | None, as_json: bool) -> None:
     """Show a staged change: its metadata and its diff. ID is the short id or the branch name."""
-    from surgeon.pair.listing import find_any
-    from surgeon.stage.branches import STATE_WORDS, age, branch_diff, kept_reason
+    from surgeon.stage.branches import STATE_WORDS, age, kept_reason
 
-    repo = find_repo(repo_dir)
-    settle(repo)
-    info = find_any(repo, ident)
-    diff = branch_diff(repo, info)
+    info, diff = find_with_diff(find_repo(repo_dir), ident)
     if as_json:
-        _echo_json({"branch": info.to_json(), "diff": diff})
+        _echo_json(show_json(info, diff))
         return
     from rich.text import Text
 
@@ -202,14 +193,7 @@ def accept(ident: str, repo_dir: str | None, as_json: bool) -> None:
     the working tree and left uncommitted. Commits you added on the branch come in with it (or,
     when HEAD moved, it is refused). Interrupted, the next surgeon command finishes or rolls it back.
     """
-    from surgeon.pair.listing import accept as accept_change
-
-    repo = find_repo(repo_dir)
-    settle(repo)
-    result = accept_change(repo, ident)
-    if result.held_interrupt:
-        click.echo("surgeon: Ctrl-C (or SIGTERM) came while the accept was being written; it was finished first.",
-                   err=True)
+    result = accept_one(find_repo(repo_dir), ident)
     if as_json:
         _echo_json(result.to_json())
         return
@@ -243,30 +227,11 @@ def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: 
     Only a branch that still holds just the commit surgeon staged and verified is deleted: one you
     committed on, or made by hand under surgeon/, is refused (and kept by --all) with how to
     delete it yourself."""
-    from surgeon.errors import Refused
-    from surgeon.pair.listing import discard as discard_one
-    from surgeon.pair.listing import discard_everything, find_any, list_sessions
-    from surgeon.stage.branches import kept_reason, list_branches
-
     if everything == (ident is not None):
         raise UsageError("give either an ID or --all (see `surgeon branches`)")
-    repo = find_repo(repo_dir)
-    settle(repo)
-    left: list[tuple[BranchInfo, str]] = []  # branches --all leaves alone: not surgeon's, or committed on
-    if everything:
-        left = [(info, reason) for info in list_branches(repo) if (reason := kept_reason(info)) is not None]
-        left += [(info, reason) for info in list_sessions(repo) if (reason := _committed_on(repo, info))]
-        removed, kept = discard_everything(repo)
-    else:
-        target = find_any(repo, ident or "")
-        reason = _committed_on(repo, target) if target.kind == "pair" else None
-        if reason:
-            raise Refused(f"cannot discard {target.branch}: {reason}. Nothing changed.")
-        removed, kept = [discard_one(repo, ident or "")], []
+    removed, kept, left = discard_some(find_repo(repo_dir), ident)
     if as_json:
-        _echo_json({"discarded": [info.to_json() for info in removed],
-                    "kept": [*(k.to_json() for k in kept),
-                             *({"id": info.id, "branch": info.branch, "reason": reason} for info, reason in left)]})
+        _echo_json(discard_json(removed, kept, left))
         return
     for info, reason in left:
         click.echo(f"Kept {info.branch}: {reason}.")
@@ -282,6 +247,82 @@ def discard(ident: str | None, everything: bool, repo_dir: str | None, as_json: 
         running = k.branch.pair is not None and k.branch.pair.running_pid is not None
         hint = "" if running else f" `surgeon discard {k.branch.id}` discards it."
         click.echo(f"Kept pair session {k.branch.branch}: {k.reason}.{hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# what the commands do and the objects their --json prints, also for `surgeon mcp`
+
+
+def pending(repo: RepoInfo) -> tuple[list[BranchInfo], list[BranchInfo]]:
+    """The pending review branches and pair session branches."""
+    from surgeon.pair.listing import list_sessions
+    from surgeon.stage.branches import list_branches
+
+    settle(repo)
+    return list(list_branches(repo)), list(list_sessions(repo))
+
+
+def branches_json(infos: Sequence[BranchInfo], sessions: Sequence[BranchInfo], now: float) -> dict[str, Any]:
+    return {"branches": [info.to_json(now) for info in (*infos, *sessions)]}
+
+
+def find_with_diff(repo: RepoInfo, ident: str) -> tuple[BranchInfo, str]:
+    """The branch `ident` names (short id or branch name) and its diff."""
+    from surgeon.pair.listing import find_any
+    from surgeon.stage.branches import branch_diff
+
+    settle(repo)
+    info = find_any(repo, ident)
+    return info, branch_diff(repo, info)
+
+
+def show_json(info: BranchInfo, diff: str) -> dict[str, Any]:
+    return {"branch": info.to_json(), "diff": diff}
+
+
+def accept_one(repo: RepoInfo, ident: str) -> AcceptResult:
+    """Bring the change `ident` names into the current branch and working tree (its to_json() is what
+    `accept --json` prints)."""
+    from surgeon.pair.listing import accept as accept_change
+
+    settle(repo)
+    result = accept_change(repo, ident)
+    if result.held_interrupt:
+        click.echo("surgeon: Ctrl-C (or SIGTERM) came while the accept was being written; it was finished first.",
+                   err=True)
+    return result
+
+
+Discarded = tuple[list["BranchInfo"], list["Kept"], list[tuple["BranchInfo", str]]]
+
+
+def discard_some(repo: RepoInfo, ident: str | None) -> Discarded:
+    """Discard the branch `ident` names, or (None) every pending one: what was removed, the sessions
+    kept, and the branches left alone (not surgeon's, or committed on) with why."""
+    from surgeon.errors import Refused
+    from surgeon.pair.listing import discard as discard_one
+    from surgeon.pair.listing import discard_everything, find_any, list_sessions
+    from surgeon.stage.branches import kept_reason, list_branches
+
+    settle(repo)
+    left: list[tuple[BranchInfo, str]] = []
+    if ident is None:
+        left = [(info, reason) for info in list_branches(repo) if (reason := kept_reason(info)) is not None]
+        left += [(info, reason) for info in list_sessions(repo) if (reason := _committed_on(repo, info))]
+        removed, kept = discard_everything(repo)
+        return list(removed), list(kept), left
+    target = find_any(repo, ident)
+    reason = _committed_on(repo, target) if target.kind == "pair" else None
+    if reason:
+        raise Refused(f"cannot discard {target.branch}: {reason}. Nothing changed.")
+    return [discard_one(repo, ident)], [], left
+
+
+def discard_json(removed: Sequence[BranchInfo], kept: Sequence[Kept],
+                 left: Sequence[tuple[BranchInfo, str]]) -> dict[str, Any]:
+    return {"discarded": [info.to_json() for info in removed],
+            "kept": [*(k.to_json() for k in kept),
+                     *({"id": info.id, "branch": info.branch, "reason": reason} for info, reason in left)]}
 
 
 def _committed_on(repo: RepoInfo, info: BranchInfo) -> str | None:

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -92,10 +92,8 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
         chosen = scope.all_files(repo.root)
     elif pre_commit:
         chosen = scope.pre_commit(repo.root, paths, Path.cwd(), from_ref, to_ref)
-    elif paths:
-        chosen = scope.named_paths(repo.root, paths, Path.cwd())
     else:
-        chosen = scope.staged(repo.root)
+        chosen = staged_or_named(repo.root, paths, Path.cwd())
 
     run = run_review(repo, config, chosen, settings, llm=llm, model_override=model_override)
     findings = run.findings
@@ -115,8 +113,7 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
 
     blocking = [f for f in findings if at_or_above(f.severity, settings.fail_on)]
     if as_json:
-        click.echo(json.dumps({"findings": [f.as_json() for f in findings], "files_checked": len(chosen.files),
-                               "seconds": round(seconds, 3)}, indent=2))
+        click.echo(json.dumps(review_json(findings, chosen, seconds), indent=2))
     elif sarif:
         from surgeon.review.sarif import to_sarif
 
@@ -130,6 +127,20 @@ def review(ctx: click.Context, paths: tuple[str, ...], staged: bool, commit_rang
         click.echo(_stage_fixes(repo, findings, run.files, judged_index=chosen.content_ref == ""), err=True)
     if blocking:
         ctx.exit(1)
+
+
+def staged_or_named(root: Path, paths: Sequence[str], cwd: Path) -> Scope:
+    """What is judged without --range, --all or --pre-commit: the named PATHs (relative to `cwd`), else
+    the staged changes."""
+    from surgeon.review import scope
+
+    return scope.named_paths(root, paths, cwd) if paths else scope.staged(root)
+
+
+def review_json(findings: Sequence[Finding], chosen: Scope, seconds: float) -> dict[str, Any]:
+    """The object `surgeon review --json` prints (also for `surgeon mcp`)."""
+    return {"findings": [f.as_json() for f in findings], "files_checked": len(chosen.files),
+            "seconds": round(seconds, 3)}
 
 
 def _stage_fixes(repo: RepoInfo, findings: Sequence[Finding], files: Mapping[str, SourceFile], *,
