@@ -18,6 +18,8 @@ from surgeon.edit import EditOutcome, EditRequest
 from surgeon.edit.events import EditEvent, GateFinished
 from surgeon.errors import Refused, SurgeonError, UsageError
 from surgeon.gate import GateResult
+from surgeon.locate.files import skip_reason_for_path
+from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES
 from surgeon.model import Progress, never_send
 from surgeon.pair.apply import accept_turn, check_branch, plan_undo, touched_files, undo_turn
 from surgeon.pair.branch import (
@@ -37,8 +39,9 @@ from surgeon.pair.commands import (
     parse_action,
     parse_input,
 )
+from surgeon.pair.completion import Candidate, PathIndex, complete
 from surgeon.pair.conversation import Conversation, build_conversation, one_line
-from surgeon.pair.session import Session, Totals, Turn
+from surgeon.pair.session import CallUsage, Session, Totals, Turn
 from surgeon.pair.store import (
     clear_running,
     mark_running,
@@ -99,6 +102,22 @@ class PairContext:
     check_timeout: float = 600.0
 
 
+def turn_cost_line(number: int, attempts: Sequence[CallUsage]) -> str:
+    """What one turn's model calls took, printed after its reply."""
+    spent = Totals().add(attempts)
+    return (f"turn {number}: {spent.calls} model call(s), {spent.input_tokens} input / {spent.output_tokens} output "
+            f"tokens, cost {spent.cost_text}")
+
+
+def read_by_tools(outcome: EditOutcome) -> tuple[str, ...]:
+    """The files the model read with its context tools (read_lines, find_definition): in the
+    turn's scope (shown_files) without being in the located context. (An outcome without those
+    fields, as a stand-in for the loop may give, read nothing.)"""
+    located = getattr(outcome, "located", None)
+    shown = {region.path for region in located.regions} if located is not None else set()
+    return tuple(path for path in getattr(outcome, "shown_files", ()) if path not in shown)
+
+
 def usage_line(totals: Totals) -> str:
     """/cost: the session's model calls, tokens and cost in one line."""
     if totals.calls and totals.calls_without_price == totals.calls:
@@ -117,8 +136,9 @@ class PairController:
 
     def __init__(self, ctx: PairContext, session: Session, ui: PairUI, propose: ProposeFn,
                  validate_model: Callable[[str], str], count_tokens: Callable[[str], int],
-                 gate: GateFn | None = None) -> None:
+                 gate: GateFn | None = None, model_label: str = "") -> None:
         self.ctx = ctx
+        self.model_label = model_label  # the model the next turn uses, as its provider names it
         self.session = session
         self.ui = ui
         self.propose = propose
@@ -127,6 +147,7 @@ class PairController:
         self.gate = gate
         self.git = SessionGit(ctx.root)
         self.workdir = ctx.root
+        self.paths = PathIndex(ctx.root, ctx.cwd)
         self._commands: dict[CommandName, Callable[[str], None]] = {  # /quit ends run()
             "/add": self.cmd_add, "/drop": self.cmd_drop, "/files": self.cmd_files, "/undo": self.cmd_undo,
             "/model": self.cmd_model, "/cost": self.cmd_cost, "/check": self.cmd_check, "/log": self.cmd_log,
@@ -157,6 +178,7 @@ class PairController:
     def run(self) -> None:
         """The read-eval loop, until /quit or end of input."""
         while True:
+            self.paths.refresh()  # files come and go between prompts: list them again when Tab asks
             try:
                 line = self.ui.ask("pair> ", remember=True)
             except KeyboardInterrupt:
@@ -205,7 +227,10 @@ class PairController:
         missing = [p for p in self.session.pinned if p not in pinned]
         if missing:
             self.ui.warn(f"pinned but missing now, not shown: {', '.join(missing)} (/drop PATH unpins)")
-        request = EditRequest(instruction=instruction, files=pinned, model=self.session.model,
+        carried = tuple(p for p in self.session.carried if p not in pinned and self._showable(p))
+        if carried:
+            self.ui.info(f"also shown (the model read them last turn): {', '.join(carried)}")
+        request = EditRequest(instruction=instruction, files=(*pinned, *carried), model=self.session.model,
                               dry_run=True, history=conversation.history, preface=conversation.preface,
                               task="pair")
         at = now_local().isoformat(timespec="seconds")
@@ -220,20 +245,25 @@ class PairController:
         except SurgeonError as exc:
             self._record(Turn(number, instruction, "failed", reason=str(exc), at=at))
             raise
+        self.session = replace(self.session, carried=read_by_tools(outcome))
+        cost = turn_cost_line(number, outcome.attempts)
         if outcome.failure is not None:  # a model call failed (or the spend cap held) after earlier attempts
             self._record(Turn(number, instruction, "failed", reason=str(outcome.failure), model=outcome.model, at=at),
                          outcome)
             self.ui.error(f"turn {number} stopped after {len(outcome.attempts)} attempt(s): {outcome.failure}")
+            self.ui.info(cost)
             return None
         if outcome.status != "proposed" or outcome.result is None:
             reasons = "; ".join(str(e) for e in outcome.errors) or "no valid diff"
             self._record(Turn(number, instruction, "refused", reason=reasons, model=outcome.model, at=at), outcome)
             self.ui.error(f"turn {number}: no valid diff after {len(outcome.attempts)} attempt(s); nothing was changed")
+            self.ui.info(cost)
             return None
         result = outcome.result
         turn = Turn(number, instruction, "proposed", diff=result.normalised, files=touched_files(result),
                     lines_added=result.lines_added, lines_removed=result.lines_removed, model=outcome.model, at=at)
         self.session = replace(self.session, totals=self.session.totals.add(outcome.attempts))
+        self.ui.info(cost)
         return self._verdict(turn, result)
 
     def _verdict(self, turn: Turn, result: PatchResult) -> str | None:
@@ -295,6 +325,17 @@ class PairController:
                     self._finish(accepted)
                 return None
 
+    def _showable(self, path: str) -> bool:
+        """Whether a carried file can still be shown as the edit loop shows a named file (the
+        checks of its --files, and locate's size and vendored/generated rules), so that a file
+        read last turn never stops this one."""
+        target = self.workdir / path
+        try:
+            small = not target.is_symlink() and target.is_file() and target.stat().st_size <= DEFAULT_MAX_FILE_BYTES
+        except OSError:
+            return False
+        return small and skip_reason_for_path(path) is None and not never_send(path, self.workdir)
+
     def _finish(self, turn: Turn) -> None:
         self.session = self.session.with_turn(turn)
         self.save()
@@ -341,21 +382,26 @@ class PairController:
 
     def cmd_drop(self, argument: str) -> None:
         path = normalise_pinned_path(self.ctx.root, self.ctx.cwd, argument)
-        if path not in self.session.pinned:
-            raise UsageError(f"/drop {argument}: not pinned (pinned: {', '.join(self.session.pinned) or 'none'})")
+        if path not in self.session.in_scope:
+            raise UsageError(f"/drop {argument}: not pinned (pinned: {', '.join(self.session.in_scope) or 'none'})")
         self.session = self.session.unpin(path)
         self.save()
         self.ui.info(f"unpinned {path}")
 
     def cmd_files(self, _argument: str) -> None:
-        if not self.session.pinned:
+        if not self.session.in_scope:
             self.ui.info("no pinned files; the locator picks the context for each instruction (/add PATH pins one)")
             return
-        self.ui.info("pinned files (always shown to the model):")
-        self.ui.table([(p, "" if (self.workdir / p).is_file() else "missing") for p in self.session.pinned])
+        if self.session.pinned:
+            self.ui.info("pinned files (always shown to the model):")
+            self.ui.table([(p, "" if (self.workdir / p).is_file() else "missing") for p in self.session.pinned])
+        carried = [p for p in self.session.carried if p not in self.session.pinned]
+        if carried:
+            self.ui.info("read by the model last turn (shown on the next turn too; /drop PATH leaves one out):")
+            self.ui.table([(p, "") for p in carried])
 
     def cmd_model(self, argument: str) -> None:
-        label = self.validate_model(argument)
+        label = self.model_label = self.validate_model(argument)
         self.session = replace(self.session, model=argument)
         self.save()
         self.ui.info(f"model for the next turns: {label}")
@@ -368,6 +414,18 @@ class PairController:
         self.session = replace(self.session, check=check)
         self.save()
         self.ui.info(f"check command: {check}" if check else "check command cleared")
+
+    # -- what the terminal shows beside the conversation --------------------------------------------
+    def status(self) -> str:
+        """The bottom toolbar: model · branch · accepted turns · cost so far."""
+        session = self.session
+        return (f"{self.model_label or session.model or 'configured model'} · {session.branch} · "
+                f"{session.accepted_count} accepted · {session.totals.cost_text} so far")
+
+    def completions(self, before_cursor: str) -> list[Candidate]:
+        """Tab: slash commands, repository files after /add, the session's files after /drop."""
+        return complete(before_cursor, self.paths.paths,
+                        lambda: [self.paths.typed(p) for p in self.session.in_scope])
 
     def cmd_cost(self, _argument: str) -> None:
         self.ui.info(usage_line(self.session.totals))

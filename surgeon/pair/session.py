@@ -68,6 +68,14 @@ class Totals:
         )
 
     @property
+    def cost_text(self) -> str:
+        """The cost in words: "$0.0123", "unknown" when no call had a price, or "$0.0123 + unknown"
+        when some had none (never a price invented for them)."""
+        if self.calls and self.calls_without_price == self.calls:
+            return "unknown"
+        return f"${self.cost:.4f}" + (" + unknown" if self.calls_without_price else "")
+
+    @property
     def cache_share(self) -> float:
         """Share of prompt tokens served from the provider's cache."""
         prompt = self.input_tokens + self.cache_read_tokens
@@ -109,6 +117,9 @@ class Session:
     model: str | None = None  # provider:name override; None = the configured model for "pair"
     check: str | None = None
     pinned: tuple[str, ...] = ()
+    # Files the model read with its context tools in the last turn it answered: shown (so in the
+    # diff's scope) on the next turn too, then dropped unless read again.
+    carried: tuple[str, ...] = ()
     turns: tuple[Turn, ...] = ()
     totals: Totals = field(default_factory=Totals)
     history_budget: int = DEFAULT_HISTORY_BUDGET
@@ -147,7 +158,13 @@ class Session:
         return replace(self, pinned=tuple(dict.fromkeys((*self.pinned, path))))
 
     def unpin(self, path: str) -> Session:
-        return replace(self, pinned=tuple(p for p in self.pinned if p != path))
+        return replace(self, pinned=tuple(p for p in self.pinned if p != path),
+                       carried=tuple(p for p in self.carried if p != path))
+
+    @property
+    def in_scope(self) -> tuple[str, ...]:
+        """The files the next turn is shown whatever the locator finds: pinned, then carried."""
+        return tuple(dict.fromkeys((*self.pinned, *self.carried)))
 
 
 def new_session(base: str, *, apply: bool, model: str | None, check: str | None, now: datetime,
@@ -168,6 +185,6 @@ def session_from_json(data: dict[str, Any]) -> Session:
     if data.get("version") != SESSION_VERSION:
         raise UsageError(f"session file version {data.get('version')!r} is not supported (expected {SESSION_VERSION})")
     turns = tuple(Turn(**{**t, "files": tuple(t.get("files", ()))}) for t in data.get("turns", ()))
-    fields = {k: v for k, v in data.items() if k not in ("version", "turns", "totals", "pinned")}
-    return Session(**fields, pinned=tuple(data.get("pinned", ())), turns=turns,
+    fields = {k: v for k, v in data.items() if k not in ("version", "turns", "totals", "pinned", "carried")}
+    return Session(**fields, pinned=tuple(data.get("pinned", ())), carried=tuple(data.get("carried", ())), turns=turns,
                    totals=Totals(**data.get("totals", {})))

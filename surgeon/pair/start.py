@@ -108,12 +108,14 @@ def gate_runner(repo: RepoInfo, options: GateOptions | None = None) -> GateFn:
     return gate
 
 
-def session_controller(repo: RepoInfo, config: Config, session: Session, ui: PairUI, *, cwd: Path) -> PairController:
-    """The controller of a started session, wired to the real edit loop, model routing and gate."""
+def session_controller(repo: RepoInfo, config: Config, session: Session, ui: PairUI, *, cwd: Path,
+                       label: str = "") -> PairController:
+    """The controller of a started session, wired to the real edit loop, model routing and gate;
+    `label` names the session's model (Started.label) in the toolbar."""
     context = PairContext(root=repo.root, surgeon_dir=repo.surgeon_dir, cwd=cwd,
                           check_timeout=float(config.get("check_timeout")))
     ledger = SpendLedger(repo, SpendCaps.from_config(config), spent=session.totals.cost, scope="this pair session")
     checks = gate_options(config.get("check_env"), config.get("check_sandbox"), config.source("check_sandbox"))
     return PairController(context, session, ui, propose=proposer(repo, config, ledger),
                           validate_model=lambda spec: model_label(spec, config),
-                          count_tokens=estimate_tokens, gate=gate_runner(repo, checks))
+                          count_tokens=estimate_tokens, gate=gate_runner(repo, checks), model_label=label)
