@@ -1,0 +1,143 @@
+"""A throwaway worktree, moved to each task's parent in turn, and the review branches a run staged.
+
+The edit loop stages through a temporary index and never writes the worktree, so one worktree
+serves every run: a checkout between nearby commits costs far less than a new worktree. It is detached (no branch of the user's moves), lives in the system temp folder and is
+removed with its administrative entry when the run ends, also on Ctrl-C or SIGTERM. A folder left
+by a bench process that was killed outright is swept by the next bench run. Branches the edit loop
+staged are tracked from its events and dropped, with their staging marks, before the worktree goes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from surgeon.errors import SurgeonError
+from surgeon.git import Git, RepoInfo, find_repo
+from surgeon.stage.branches import drop_branch, find_branch, sweep_marks
+
+PREFIX = "surgeon-bench-"
+OWNER_FILE = "owner.pid"
+
+
+@dataclass
+class Workspace:
+    """One task's checkout: `repo` is the worktree as a repository of its own (same objects and
+    refs), `branches` what was staged in it."""
+
+    repo: RepoInfo
+    holder: Path
+    branches: list[tuple[str, str]] = field(default_factory=list)  # (branch, the commit staged on it)
+
+    def move_to(self, commit: str) -> None:
+        """The worktree at `commit` and nothing else: whatever a check left there is removed."""
+        git = Git(self.repo.root, own_index=True)
+        git.run("checkout", "--detach", "--force", "--quiet", commit)
+        git.run("clean", "-fdxq")
+
+
+@contextlib.contextmanager
+def throwaway_worktree(user: RepoInfo, commit: str, label: str) -> Iterator[Workspace]:
+    git = Git(user.root, own_index=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in label)[:40]
+    holder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{safe}-"))
+    worktree = holder / (user.root.name or "repo")
+    workspace: Workspace | None = None
+    with terminate_as_interrupt():
+        try:
+            (holder / OWNER_FILE).write_text(str(os.getpid()))
+            git.run("worktree", "add", "--detach", "--quiet", str(worktree), commit)
+            workspace = Workspace(find_repo(worktree), holder)
+            yield workspace
+        finally:
+            with interrupts_ignored():
+                if workspace is not None:
+                    drop_staged(user, workspace.branches)
+                remove(git, worktree, holder)
+
+
+def drop_staged(user: RepoInfo, branches: list[tuple[str, str]]) -> None:
+    """Delete the review branches a bench run staged, each only while it still holds just the
+    commit surgeon put there."""
+    git = Git(user.root)
+    for branch, commit in branches:
+        with contextlib.suppress(SurgeonError):
+            info = find_branch(user, branch)
+            if info.commit == commit:
+                drop_branch(git, info)
+    if branches:
+        sweep_marks(git)
+    branches.clear()
+
+
+def remove(git: Git, worktree: Path, holder: Path) -> None:
+    git.run("worktree", "remove", "--force", "--force", str(worktree), check=False)
+    shutil.rmtree(holder, ignore_errors=True)
+    if str(worktree) in {listed.path for listed in git.worktrees()}:
+        git.run("worktree", "prune", check=False)
+
+
+def sweep_stale(user: RepoInfo) -> None:
+    """Remove bench worktrees whose bench process no longer exists (killed with SIGKILL)."""
+    git = Git(user.root, own_index=True)
+    temp = Path(tempfile.gettempdir()).resolve()
+    for listed in git.worktrees():
+        worktree = Path(listed.path)
+        holder = worktree.parent
+        if holder.parent.resolve() != temp or not holder.name.startswith(PREFIX):
+            continue
+        try:
+            owner = int((holder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = 0
+        if owner and _alive(owner):
+            continue
+        remove(git, worktree, holder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so the worktree and branches are still removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def interrupts_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not leave a half-removed worktree or branch behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
