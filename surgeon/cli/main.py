@@ -28,7 +28,9 @@ COMMANDS: dict[str, str] = {
     "discard": "surgeon.cli.branches:discard",
     "hook": "surgeon.cli.hook:hook",
     "usage": "surgeon.cli.usage:usage",
+    "bench": "surgeon.cli.bench:bench",
     "config": "surgeon.cli.config:config",
+    "mcp": "surgeon.cli.mcp:mcp",
     "demo": "surgeon.cli.demo:demo",
 }
 
@@ -162,7 +164,7 @@ def _fail(exc: SurgeonError, wants_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    wants_json = "--json" in args
+    wants_json = "--json" in args or "--events" in args  # edit --events ends with the same object
     _tolerant_streams()
     try:
         code = cli.main(args=argv, prog_name="surgeon", standalone_mode=False)
