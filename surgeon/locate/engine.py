@@ -24,7 +24,7 @@ from surgeon.locate.files import (
     list_files,
     printable_path,
 )
-from surgeon.locate.frames import Frame
+from surgeon.locate.frames import INSTALLED_RE, Frame
 from surgeon.locate.fusion import MAX_FULL_TEXT, fuse
 from surgeon.locate.hits import LineMatcher
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
@@ -40,11 +40,17 @@ from surgeon.locate.rank import (
     path_factor,
     rank_file,
     select,
+    widen,
 )
 from surgeon.locate.terms import STOP_WORDS
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
+# The best regions that are part of a longer definition are shown as the whole definition when it
+# takes at most this share of the budget: the change an instruction asks for is often elsewhere in
+# the function its words point at.
+WIDEN_TOP = 3
+WIDEN_SHARE = 0.25
 FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise
 FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
 WRITE_BATCH = 256
@@ -284,7 +290,11 @@ def _resolve(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
     """Repository paths that a path from an instruction or a stack trace refers to (by suffix)."""
     clean = _normalise(mentioned)
     name = clean.rsplit("/", 1)[-1]
-    return [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
+    found = [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
+    installed = INSTALLED_RE.sub("", clean)
+    if not found and installed != clean and "/" in installed:  # an installed copy of this repository's code
+        found = [p for p in by_name.get(name, ()) if p == installed or p.endswith("/" + installed)]
+    return found
 
 
 def _normalise(path: str) -> str:
@@ -416,7 +426,13 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         record = records.get((f.blob, f.language or "")) if f else None
         return companions(record, file_lines[path], start, end) if record and path in file_lines else []
 
-    return pack(pinned_first + fuse([s for s in selected if not s.pinned], chunks), budget, needs)
+    fused = fuse([s for s in selected if not s.pinned], chunks)
+    for at, item in enumerate(fused[:WIDEN_TOP]):
+        holder = indexed.get(item.path)
+        record = records.get((holder.blob, holder.language or "")) if holder else None
+        if record is not None:
+            fused[at] = widen(item, record, int(budget * WIDEN_SHARE))
+    return pack(pinned_first + fused, budget, needs)
 
 
 def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]

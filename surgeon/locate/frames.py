@@ -12,6 +12,8 @@ from surgeon.languages import language_for
 FRAME_PATTERNS: tuple[tuple[re.Pattern[str], int, int, int | None], ...] = (
     # Python:  File "/srv/app/ingest/app.py", line 130, in __call__
     (re.compile(r'File "([^"]+)", line (\d+)(?:, in ([\w<>.]+))?'), 1, 2, 3),
+    # pytest's tracebacks:  src/app/views.py:88: in handle   (innermost last, as Python's)
+    (re.compile(r"^((?:/|[A-Za-z]:)?[\w./\\-]+\.py):(\d+): in ([\w<>]+)", re.MULTILINE), 1, 2, 3),
     # JavaScript / Node:  at handler (src/server.js:10:5)   or   at src/server.js:10:5
     (re.compile(r"\bat (?:(?:async )?([\w$.<>\[\] ]+?) \()?(?:file://)?([^\s()]+?\.[A-Za-z]{1,5}):(\d+)(?::\d+)?\)?"), 2, 3, 1),
     # Java / Kotlin:  at com.acme.Foo.bar(Foo.java:42)
@@ -24,6 +26,10 @@ FRAME_PATTERNS: tuple[tuple[re.Pattern[str], int, int, int | None], ...] = (
 # Frames in installed libraries and runtimes: their function names say little about the repository.
 LIBRARY_PATH_RE = re.compile(r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|<frozen|"
                              r"/lib/python\d|internal/|\$GOROOT|/rustc/|/\.cargo/registry/|java\.base/")
+PYTEST_FRAME_RE = FRAME_PATTERNS[1][0]
+# Where an installed package's own path begins: site-packages/_pytest/python.py is the repository's
+# src/_pytest/python.py when the repository is that package.
+INSTALLED_RE = re.compile(r"^.*?(?:site-packages|dist-packages|node_modules)/")
 GO_FUNC_RE = re.compile(r"^\s*((?:[\w./-]+/)?[\w-]+)\.((?:\(\*?\w+\)\.)?\w+)\(", re.MULTILINE)
 
 
@@ -65,6 +71,7 @@ def parse_frames(text: str) -> list[Frame]:
     if not found:
         return []
     # Python prints the innermost frame last; Java, JS, Go and Rust print it first.
-    python_style = "Traceback (most recent call last)" in text or text.lstrip().startswith("File ")
+    python_style = ("Traceback (most recent call last)" in text or text.lstrip().startswith("File ")
+                    or PYTEST_FRAME_RE.search(text) is not None)
     ordered = list(reversed(found)) if python_style else found
     return [Frame(path, line, func, depth) for depth, (_, path, line, func) in enumerate(ordered)]

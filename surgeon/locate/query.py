@@ -10,7 +10,7 @@ terms.py, the stack-trace reader in frames.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from surgeon.languages import language_for
@@ -18,6 +18,8 @@ from surgeon.locate.frames import FRAME_PATTERNS, LIBRARY_PATH_RE, Frame, parse_
 from surgeon.locate.terms import STOP_WORDS, Term, TermBuilder, is_code_like, spellings, split_identifier
 
 MAX_PATTERNS = 48
+TITLE_WEIGHT = 1.5
+TITLE_MIN_BODY_WORDS = 30  # a body this long makes the first line a title
 
 URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()`]+", re.IGNORECASE)
 DOMAIN_RE = re.compile(r"(?<![\w@/.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?::\d+)?(?![\w-])", re.IGNORECASE)
@@ -79,7 +81,18 @@ def parse_instruction(instruction: str) -> Query:
     rest = _take_headers(b, rest)
     _add_paths(b, paths, {f.path for f in frames})
     _add_identifiers_and_words(b, rest)
-    return Query(instruction=text, terms=tuple(b.terms.values()), frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
+    terms = _with_title_weight(tuple(b.terms.values()), text)
+    return Query(instruction=text, terms=terms, frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
+
+
+def _with_title_weight(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
+    """In an issue (a title line, then a long body of steps, logs and listings) the title says what
+    is wrong: its terms weigh TITLE_WEIGHT times more than the body's."""
+    title, _, body = text.partition("\n")
+    if len(body.split()) < TITLE_MIN_BODY_WORDS or len(title) > 200:
+        return terms
+    low = title.lower()
+    return tuple(replace(t, weight=t.weight * TITLE_WEIGHT) if any(v in low for v in t.variants) else t for t in terms)
 
 
 def _take_frames(b: TermBuilder, text: str, frames: list[Frame], paths: list[str]) -> str:

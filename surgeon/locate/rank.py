@@ -17,7 +17,7 @@ import bisect
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from surgeon.locate.definitions import DefinitionKind
@@ -428,3 +428,17 @@ def companions(record: FileRecord, lines: Sequence[str], start: int, end: int) -
         if estimate_tokens(text) <= HEADER_MAX_TOKENS:
             out.append((1, header_end, "the file's header (imports, module settings)"))
     return out
+
+
+def widen(item: Scored, record: FileRecord, max_tokens: int) -> Scored:
+    """`item` grown to the innermost definition that holds it and is longer, when that fits
+    `max_tokens`; else `item` as it is."""
+    holders = [d for d in record.definitions if d.start <= item.start and item.end <= d.end
+               and (d.start, d.end) != (item.start, item.end)]
+    if not holders:
+        return item
+    inner = min(holders, key=lambda d: d.end - d.start)
+    if estimate_tokens("\n".join(item.lines[inner.start - 1:inner.end])) > max_tokens:
+        return item
+    return replace(item, start=inner.start, end=inner.end, symbol=inner.qualname, kind=inner.kind,
+                   why=(*item.why, f"whole {inner.qualname} (lines {inner.start}-{inner.end})")[:6])

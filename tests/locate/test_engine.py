@@ -236,3 +236,14 @@ def test_conventional_file_names_count_as_named(tmp_path, instruction, named):
     result = locate(repo, instruction, budget=2000, on_note=lambda _t: None)
     assert result.regions[0].path == named
     assert "named in the instruction" in " ".join(result.regions[0].why)
+
+
+def test_a_frame_in_an_installed_copy_of_the_repository_is_its_own_file(tmp_path):
+    source = "def helper():\n    return 1\n\n\ndef is_disabled(doc):\n    return 'NO' in doc\n"
+    repo = make_repo(tmp_path / "r", {"src/_shop/rewrite.py": source, "src/_shop/other.py": "def disabled():\n    pass\n"})
+    trace = ("Traceback (most recent call last):\n"
+             '  File "/usr/local/lib/python3.8/site-packages/_shop/rewrite.py", line 6, in is_disabled\n'
+             "TypeError: argument of type 'int' is not iterable\n")
+    result = locate(repo, f"crash when checking\n{trace}", budget=2000, on_note=lambda _t: None)
+    assert result.regions[0].path == "src/_shop/rewrite.py"
+    assert any(w.startswith("stack frame") for w in result.regions[0].why)

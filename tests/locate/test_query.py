@@ -153,3 +153,26 @@ def test_an_error_message_line_keeps_its_words_beside_the_phrase():
     terms = parse_instruction("error: cannot find value `limit` in this scope").terms
     kinds = {t.display: t.kind for t in terms}
     assert kinds.get("scope") == "word" and any(k == "phrase" for k in kinds.values())
+
+
+def test_pytest_tracebacks_are_frames_innermost_last():
+    text = ("_ ERROR collecting tests/test_x.py _\n"
+            "/usr/lib/python3.8/site-packages/_pytest/python.py:617: in _importtestmodule\n"
+            "    mod = import_path(self.path)\n"
+            "src/shop/rewrite.py:760: in is_disabled\n"
+            '    return "NO" in docstring\n'
+            "E   TypeError: argument of type 'int' is not iterable\n")
+    frames = parse_frames(text)
+    assert [(f.path, f.line, f.function, f.depth) for f in frames] == [
+        ("src/shop/rewrite.py", 760, "is_disabled", 0),
+        ("/usr/lib/python3.8/site-packages/_pytest/python.py", 617, "_importtestmodule", 1)]
+
+
+def test_an_issue_title_weighs_more_than_its_long_body():
+    body = " ".join(["the", "collector", "installs", "packages", "listed", "below"] * 8)
+    query = parse_instruction(f"Rewrite fails on a number\n{body}")
+    weights = {t.display.lower(): t.weight for t in query.terms}
+    assert weights["rewrite"] > weights["collector"]
+    short = parse_instruction("Rewrite fails on a number\nthe collector")  # a short note is no body
+    assert {t.display.lower(): t.weight for t in short.terms}["rewrite"] == \
+        {t.display.lower(): t.weight for t in short.terms}["collector"]

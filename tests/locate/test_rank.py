@@ -8,7 +8,7 @@ from surgeon.locate.hits import count_matches
 from surgeon.locate.index import index_bytes
 from surgeon.locate.pack import pack, region_text
 from surgeon.locate.query import parse_instruction
-from surgeon.locate.rank import FileEvidence, Scored, idf, rank_file, select
+from surgeon.locate.rank import FileEvidence, Scored, idf, rank_file, select, widen
 
 SOURCE = '''\
 """Limits."""
@@ -169,3 +169,18 @@ def test_test_files_weigh_less_unless_the_instruction_is_about_tests():
     idfs = [1.0] * len(about_tests.terms)
     assert rank_file(about_tests, evidence(about_tests, source, "tests/test_http.py"), idfs)[0].score >= \
         rank_file(about_tests, evidence(about_tests, source, "pkg/http.py"), idfs)[0].score
+
+
+def test_a_region_inside_a_long_definition_is_widened_to_it_when_it_fits():
+    body = "\n".join(f"    step_{i} = compute({i})" for i in range(120))
+    source = f"import os\n\n\ndef resolve(request):\n{body}\n    return request\n"
+    record = index_bytes(source.encode(), "python")
+    lines = tuple(source.split("\n"))
+    window = Scored("a.py", 40, 60, "resolve", "function", 1.0, ("grep: 'request' x1",), lines, ((50, 1.0),))
+    wide = widen(window, record, max_tokens=4000)
+    assert (wide.start, wide.end, wide.symbol) == (4, 125, "resolve")
+    assert wide.why[-1] == "whole resolve (lines 4-125)" and wide.hit_lines == window.hit_lines
+    assert widen(window, record, max_tokens=200) == window  # too long for what it may take
+    top = Scored("a.py", 1, 1, None, "lines", 1.0, (), lines, ())
+    assert widen(top, record, max_tokens=4000) == top  # in no definition
+
