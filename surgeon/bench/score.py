@@ -14,7 +14,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +24,7 @@ from unidiff import PatchSet
 from surgeon.bench.tasks import Task
 from surgeon.gate import GateOptions, check_environment
 from surgeon.git import Git
+from surgeon.validate.names.environment import find_interpreter
 
 Verdict = Literal["exact", "equivalent", "other", "refused"]
 VERDICTS: tuple[Verdict, ...] = ("exact", "equivalent", "other", "refused")
@@ -82,23 +82,13 @@ def collateral_lines(git: Git, task: Task, staged: str) -> int:
     return outside
 
 
-def python_for(root: Path) -> str:
-    """The interpreter of the project's own environment: an active virtualenv, .venv or venv in the
-    repository, else python3 on PATH."""
-    candidates = [Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python"] if os.environ.get("VIRTUAL_ENV") else []
-    candidates += [root / ".venv" / "bin" / "python", root / "venv" / "bin" / "python"]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return "python3" if sys.platform != "win32" else "python"
-
-
 def own_test_command(task: Task, project_root: Path) -> str | None:
     """How the commit's own test files are run: pytest for Python, go test for Go, node --test for
     JavaScript; None when there are none (or none of a kind surgeon knows how to run)."""
     python = [p for p in task.test_files if p.endswith(".py")]
     if python:
-        return shlex.join([python_for(project_root), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *python])
+        python_binary = str(find_interpreter(project_root) or "python3")
+        return shlex.join([python_binary, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *python])
     go = sorted({"./" + str(PurePosixPath(p).parent) for p in task.test_files if p.endswith("_test.go")})
     if go:
         return shlex.join(["go", "test", *go])

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -152,7 +153,9 @@ def test_bench_ranks_two_scripted_models_and_suggests_routing(tmp_path):
     branches = git(repo, "for-each-ref", "--format=%(refname)")
     good, poor = scripts(tmp_path, repo, shas)
 
-    run = surgeon("bench", "--models", f"{poor},{good}", "--tasks", "5", "--json", cwd=repo)
+    # the commit's own tests run in the project's environment: here the one running these tests
+    run = surgeon("bench", "--models", f"{poor},{good}", "--tasks", "5", "--json", cwd=repo,
+                  env={"VIRTUAL_ENV": sys.prefix})
     assert_no_traceback(run)
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)

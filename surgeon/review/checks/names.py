@@ -44,7 +44,9 @@ def _root(settings: ReviewSettings, path: str) -> Path | None:
 
 
 def check(file: SourceFile, settings: ReviewSettings) -> list[Finding]:
-    if not is_manifest(file.path):
+    # Only lines a change adds are new dependencies: a whole file under review (--all) holds the
+    # project's existing ones, which a fresh checkout without its environment cannot resolve.
+    if not is_manifest(file.path) or file.judged is None:
         return []
     found = [d for d in dependencies(file.path, file.text) if file.judges(d.line)]
     root = _root(settings, file.path) if found else None
