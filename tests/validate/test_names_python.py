@@ -272,3 +272,10 @@ def test_names_a_class_decorator_writes_into_its_module_are_not_judged(tmp_path)
     repo = project(tmp_path / "second", {"pkg/mode.py": exporting})
     report = judge(repo, app_diff("    from pkg import mode", "    mode.FAST"))
     assert report.refusals == () and report.skipped == 1
+
+
+def test_a_name_another_platform_provides_is_not_judged(tmp_path):
+    # os.startfile exists on Windows only (os: `from nt import *` in a branch that does not run here)
+    repo = project(tmp_path)
+    report = judge(repo, app_diff("    import os", '    os.startfile("report.pdf")'))
+    assert report.refusals == () and report.skipped == 1

@@ -265,7 +265,10 @@ class Resolver:
         for star in module.stars:
             source = self.module(star)
             if isinstance(source, Missing) and star in module.branch_stars:
-                continue  # a branch that does not run here (os: from nt import *)
+                # a branch that does not run here (os: from nt import *), but may where the code
+                # runs: what it would bring (os.startfile on Windows) cannot be known here
+                unknown = unknown or f"`{module.name}` star-imports `{star}` on another platform"
+                continue
             if not isinstance(source, Module):
                 unknown = f"`{module.name}` star-imports `{star}`, which cannot be read"
                 continue
