@@ -12,14 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from surgeon.errors import SurgeonError
+from surgeon.gate.run import interrupts_ignored, process_alive, terminate_as_interrupt
 from surgeon.git import Git, RepoInfo, find_repo
 from surgeon.stage.branches import drop_branch, find_branch, sweep_marks
 
@@ -97,47 +96,6 @@ def sweep_stale(user: RepoInfo) -> None:
             owner = int((holder / OWNER_FILE).read_text())
         except (OSError, ValueError):
             owner = 0
-        if owner and _alive(owner):
+        if owner and process_alive(owner):
             continue
         remove(git, worktree, holder)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so the worktree and branches are still removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def interrupts_ignored() -> Iterator[None]:
-    """A second Ctrl-C must not leave a half-removed worktree or branch behind."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)

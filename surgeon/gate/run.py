@@ -68,13 +68,13 @@ def run_gate(repo: RepoInfo, staged: Staged, command: str, timeout: float,
     label = re.sub(r"[^A-Za-z0-9_.-]+", "-", staged.id)[:40]
     holder = Path(tempfile.mkdtemp(prefix=f"{GATE_PREFIX}{label}-"))
     worktree = holder / repo.root.name
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         try:
             (holder / OWNER_FILE).write_text(str(os.getpid()))
             git.run("worktree", "add", "--detach", "--quiet", str(worktree), staged.commit)
             result = _run_command(command, worktree, timeout, holder, options or GateOptions())
         finally:
-            with _interrupts_ignored():
+            with interrupts_ignored():
                 remove_worktree(git, worktree, holder)
     record_gate(git, staged.commit, result)
     return result
@@ -168,12 +168,12 @@ def sweep_stale_gates(git: Git) -> None:
                 owner = int((holder / OWNER_FILE).read_text())
             except (OSError, ValueError):
                 continue
-            if _alive(owner):
+            if process_alive(owner):
                 continue
         remove_worktree(git, worktree, holder)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -184,8 +184,8 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """While the gate runs, SIGTERM unwinds like Ctrl-C so the cleanup still happens."""
+def terminate_as_interrupt() -> Iterator[None]:
+    """While it is held, SIGTERM unwinds like Ctrl-C so the cleanup (a worktree, branches) still happens."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -201,8 +201,8 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _interrupts_ignored() -> Iterator[None]:
-    """A second Ctrl-C must not leave a half-removed worktree behind."""
+def interrupts_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not leave a half-removed worktree (or branch) behind."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

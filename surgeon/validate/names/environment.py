@@ -102,6 +102,16 @@ def find_interpreter(root: Path) -> Path | None:
     return Path(found) if found else None
 
 
+def folder_listing(cache: dict[str, frozenset[str]], folder: str) -> frozenset[str]:
+    """The names in `folder` (none when it cannot be read), read once per `cache`."""
+    if folder not in cache:
+        try:
+            cache[folder] = frozenset(os.listdir(folder))
+        except OSError:
+            cache[folder] = frozenset()
+    return cache[folder]
+
+
 class PythonEnvironment:
     """The project's interpreter, asked in batches; every answer cached."""
 
@@ -148,12 +158,7 @@ class PythonEnvironment:
         return answer
 
     def _listing(self, folder: str) -> frozenset[str]:
-        if folder not in self._listings:
-            try:
-                self._listings[folder] = frozenset(os.listdir(folder))
-            except OSError:
-                self._listings[folder] = frozenset()
-        return self._listings[folder]
+        return folder_listing(self._listings, folder)
 
     def _on_path(self, name: str) -> Spec | None:
         """A top-level module found on the interpreter's sys.path as the path finder would find it

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from surgeon.validate.names.environment import PythonEnvironment, Spec
+from surgeon.validate.names.environment import PythonEnvironment, Spec, folder_listing
 from surgeon.validate.names.pymodel import Binding, Function, Import, Klass, Module, read_module
 
 MAX_DEPTH = 16
@@ -104,12 +104,7 @@ class Resolver:
                                                        for p, t in self.overlay.items())
 
     def _listing(self, folder: str) -> frozenset[str]:
-        if folder not in self._listings:
-            try:
-                self._listings[folder] = frozenset(os.listdir(folder))
-            except OSError:
-                self._listings[folder] = frozenset()
-        return self._listings[folder]
+        return folder_listing(self._listings, folder)
 
     def _parsed(self, key: tuple[str, str], text: str | None, name: str, package: bool) -> Module | None:
         cache_key = (key[0], key[1] + str(hash(text)))
