@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from surgeon.errors import SurgeonError
-from surgeon.gate.run import interrupts_ignored, process_alive, terminate_as_interrupt
+from surgeon.gate.run import (
+    OWNER_FILE,
+    interrupts_ignored,
+    remove_worktree,
+    sweep_stale_worktrees,
+    terminate_as_interrupt,
+)
 from surgeon.git import Git, RepoInfo, find_repo
 from surgeon.stage.branches import drop_branch, find_branch, sweep_marks
 
 PREFIX = "surgeon-bench-"
-OWNER_FILE = "owner.pid"
 
 
 @dataclass
@@ -59,7 +63,7 @@ def throwaway_worktree(user: RepoInfo, commit: str, label: str) -> Iterator[Work
             with interrupts_ignored():
                 if workspace is not None:
                     drop_staged(user, workspace.branches)
-                remove(git, worktree, holder)
+                remove_worktree(git, worktree, holder)
 
 
 def drop_staged(user: RepoInfo, branches: list[tuple[str, str]]) -> None:
@@ -76,26 +80,6 @@ def drop_staged(user: RepoInfo, branches: list[tuple[str, str]]) -> None:
     branches.clear()
 
 
-def remove(git: Git, worktree: Path, holder: Path) -> None:
-    git.run("worktree", "remove", "--force", "--force", str(worktree), check=False)
-    shutil.rmtree(holder, ignore_errors=True)
-    if str(worktree) in {listed.path for listed in git.worktrees()}:
-        git.run("worktree", "prune", check=False)
-
-
 def sweep_stale(user: RepoInfo) -> None:
     """Remove bench worktrees whose bench process no longer exists (killed with SIGKILL)."""
-    git = Git(user.root, own_index=True)
-    temp = Path(tempfile.gettempdir()).resolve()
-    for listed in git.worktrees():
-        worktree = Path(listed.path)
-        holder = worktree.parent
-        if holder.parent.resolve() != temp or not holder.name.startswith(PREFIX):
-            continue
-        try:
-            owner = int((holder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            owner = 0
-        if owner and process_alive(owner):
-            continue
-        remove(git, worktree, holder)
+    sweep_stale_worktrees(Git(user.root, own_index=True), PREFIX)

@@ -156,12 +156,18 @@ def remove_worktree(git: Git, worktree: Path, holder: Path) -> None:
 
 def sweep_stale_gates(git: Git) -> None:
     """Remove gate worktrees left behind by a surgeon process that was killed outright (SIGKILL,
-    power loss): those under the temp folder whose owner process no longer exists."""
+    power loss)."""
+    sweep_stale_worktrees(git, GATE_PREFIX)
+
+
+def sweep_stale_worktrees(git: Git, prefix: str) -> None:
+    """Remove the worktrees in temp-folder holders named `prefix`* whose owner process no longer
+    exists (a holder whose owner cannot be read is left alone)."""
     temp = Path(tempfile.gettempdir()).resolve()
     for listed in git.worktrees():
         worktree = Path(listed.path)
         holder = worktree.parent
-        if holder.parent.resolve() != temp or not holder.name.startswith(GATE_PREFIX):
+        if holder.parent.resolve() != temp or not holder.name.startswith(prefix):
             continue
         if holder.exists():
             try:
