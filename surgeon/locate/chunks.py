@@ -52,15 +52,27 @@ def words(text: str) -> str:
     return " ".join(out)
 
 
+def document_words(definitions: Sequence[Definition], chunks: Sequence[Chunk]) -> tuple[str, str]:
+    """A whole file for BM25 over files: the names it defines, each one index word (is_zero ->
+    iszero, as the query spells it), and the words of all its chunks."""
+    defined = []
+    for d in definitions:
+        if d.kind not in _LEAF_KINDS:
+            parts = [p.lower() for p in _PART.findall(d.qualname.rsplit(".", 1)[-1])]
+            if parts:
+                defined.append("".join(parts))
+    return " ".join(defined), " ".join(c.body for c in chunks)
+
+
 def query_words(texts: Iterable[str]) -> list[str]:
     """Distinct index words of the query's terms, in order."""
     return list(dict.fromkeys(w for text in texts for w in words(text).split()))
 
 
-def match_expression(terms: Sequence[str]) -> str | None:
-    """An FTS5 MATCH expression: any of the words (each quoted, so no word is an operator)."""
+def match_expression(terms: Sequence[str], limit: int = 64) -> str | None:
+    """An FTS5 MATCH expression: any of the first `limit` words (each quoted, so no word is an operator)."""
     quoted = [f'"{w}"' for w in terms if w]
-    return " OR ".join(quoted[:64]) or None
+    return " OR ".join(quoted[:limit]) or None
 
 
 def _innermost(defs: Sequence[Definition]) -> list[Definition]:

@@ -53,6 +53,9 @@ WIDEN_TOP = 3
 WIDEN_SHARE = 0.25
 FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise
 FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
+MAX_DOCUMENTS = 100  # whole files taken from the BM25 ranking of files
+DOCUMENT_FILES = 10  # of which the best are ranked structurally too
+MAX_DOCUMENT_WORDS = 128
 WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
@@ -382,7 +385,9 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     candidates = list(itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)),
                                        MAX_CANDIDATE_FILES))
     full_text = [c for c in _full_text(query, cache, indexed) if kept.shows(c[0])]
-    candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES]]))
+    documents = {path: score for path, score in _documents(query, cache, indexed) if kept.shows(path)}
+    candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES],
+                                     *list(documents)[:DOCUMENT_FILES]]))
     candidates = [p for p in candidates if p not in pinned_paths]
     matcher = LineMatcher(terms)
     for path in [*candidates, *pinned_paths]:
@@ -426,7 +431,7 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         record = records.get((f.blob, f.language or "")) if f else None
         return companions(record, file_lines[path], start, end) if record and path in file_lines else []
 
-    fused = fuse([s for s in selected if not s.pinned], chunks)
+    fused = fuse([s for s in selected if not s.pinned], chunks, documents)
     for at, item in enumerate(fused[:WIDEN_TOP]):
         holder = indexed.get(item.path)
         record = records.get((holder.blob, holder.language or "")) if holder else None
@@ -439,8 +444,7 @@ def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
                ) -> list[tuple[str, int, int, str | None, str | None, float]]:
     """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
     (path, start, end, symbol, kind, score), best first."""
-    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym")]
-    expression = match_expression([w for w in query_words(texts) if w not in STOP_WORDS])
+    expression = match_expression(_full_text_words(query))
     if expression is None:
         return []
     paths_of: dict[tuple[str, str], list[str]] = {}
@@ -453,6 +457,27 @@ def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
     floor = FULL_TEXT_FLOOR * max((c[5] for c in out), default=0.0)
     out.sort(key=lambda c: (-c[5], c[0], c[1]))  # ties in path order, whatever order the index holds them in
     return [c for c in out if c[5] > floor][:MAX_FULL_TEXT]
+
+
+def _documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) -> list[tuple[str, float]]:
+    """The best whole files for the query's words (BM25 over each file's defined names and words):
+    (path, score), best first."""
+    expression = match_expression(_full_text_words(query), limit=MAX_DOCUMENT_WORDS)
+    if expression is None:
+        return []
+    paths_of: dict[tuple[str, str], list[str]] = {}
+    for f in indexed.values():
+        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
+    out = [(path, round(score * path_factor(query, path), 6))
+           for blob, language, score in cache.search_documents(expression, 2 * MAX_DOCUMENTS)
+           for path in paths_of.get((blob, language), ())]
+    out.sort(key=lambda c: (-c[1], c[0]))
+    return out[:MAX_DOCUMENTS]
+
+
+def _full_text_words(query: Query) -> list[str]:
+    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym")]
+    return [w for w in query_words(texts) if w not in STOP_WORDS]
 
 
 def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile],

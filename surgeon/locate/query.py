@@ -58,8 +58,11 @@ class Query:
 
     @property
     def about_tests(self) -> bool:
-        """Whether the instruction is about tests (then test files are not weighed down)."""
-        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.instruction, re.I))
+        """Whether the instruction is about tests (then test files are not weighed down). In an
+        issue, only its title counts: a body's "tested on 1.8" or test output says nothing of where
+        the change goes."""
+        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", issue_title(self.instruction)
+                              or self.instruction, re.I))
 
 
 def parse_instruction(instruction: str) -> Query:
@@ -85,11 +88,20 @@ def parse_instruction(instruction: str) -> Query:
     return Query(instruction=text, terms=terms, frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
 
 
+def issue_title(text: str) -> str | None:
+    """The title of an issue-shaped text (a first line of at most 200 characters, then a body of
+    TITLE_MIN_BODY_WORDS words or more), else None."""
+    title, _, body = text.partition("\n")
+    if len(body.split()) < TITLE_MIN_BODY_WORDS or len(title) > 200:
+        return None
+    return title
+
+
 def _with_title_weight(terms: tuple[Term, ...], text: str) -> tuple[Term, ...]:
     """In an issue (a title line, then a long body of steps, logs and listings) the title says what
     is wrong: its terms weigh TITLE_WEIGHT times more than the body's."""
-    title, _, body = text.partition("\n")
-    if len(body.split()) < TITLE_MIN_BODY_WORDS or len(title) > 200:
+    title = issue_title(text)
+    if title is None:
         return terms
     low = title.lower()
     return tuple(replace(t, weight=t.weight * TITLE_WEIGHT) if any(v in low for v in t.variants) else t for t in terms)

@@ -53,7 +53,7 @@ MIN_SCORE = 0.15
 RELATIVE_CUTOFF = 0.12
 WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
 WEAK_LIMIT = 3
-DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
+DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown", ".ipynb")
 # A change log mentions every feature by name; it is where a change is noted, not made.
 CHANGELOG_NAME = re.compile(r"(?:^|/)(?:change(?:s|log)|history|news|release[-_ ]?notes)(?:\.[a-z]+)?$", re.IGNORECASE)
 CHANGELOG_WORDS = re.compile(r"\b(?:change ?logs?|release notes?|news (?:entry|item|fragment)s?)\b", re.IGNORECASE)

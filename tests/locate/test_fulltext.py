@@ -135,3 +135,74 @@ def test_withheld_files_leave_their_budget_to_the_next_best(tmp_path):
     assert {r.path for r in result.regions} == {"app/limits.py"}
     assert result.withheld == ("config/secrets.py",)
     assert len(asked) == len(set(asked))  # asked once per file
+
+
+def test_cache_ranks_whole_files_by_the_names_they_define_and_forgets_them_exactly(tmp_path):
+    cache = IndexCache(tmp_path / "index.sqlite")
+    other = "def helper():\n    # calls send and prepare, mentions hooks and hooks again\n    return 1\n"
+    for blob, text in (("blob1", SOURCE), ("blob2", other)):
+        record = index_bytes(text.encode(), "python")
+        cache.put_many([(blob, "python", record, chunk_file(record.definitions, text.splitlines()))])
+    # `prepare` is defined in blob1 only: its name counts more than the words of blob2
+    found = cache.search_documents(match_expression(["prepare", "send", "hooks"]), 10)
+    assert [blob for blob, _, _ in found] == ["blob1", "blob2"] and all(score > 0 for *_, score in found)
+    cache.prune({("blob2", "python")}, set())
+    assert [blob for blob, _, _ in cache.search_documents('"prepare"', 10)] == ["blob2"]
+    assert cache.search('"request"', 10) == []
+    for table in ("chunks", "documents"):  # the rows are gone from the index itself, not only unjoined
+        assert cache.db.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'request'").fetchall() == []
+
+
+def test_fusion_adds_how_well_the_whole_file_matches():
+    structural = [_scored("a.py", 10, 20, 4.0), _scored("b.py", 1, 5, 3.0)]
+    order = [s.path for s in fuse(structural, [], {"b.py": 8.0, "a.py": 1.0})]
+    assert order == ["b.py", "a.py"]  # 0.75 + 1.0 against 1.0 + 0.125
+    assert [s.path for s in fuse(structural, [])] == ["a.py", "b.py"]
+
+
+ISSUE = """Latex printing of nested fractions drops the brackets of the denominator
+
+Printing a fraction whose denominator is itself a fraction loses its brackets:
+
+    >>> latex(Frac(a, Frac(1, c)))
+    'a / 1 / c'
+
+The expected output keeps the denominator in brackets, as the printer does for a power or a
+product of fractions. Nested fractions should print the same way whatever their depth is.
+"""
+PRINTER = '''class LatexPrinter:
+    def _print_Frac(self, expr):
+        numerator, denominator = expr.args
+        return self._print(numerator) + " / " + self._print(denominator)
+
+    def _print_Mul(self, expr):
+        # a product of fractions keeps each factor in brackets
+        return " ".join(self.brackets(arg) for arg in expr.args)
+
+    def _print_Pow(self, expr):
+        base, power = expr.args
+        return self.brackets(base) + "^" + self._print(power)
+
+    def brackets(self, expr):
+        return "(" + self._print(expr) + ")"
+
+
+def latex(expr):
+    """The latex string of expr, nested fractions included."""
+    return LatexPrinter()._print(expr)
+'''
+PARSER = '''def convert_frac(tokens):
+    # a fraction in latex input: the numerator, then the denominator in brackets, nested fractions too
+    numerator = tokens.next()
+    denominator = tokens.next()
+    return numerator, denominator
+'''
+
+
+def test_an_issue_shows_more_of_the_file_it_matches_as_a_whole(tmp_path):
+    # the parser matches the issue's words in one place; the printer matches them all through the file
+    repo = make_repo(tmp_path / "repo", {"pkg/printing/latex.py": PRINTER, "pkg/parsing/latex_input.py": PARSER,
+                                         "pkg/core/numbers.py": "def gcd(a, b):\n    return a\n"})
+    result = locate(repo, ISSUE, budget=4000, on_note=lambda _t: None)
+    assert [r.path for r in result.regions] == ["pkg/printing/latex.py", "pkg/printing/latex.py",
+                                                 "pkg/parsing/latex_input.py"]

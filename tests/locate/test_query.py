@@ -176,3 +176,10 @@ def test_an_issue_title_weighs_more_than_its_long_body():
     short = parse_instruction("Rewrite fails on a number\nthe collector")  # a short note is no body
     assert {t.display.lower(): t.weight for t in short.terms}["rewrite"] == \
         {t.display.lower(): t.weight for t in short.terms}["collector"]
+
+
+def test_only_an_issues_title_says_whether_it_is_about_tests():
+    body = " ".join(["the", "collector", "installs", "packages", "listed", "below"] * 8)
+    assert not parse_instruction(f"Rewrite fails on a number\n{body}\nTested on 1.8 with pytest 7").about_tests
+    assert parse_instruction(f"Add a test for the number rewrite\n{body}").about_tests
+    assert parse_instruction("Rewrite fails on a number; tested with pytest").about_tests  # no body: all of it counts
