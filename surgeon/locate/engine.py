@@ -29,7 +29,7 @@ from surgeon.locate.fusion import MAX_FULL_TEXT, fuse
 from surgeon.locate.hits import LineMatcher
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.pack import LocateResult, Region, pack, region_text
-from surgeon.locate.query import Query, parse_instruction
+from surgeon.locate.query import Query, issue_title, parse_instruction
 from surgeon.locate.rank import (
     FileEvidence,
     Scored,
@@ -461,22 +461,32 @@ def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
 
 def _documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) -> list[tuple[str, float]]:
     """The best whole files for the query's words (BM25 over each file's defined names and words):
-    (path, score), best first."""
-    expression = match_expression(_full_text_words(query), limit=MAX_DOCUMENT_WORDS)
-    if expression is None:
-        return []
+    (path, score), best first. An issue's title is searched on its own as well, each search's
+    scores scaled to its best: the title says what is wrong, the body mostly how it shows."""
     paths_of: dict[tuple[str, str], list[str]] = {}
     for f in indexed.values():
         paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
-    out = [(path, round(score * path_factor(query, path), 6))
-           for blob, language, score in cache.search_documents(expression, 2 * MAX_DOCUMENTS)
-           for path in paths_of.get((blob, language), ())]
-    out.sort(key=lambda c: (-c[1], c[0]))
+    title = issue_title(query.instruction)
+    searches = [_full_text_words(query)]
+    if title is not None:
+        searches.append([w for w in query_words([title]) if w not in STOP_WORDS])
+    totals: dict[str, float] = {}
+    for words in searches:
+        expression = match_expression(words, limit=MAX_DOCUMENT_WORDS)
+        if expression is None:
+            continue
+        found = [(path, score * path_factor(query, path))
+                 for blob, language, score in cache.search_documents(expression, 2 * MAX_DOCUMENTS)
+                 for path in paths_of.get((blob, language), ())]
+        top = max((score for _, score in found), default=0.0) or 1.0
+        for path, score in found:
+            totals[path] = totals.get(path, 0.0) + score / top
+    out = sorted(((path, round(score, 6)) for path, score in totals.items()), key=lambda c: (-c[1], c[0]))
     return out[:MAX_DOCUMENTS]
 
 
 def _full_text_words(query: Query) -> list[str]:
-    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym")]
+    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym", "numbered")]
     return [w for w in query_words(texts) if w not in STOP_WORDS]
 
 

@@ -86,12 +86,13 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
     its class line); each is paid for right after it when it fits, and listed after the ranked ones."""
     remaining = budget
     regions: list[Region] = []
+    shown_companions: set[Region] = set()
     queue = list(selected)
     at = -1
     while at + 1 < len(queue):
         at += 1
         item = queue[at]
-        companion = item.why[0].startswith(COMPANION) if item.why else False
+        companion = item.companion
         if remaining < MIN_TRIMMED_TOKENS and not item.pinned:
             break
         start, end, why = item.start, item.end, item.why
@@ -126,6 +127,8 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
             score = max(score, *(r.score for r in inside))
             why = tuple(dict.fromkeys([*inside[0].why, *why]))[:6]
         region = Region(item.path, start, end, item.symbol, item.kind, score, why, tokens)
+        if companion:
+            shown_companions.add(region)
         if inside:
             place = regions.index(inside[0])
             regions = [r for r in regions if r not in inside]
@@ -135,8 +138,8 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
         remaining += refund - tokens
         if companions is not None and not companion:
             extras = [Scored(item.path, lo, hi, None, "lines", 0.0, (f"{COMPANION} {start}-{end}: {reason}",),
-                             item.lines, ()) for lo, hi, reason in companions(item.path, start, end)]
+                             item.lines, (), companion=True) for lo, hi, reason in companions(item.path, start, end)]
             queue[at + 1:at + 1] = extras
     # companions are shown with their file but do not push ranked regions down the list
-    ranked = [r for r in regions if not (r.why and r.why[0].startswith(COMPANION))]
-    return ranked + [r for r in regions if r not in ranked]
+    ranked = [r for r in regions if r not in shown_companions]
+    return ranked + [r for r in regions if r in shown_companions]

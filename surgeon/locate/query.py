@@ -84,8 +84,32 @@ def parse_instruction(instruction: str) -> Query:
     rest = _take_headers(b, rest)
     _add_paths(b, paths, {f.path for f in frames})
     _add_identifiers_and_words(b, rest)
-    terms = _with_title_weight(tuple(b.terms.values()), text)
+    terms = _with_title_weight(_numbered_runs(tuple(b.terms.values())), text)
     return Query(instruction=text, terms=terms, frames=tuple(frames), paths=tuple(dict.fromkeys(paths)))
+
+
+NUMBERED_RE = re.compile(r"([A-Za-z_]+?)_?(\d+)")
+NUMBERED_RUN = 3  # this many names that differ only in a trailing number are a run
+NUMBERED_WEIGHT = 0.3
+
+
+def _numbered_runs(terms: tuple[Term, ...]) -> tuple[Term, ...]:
+    """Names that differ only in a trailing number (x0, x1 … x19 in pasted output; int8, int16,
+    int32) are one idea, not one per name: a run shares one group and weighs as a part, so it
+    takes neither the grep patterns nor the ranking from the instruction's other words."""
+    runs: dict[str, list[int]] = {}
+    for index, term in enumerate(terms):
+        m = NUMBERED_RE.fullmatch(term.display)
+        if m and term.kind == "identifier":
+            runs.setdefault(m.group(1).lower(), []).append(index)
+    out = list(terms)
+    for members in runs.values():
+        if len(members) >= NUMBERED_RUN:
+            group = terms[members[0]].group
+            for index in members:
+                out[index] = replace(terms[index], kind="numbered", group=group,
+                                     weight=min(terms[index].weight, NUMBERED_WEIGHT))
+    return tuple(out)
 
 
 def issue_title(text: str) -> str | None:

@@ -59,6 +59,11 @@ CHANGELOG_NAME = re.compile(r"(?:^|/)(?:change(?:s|log)|history|news|release[-_ 
 CHANGELOG_WORDS = re.compile(r"\b(?:change ?logs?|release notes?|news (?:entry|item|fragment)s?)\b", re.IGNORECASE)
 CHANGELOG_WEIGHT = 0.4
 DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
+# A long JSON or YAML file is data (recorded test durations, fixtures, a schema dump): its keys
+# repeat the words of every instruction, and its hits chain into regions that fill the budget.
+DATA_LANGUAGES = frozenset({"json", "yaml", "toml"})
+LARGE_DATA_LINES = 1000
+DATA_WEIGHT = 0.3
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
 
 
@@ -371,6 +376,7 @@ class Scored:
     hit_lines: tuple[tuple[int, float], ...]
     pinned: bool = False
     named: bool = False  # in a file the instruction names
+    companion: bool = False  # shown because a ranked region needs it (its file's header, its class line)
 
 
 def path_factor(query: Query, path: str) -> float:
@@ -387,6 +393,8 @@ def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> li
     bonus, why = path_bonus(query, evidence.path, idfs)
     units = build_units(query, evidence, idfs, bonus, why)
     factor = path_factor(query, evidence.path)
+    if evidence.record.language in DATA_LANGUAGES and len(evidence.lines) > LARGE_DATA_LINES:
+        factor *= DATA_WEIGHT
     out = []
     for unit in units:
         score, reasons = score_unit(query, unit, idfs, factor)

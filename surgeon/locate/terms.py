@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 TermKind = Literal["identifier", "part", "word", "synonym", "phrase", "path", "url", "domain", "header", "route",
-                   "shape"]
+                   "shape", "numbered"]
 
 # Words that carry no location information in an instruction.
 STOP_WORDS = frozenset(

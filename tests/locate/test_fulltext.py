@@ -206,3 +206,27 @@ def test_an_issue_shows_more_of_the_file_it_matches_as_a_whole(tmp_path):
     result = locate(repo, ISSUE, budget=4000, on_note=lambda _t: None)
     assert [r.path for r in result.regions] == ["pkg/printing/latex.py", "pkg/printing/latex.py",
                                                  "pkg/parsing/latex_input.py"]
+
+
+MANPAGE_ISSUE = """Generate man page section directories
+
+The current output writes every file into one flat build folder. The build system of my
+distribution expects the output folder to hold one folder per section, and the writer should
+create that folder when the build runs. A config option to keep the old flat output folder
+would be fine too, so that existing builds of the html output and others keep working.
+"""
+
+
+def test_an_issues_title_picks_the_file_its_long_body_would_not(tmp_path):
+    # the body's words (build, output, folder) fill the html builder; the title names the man page one
+    repo = make_repo(tmp_path / "repo", {
+        "pkg/builders/manpage.py": "class ManualPageBuilder:\n    def write(self, section):\n"
+                                   "        # one file per man page\n        return section\n",
+        "pkg/builders/html.py": "class HTMLBuilder:\n    def write(self, folder):\n"
+                                "        # the build output folder of the html writer\n        output = folder\n"
+                                "        # create the output folder when the build runs\n        return output\n\n\n"
+                                "def config_option(builds):\n    # keep the build output of existing builds working\n"
+                                "    return builds\n",
+    })
+    result = locate(repo, MANPAGE_ISSUE, budget=4000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/builders/manpage.py"

@@ -183,3 +183,15 @@ def test_only_an_issues_title_says_whether_it_is_about_tests():
     assert not parse_instruction(f"Rewrite fails on a number\n{body}\nTested on 1.8 with pytest 7").about_tests
     assert parse_instruction(f"Add a test for the number rewrite\n{body}").about_tests
     assert parse_instruction("Rewrite fails on a number; tested with pytest").about_tests  # no body: all of it counts
+
+
+def test_names_that_differ_only_in_a_number_are_one_idea():
+    query = parse_instruction("cse() has strange behaviour for MatrixSymbol indexing\n"
+                              "x0 = a[0, 0]\nx1 = a[0, 1]\nx2 = a[1, 0]\nx3 = a[1, 1]\nx4 = b[0, 0]")
+    numbered = [t for t in query.terms if t.display in ("x0", "x1", "x2", "x3", "x4")]
+    assert len(numbered) == 5 and len({t.group for t in numbered}) == 1
+    assert all(t.weight <= 0.3 for t in numbered)
+    assert not any(p in ("x0", "x1") for p in query.patterns[:2])
+    assert next(t for t in query.terms if t.display == "MatrixSymbol").weight >= 1.0
+    pair = parse_instruction("convert int8 and utf8 values")  # two names are no run
+    assert all(t.kind != "numbered" for t in pair.terms)

@@ -184,3 +184,14 @@ def test_a_region_inside_a_long_definition_is_widened_to_it_when_it_fits():
     top = Scored("a.py", 1, 1, None, "lines", 1.0, (), lines, ())
     assert widen(top, record, max_tokens=4000) == top  # in no definition
 
+
+
+def test_a_long_json_file_is_data_and_weighs_less():
+    query = parse_instruction("refine does not simplify complex arguments")
+    idfs = [1.0] * len(query.terms)
+    padding = "".join(f'  "pkg/tests/test_module_{i}.py": 0.5,\n' for i in range(1200))
+
+    def best(text):
+        return max(s.score for s in rank_file(query, evidence(query, text, "data.json", "json"), idfs))
+    small = best('{\n  "refine": {"complex": true}\n}\n')
+    assert best('{\n' + padding + '  "refine": {"complex": true}\n}\n') < 0.5 * small
