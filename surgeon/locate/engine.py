@@ -467,7 +467,7 @@ def _documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) ->
     for f in indexed.values():
         paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
     title = issue_title(query.instruction)
-    searches = [_full_text_words(query)]
+    searches = [_full_text_words(query, synonyms=True)]
     if title is not None:
         searches.append([w for w in query_words([title]) if w not in STOP_WORDS])
     totals: dict[str, float] = {}
@@ -485,8 +485,12 @@ def _documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) ->
     return out[:MAX_DOCUMENTS]
 
 
-def _full_text_words(query: Query) -> list[str]:
+def _full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
+    """The index words of the query's terms; with `synonyms`, also of what they abbreviate (CSP:
+    content security policy), which a whole file spells out more often than one chunk does."""
     texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym", "numbered")]
+    if synonyms:
+        texts += [v for t in query.terms if t.kind == "synonym" for v in t.variants]
     return [w for w in query_words(texts) if w not in STOP_WORDS]
 
 

@@ -123,18 +123,19 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
             start, end = span
             tokens = estimate_tokens(region_text(item.lines, start, end))
         score = item.score
+        ranked_inside = [r for r in inside if r not in shown_companions]
         if inside:  # a larger region takes the place of shown ones: it says why they were shown
             score = max(score, *(r.score for r in inside))
-            why = tuple(dict.fromkeys([*inside[0].why, *why]))[:6]
+            why = tuple(dict.fromkeys([*(ranked_inside or inside)[0].why, *why]))[:6]
         region = Region(item.path, start, end, item.symbol, item.kind, score, why, tokens)
-        if companion:
-            shown_companions.add(region)
-        if inside:
-            place = regions.index(inside[0])
-            regions = [r for r in regions if r not in inside]
-            regions.insert(place, region)
-        else:
+        keep = ranked_inside[0] if ranked_inside else None
+        regions = [r for r in regions if r is keep or r not in inside]
+        if keep is not None:  # it takes the place of the best ranked region it holds
+            regions[regions.index(keep)] = region
+        else:  # it holds only companions, if anything: it is what it was queued as
             regions.append(region)
+            if companion:
+                shown_companions.add(region)
         remaining += refund - tokens
         if companions is not None and not companion:
             extras = [Scored(item.path, lo, hi, None, "lines", 0.0, (f"{COMPANION} {start}-{end}: {reason}",),
