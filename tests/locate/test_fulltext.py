@@ -230,3 +230,15 @@ def test_an_issues_title_picks_the_file_its_long_body_would_not(tmp_path):
     })
     result = locate(repo, MANPAGE_ISSUE, budget=4000, on_note=lambda _t: None)
     assert result.regions[0].path == "pkg/builders/manpage.py"
+
+
+def test_a_companion_that_holds_a_ranked_region_keeps_that_regions_rank():
+    def needs(path, start, end):
+        return [(1, 19, "header")] if path == "a.py" else []
+    regions = pack([_scored("a.py", 13, 19, 3.0), _scored("b.py", 1, 5, 2.0), _scored("a.py", 1, 21, 1.0)], 10_000, needs)
+    assert [(r.path, r.start_line, r.end_line) for r in regions] == [("a.py", 1, 21), ("b.py", 1, 5)]
+    assert [r.score for r in regions] == [3.0, 2.0]
+    only_header = pack([_scored("a.py", 30, 40, 3.0), _scored("b.py", 1, 5, 2.0), _scored("a.py", 1, 20, 1.0)],
+                       10_000, needs)
+    # the last region holds only the companion header: it is listed at its own rank, not first
+    assert [(r.path, r.start_line, r.end_line) for r in only_header] == [("a.py", 30, 40), ("b.py", 1, 5), ("a.py", 1, 20)]
