@@ -78,3 +78,29 @@ def test_cached_blob_ids_are_gits_own_in_a_sha256_repository(tmp_path):
     # an id a sha1-only surgeon remembered for this exact stat is not trusted
     listing = list_files(repo, max_bytes=1 << 20, stat_lookup=lambda *stat: "0" * 40)
     assert {f.path: f.blob for f in listing.files} == expected
+
+
+def test_a_cache_of_the_previous_layout_is_rebuilt_and_searched(tmp_path):
+    repo = make_repo(tmp_path / "repo", FILES)
+    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path, isolation_level=None)  # version 6: chunk text stored in the FTS table, no documents
+    old.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE records (blob TEXT, language TEXT, skip TEXT, data BLOB, PRIMARY KEY (blob, language));
+        CREATE TABLE stats (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, blob TEXT);
+        CREATE TABLE chunk_spans (id INTEGER PRIMARY KEY, blob TEXT, language TEXT, start INTEGER, end INTEGER,
+            symbol TEXT, kind TEXT);
+        CREATE VIRTUAL TABLE chunks USING fts5(name, body, detail=column);
+        INSERT INTO meta VALUES ('version', '6');
+        INSERT INTO chunk_spans VALUES (1, 'stale', 'python', 1, 2, NULL, NULL);
+        INSERT INTO chunks (rowid, name, body) VALUES (1, '', 'upload limit');
+    """)
+    old.close()
+    result = locate(repo, "upload limit", on_note=lambda text: None)
+    assert result.regions[0].path == "app.py"
+    with IndexCache(path) as cache:
+        documents = {blob for blob, _, _ in cache.search_documents('"upload"', 10)}
+        chunks = {row[0] for row in cache.search('"upload"', 10)}
+        assert documents and chunks and "stale" not in documents | chunks
+        assert cache.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0] == str(cache_module.INDEX_VERSION)
