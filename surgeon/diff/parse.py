@@ -362,8 +362,10 @@ def _finish_file(draft: _FileDraft, last_hunk: _HunkDraft | None, problems: list
         hunks.append(ParsedHunk(
             tuple(HunkLine(b.kind, b.text) for b in body), hunk.old_start, hunk.new_start, old_nl, new_nl,
             hunk.header_line, tuple(repairs), promised, hunk is last_hunk and short and body[-1].kind != " "))
-        # a CRLF file's added lines carry CRs, except a last line without any line ending
-        added.extend(b for k, b in enumerate(body) if b.kind == "+" and (k + 1) not in hunk.markers)
+        # a CRLF file's added lines carry CRs, except a last line without any line ending (a
+        # misplaced marker, ignored, does not make its line one)
+        no_ending = max((k for k, b in enumerate(body) if b.kind != "-"), default=-1) if new_nl else -1
+        added.extend(b for k, b in enumerate(body) if b.kind == "+" and k != no_ending)
     empty = len(draft.hunks) - len(hunks)
     return ParsedFile(
         old_path=None if draft.new_file_mode is not None else draft.old_path,

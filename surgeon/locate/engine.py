@@ -14,7 +14,7 @@ from surgeon.errors import UsageError
 from surgeon.git import find_repo
 from surgeon.locate import grep as grep_module
 from surgeon.locate.cache import CacheError, IndexCache, open_cache, recover
-from surgeon.locate.chunks import Chunk, match_expression, query_words
+from surgeon.locate.chunks import Chunk
 from surgeon.locate.files import (
     GENERATED_NAMES,
     GENERATED_SUFFIXES,
@@ -25,11 +25,11 @@ from surgeon.locate.files import (
     printable_path,
 )
 from surgeon.locate.frames import INSTALLED_RE, Frame
-from surgeon.locate.fusion import MAX_FULL_TEXT, fuse
+from surgeon.locate.fusion import fuse
 from surgeon.locate.hits import LineMatcher
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.pack import LocateResult, Region, pack, region_text
-from surgeon.locate.query import Query, issue_title, parse_instruction
+from surgeon.locate.query import Query, parse_instruction
 from surgeon.locate.rank import (
     FileEvidence,
     Scored,
@@ -37,12 +37,11 @@ from surgeon.locate.rank import (
     file_prescore,
     idf,
     path_bonus,
-    path_factor,
     rank_file,
     select,
     widen,
 )
-from surgeon.locate.terms import STOP_WORDS
+from surgeon.locate.search import best_chunks, best_documents
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
@@ -51,11 +50,8 @@ MAX_CANDIDATE_FILES = 50
 # the function its words point at.
 WIDEN_TOP = 3
 WIDEN_SHARE = 0.25
-FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise
 FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
-MAX_DOCUMENTS = 100  # whole files taken from the BM25 ranking of files
-DOCUMENT_FILES = 10  # of which the best are ranked structurally too
-MAX_DOCUMENT_WORDS = 128
+DOCUMENT_FILES = 10  # files of the best whole-file matches that are ranked structurally too
 WRITE_BATCH = 256
 # The cache keeps records of old versions (a branch switch back costs nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
@@ -384,8 +380,8 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     ranked_files = sorted(prescores, key=lambda p: (-prescores[p], p))
     candidates = list(itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)),
                                        MAX_CANDIDATE_FILES))
-    full_text = [c for c in _full_text(query, cache, indexed) if kept.shows(c[0])]
-    documents = {path: score for path, score in _documents(query, cache, indexed) if kept.shows(path)}
+    full_text = [c for c in best_chunks(query, cache, indexed) if kept.shows(c[0])]
+    documents = {path: score for path, score in best_documents(query, cache, indexed) if kept.shows(path)}
     candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES],
                                      *list(documents)[:DOCUMENT_FILES]]))
     candidates = [p for p in candidates if p not in pinned_paths]
@@ -438,60 +434,6 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         if record is not None:
             fused[at] = widen(item, record, int(budget * WIDEN_SHARE))
     return pack(pinned_first + fused, budget, needs)
-
-
-def _full_text(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
-               ) -> list[tuple[str, int, int, str | None, str | None, float]]:
-    """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
-    (path, start, end, symbol, kind, score), best first."""
-    expression = match_expression(_full_text_words(query))
-    if expression is None:
-        return []
-    paths_of: dict[tuple[str, str], list[str]] = {}
-    for f in indexed.values():
-        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
-    out = []
-    for blob, language, start, end, symbol, kind, score in cache.search(expression, 4 * MAX_FULL_TEXT):
-        for path in paths_of.get((blob, language), ()):
-            out.append((path, start, end, symbol, kind, round(score * path_factor(query, path), 6)))
-    floor = FULL_TEXT_FLOOR * max((c[5] for c in out), default=0.0)
-    out.sort(key=lambda c: (-c[5], c[0], c[1]))  # ties in path order, whatever order the index holds them in
-    return [c for c in out if c[5] > floor][:MAX_FULL_TEXT]
-
-
-def _documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) -> list[tuple[str, float]]:
-    """The best whole files for the query's words (BM25 over each file's defined names and words):
-    (path, score), best first. An issue's title is searched on its own as well, each search's
-    scores scaled to its best: the title says what is wrong, the body mostly how it shows."""
-    paths_of: dict[tuple[str, str], list[str]] = {}
-    for f in indexed.values():
-        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
-    title = issue_title(query.instruction)
-    searches = [_full_text_words(query, synonyms=True)]
-    if title is not None:
-        searches.append([w for w in query_words([title]) if w not in STOP_WORDS])
-    totals: dict[str, float] = {}
-    for words in searches:
-        expression = match_expression(words, limit=MAX_DOCUMENT_WORDS)
-        if expression is None:
-            continue
-        found = [(path, score * path_factor(query, path))
-                 for blob, language, score in cache.search_documents(expression, 2 * MAX_DOCUMENTS)
-                 for path in paths_of.get((blob, language), ())]
-        top = max((score for _, score in found), default=0.0) or 1.0
-        for path, score in found:
-            totals[path] = totals.get(path, 0.0) + score / top
-    out = sorted(((path, round(score, 6)) for path, score in totals.items()), key=lambda c: (-c[1], c[0]))
-    return out[:MAX_DOCUMENTS]
-
-
-def _full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
-    """The index words of the query's terms; with `synonyms`, also of what they abbreviate (CSP:
-    content security policy), which a whole file spells out more often than one chunk does."""
-    texts = [t.display for t in query.terms if t.kind not in ("shape", "synonym", "numbered")]
-    if synonyms:
-        texts += [v for t in query.terms if t.kind == "synonym" for v in t.variants]
-    return [w for w in query_words(texts) if w not in STOP_WORDS]
 
 
 def _pinned_regions(query: Query, root: Path, path: str, indexed: dict[str, RepoFile],

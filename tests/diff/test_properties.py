@@ -434,3 +434,12 @@ def test_unrecoverable_damage_is_refused(case, damage, data):
         out.extend(h.lines)
     result = _apply(case, "\n".join(out) + "\n")
     assert not result.ok
+
+
+def test_a_misplaced_marker_does_not_take_the_cr_off_a_crlf_line():
+    # found by the property above: the ignored marker after the first added line made the file look LF
+    diff = ("diff --git a/mod.py b/mod.py\n--- a/mod.py\n+++ b/mod.py\n@@ -1,1 +1,2 @@\n-unique_0()\n"
+            "\\ No newline at end of file\n+unique_0()\r\n\\ No newline at end of file\n+unique_0()\n"
+            "\\ No newline at end of file\n")
+    result = _apply(Case("mod.py", b"unique_0()", b"unique_0()\r\nunique_0()"), diff)
+    assert result.ok and result.changes[0].new_content == b"unique_0()\r\nunique_0()"
