@@ -283,8 +283,11 @@ def _pack(*columns: str) -> bytes:
     return zlib.compress("\0".join(columns).encode(), 1)
 
 
-def _unpack(data: bytes) -> list[str]:
-    return zlib.decompress(data).decode().split("\0")
+def _unpack(data: object) -> list[str]:
+    try:
+        return zlib.decompress(data).decode().split("\0")  # type: ignore[arg-type]
+    except (zlib.error, TypeError, UnicodeDecodeError) as exc:  # a damaged row: the cache is rebuilt
+        raise CacheError(f"the words of a full-text row cannot be decoded: {_one_line(exc)}") from exc
 
 
 def _decode(data: object) -> FileRecord:

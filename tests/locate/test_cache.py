@@ -104,3 +104,17 @@ def test_a_cache_of_the_previous_layout_is_rebuilt_and_searched(tmp_path):
         chunks = {row[0] for row in cache.search('"upload"', 10)}
         assert documents and chunks and "stale" not in documents | chunks
         assert cache.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0] == str(cache_module.INDEX_VERSION)
+
+
+def test_a_damaged_full_text_row_rebuilds_the_cache(tmp_path):
+    repo = make_repo(tmp_path / "repo", FILES)
+    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
+    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE chunk_spans SET words = x'00ff'")
+    db.execute("DELETE FROM records")  # the next run indexes the files again, deleting their old rows
+    db.close()
+    notes: list[str] = []
+    result = locate(repo, "upload limit", on_note=notes.append)
+    assert result.regions[0].path == "app.py"
+    assert any("rebuilt" in note for note in notes), notes
