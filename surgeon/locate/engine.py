@@ -41,7 +41,7 @@ from surgeon.locate.rank import (
     select,
     widen,
 )
-from surgeon.locate.search import best_chunks, best_documents
+from surgeon.locate.search import best_chunks, best_documents, paths_by_blob
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
@@ -380,8 +380,9 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     ranked_files = sorted(prescores, key=lambda p: (-prescores[p], p))
     candidates = list(itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)),
                                        MAX_CANDIDATE_FILES))
-    full_text = [c for c in best_chunks(query, cache, indexed) if kept.shows(c[0])]
-    documents = {path: score for path, score in best_documents(query, cache, indexed) if kept.shows(path)}
+    paths_of = paths_by_blob(indexed)
+    full_text = [c for c in best_chunks(query, cache, paths_of) if kept.shows(c[0])]
+    documents = {path: score for path, score in best_documents(query, cache, paths_of) if kept.shows(path)}
     candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES],
                                      *list(documents)[:DOCUMENT_FILES]]))
     candidates = [p for p in candidates if p not in pinned_paths]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from surgeon.languages import language_for
@@ -56,13 +57,18 @@ class Query:
                     seen[variant] = None
         return tuple(seen)
 
-    @property
+    @cached_property  # asked for every test file ranked: computed once per query
+    def title(self) -> str | None:
+        """The instruction's title when it is issue-shaped (see issue_title), else None."""
+        return issue_title(self.instruction)
+
+    @cached_property
     def about_tests(self) -> bool:
         """Whether the instruction is about tests (then test files are not weighed down). In an
         issue, only its title counts: a body's "tested on 1.8" or test output says nothing of where
         the change goes."""
-        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", issue_title(self.instruction)
-                              or self.instruction, re.I))
+        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.title or self.instruction,
+                              re.I))
 
 
 def parse_instruction(instruction: str) -> Query:

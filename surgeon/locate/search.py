@@ -8,7 +8,7 @@ from surgeon.locate.cache import IndexCache
 from surgeon.locate.chunks import match_expression, query_words
 from surgeon.locate.files import RepoFile
 from surgeon.locate.fusion import MAX_FULL_TEXT
-from surgeon.locate.query import Query, issue_title
+from surgeon.locate.query import Query
 from surgeon.locate.rank import path_factor
 from surgeon.locate.terms import STOP_WORDS
 
@@ -17,16 +17,23 @@ MAX_DOCUMENTS = 100  # whole files taken from the BM25 ranking of files
 MAX_DOCUMENT_WORDS = 128
 
 
-def best_chunks(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
+PathsOf = dict[tuple[str, str], list[str]]  # (blob, language) -> the current files holding it
+
+
+def paths_by_blob(indexed: dict[str, RepoFile]) -> PathsOf:
+    paths_of: PathsOf = {}
+    for f in indexed.values():
+        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
+    return paths_of
+
+
+def best_chunks(query: Query, cache: IndexCache, paths_of: PathsOf
                ) -> list[tuple[str, int, int, str | None, str | None, float]]:
     """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
     (path, start, end, symbol, kind, score), best first."""
     expression = match_expression(full_text_words(query))
     if expression is None:
         return []
-    paths_of: dict[tuple[str, str], list[str]] = {}
-    for f in indexed.values():
-        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
     out = []
     for blob, language, start, end, symbol, kind, score in cache.search(expression, 4 * MAX_FULL_TEXT):
         for path in paths_of.get((blob, language), ()):
@@ -36,17 +43,13 @@ def best_chunks(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]
     return [c for c in out if c[5] > floor][:MAX_FULL_TEXT]
 
 
-def best_documents(query: Query, cache: IndexCache, indexed: dict[str, RepoFile]) -> list[tuple[str, float]]:
+def best_documents(query: Query, cache: IndexCache, paths_of: PathsOf) -> list[tuple[str, float]]:
     """The best whole files for the query's words (BM25 over each file's defined names and words):
     (path, score), best first. An issue's title is searched on its own as well, each search's
     scores scaled to its best: the title says what is wrong, the body mostly how it shows."""
-    paths_of: dict[tuple[str, str], list[str]] = {}
-    for f in indexed.values():
-        paths_of.setdefault((f.blob, f.language or ""), []).append(f.path)
-    title = issue_title(query.instruction)
     searches = [full_text_words(query, synonyms=True)]
-    if title is not None:
-        searches.append([w for w in query_words([title]) if w not in STOP_WORDS])
+    if query.title is not None:
+        searches.append([w for w in query_words([query.title]) if w not in STOP_WORDS])
     totals: dict[str, float] = {}
     for words in searches:
         expression = match_expression(words, limit=MAX_DOCUMENT_WORDS)
