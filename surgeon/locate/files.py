@@ -69,10 +69,10 @@ VERSIONED_BUNDLE = re.compile(r"[-_.]v?\d+\.\d+(?:\.\d+)*(?:[-.](?:min|slim|bund
 def skip_reason_for_path(path: str) -> str | None:
     """vendored / generated / binary when the path alone says so, else None."""
     directories, _, name = path.rpartition("/")
-    if directories and not VENDORED_DIRS.isdisjoint(directories.split("/")):
+    if directories and _vendored_directory(directories):
         return "vendored"
     lower = name.lower()
-    if VERSIONED_BUNDLE.search(lower):
+    if lower.endswith(_BUNDLE_SUFFIXES) and VERSIONED_BUNDLE.search(lower):
         return "vendored"
     if name in GENERATED_NAMES or lower.endswith(GENERATED_SUFFIXES):
         return "generated"
@@ -80,6 +80,14 @@ def skip_reason_for_path(path: str) -> str | None:
     if dot > 0 and lower[dot:] in BINARY_SUFFIXES:
         return "binary"
     return None
+
+
+_BUNDLE_SUFFIXES = (".js", ".css", ".mjs")
+
+
+@lru_cache(maxsize=4096)  # a repository has far fewer folders than files
+def _vendored_directory(directories: str) -> bool:
+    return not VENDORED_DIRS.isdisjoint(directories.split("/"))
 
 
 @lru_cache(maxsize=4096)
@@ -125,8 +133,8 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
     `stat_lookup(path, size, mtime_ns, inode)` returns a blob id remembered for that exact stat,
     and `stat_store(...)` remembers one, so an edited file is hashed once, not on every query.
     """
-    staged, changed, removed = _git_many(
-        root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"), ("ls-files", "-z", "-d"))
+    # -m lists a file deleted from the working tree too; its lstat below fails and it is left out.
+    staged, changed = _git_many(root, ("ls-files", "-s", "-z"), ("ls-files", "-z", "-m", "-o", "--exclude-standard"))
     index_blobs: dict[str, str] = {}
     for entry in _fields(staged):
         meta, _, path = entry.partition("\t")
@@ -139,15 +147,12 @@ def list_files(root: Path, *, max_bytes: int, stat_lookup: StatLookup | None = N
         or Git(root).object_format
     id_length = _ID_LENGTHS.get(object_format)
     dirty = set(_fields(changed))
-    deleted = set(_fields(removed))
 
     skipped: dict[str, int] = {"binary": 0, "vendored": 0, "generated": 0, "huge": 0}
     skipped_paths: list[str] = []
     files: list[RepoFile] = []
     unnamed: list[str] = []
     for path in sorted(set(index_blobs) | dirty):
-        if path in deleted and path not in dirty:
-            continue
         if not _utf8_name(path):
             unnamed.append(path)
             continue
