@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from surgeon.locate.chunks import Chunk, document_words
 from surgeon.locate.index import INDEX_VERSION, FileRecord
@@ -238,6 +239,19 @@ class IndexCache:
                 "ORDER BY score LIMIT ?) f JOIN document_spans s ON s.id = f.rowid ORDER BY f.score",
                 (DEFINED_WEIGHT, BODY_WEIGHT, expression, limit)).fetchall()
         return [(blob, language, -float(score)) for blob, language, score in rows]
+
+    def frequencies(self, table: Literal["chunks", "documents"], words: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """How many rows a full-text table holds (chunks, or whole-file documents), and how many of
+        them hold each word."""
+        if not self.full_text:
+            return 0, {}
+        spans = {"chunks": "chunk_spans", "documents": "document_spans"}[table]
+        with _guard():
+            total = self.db.execute(f"SELECT count(*) FROM {spans}").fetchone()[0]
+            counts = {word: self.db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?",
+                                            ('"' + word.replace('"', '""') + '"',)).fetchone()[0]
+                      for word in dict.fromkeys(words)}
+        return int(total), counts
 
     def prune(self, keep: set[tuple[str, str]], keep_paths: set[str]) -> int:
         """Forget records of blobs no file has any more, and stats of paths that are gone or

@@ -7,7 +7,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from surgeon.errors import UsageError
@@ -26,7 +26,7 @@ from surgeon.locate.files import (
 )
 from surgeon.locate.frames import INSTALLED_RE, Frame
 from surgeon.locate.fusion import fuse
-from surgeon.locate.hits import LineMatcher
+from surgeon.locate.hits import LineMatcher, terms_in_files
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.pack import LocateResult, Region, pack, region_text
 from surgeon.locate.query import Query, parse_instruction
@@ -41,10 +41,11 @@ from surgeon.locate.rank import (
     select,
     widen,
 )
-from surgeon.locate.search import best_chunks, best_documents, paths_by_blob
+from surgeon.locate.search import best_chunks, best_documents, common_terms, paths_by_blob
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
+LATER_POOL = 150  # the files by prescore in which a query's common terms are grepped for
 # The best regions that are part of a longer definition are shown as the whole definition when it
 # takes at most this share of the budget: the change an instruction asks for is often elsewhere in
 # the function its words point at.
@@ -177,7 +178,12 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
                    untracked: Sequence[str] | None = None) -> grep_module.GrepJob:
         exclusions = grep_module.Exclusions(paths=sorted(excluded_paths), suffixes=GENERATED_SUFFIXES,
                                             names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
-        return grep_module.GrepJob(root, query.patterns, exclusions, tool, tracked=tracked, untracked=untracked)
+        return grep_module.GrepJob(root, first, exclusions, tool, tracked=tracked, untracked=untracked)
+
+    common = common_terms(query, cache)
+    first, later = query.patterns_apart(common)
+    if not first:  # only common terms: grep for them everywhere
+        first, later, common = later, (), {}
 
     # On a warm cache, git grep searches the tracked files while they are listed (skipping
     # what the last run found huge, binary or generated); untracked ones follow once the
@@ -216,7 +222,7 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
     if not jobs:
         jobs.append(start_grep(excluded, untracked=listing.untracked))
     kept = _Withholding(withhold)
-    regions = _rank(query, root, cache, indexed, jobs, budget, pinned, max_file_bytes, kept)
+    regions = _rank(query, root, cache, indexed, _Grep(tool, jobs, later, common), budget, pinned, max_file_bytes, kept)
     return regions, listing, indexed, skipped, sorted(kept.withheld)
 
 
@@ -322,38 +328,45 @@ class _Withholding:
         return [path for path, hidden in self.asked.items() if hidden]
 
 
-def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], jobs: Sequence[grep_module.GrepJob],
+@dataclass(frozen=True)
+class _Grep:
+    """The greps of a query: `jobs` running for its patterns but those that only its `common`
+    terms spell (term index -> share of files), which are grepped for `later` in the candidates."""
+
+    tool: str
+    jobs: Sequence[grep_module.GrepJob]
+    later: tuple[str, ...]
+    common: dict[int, float]
+
+
+def _grep_more(job: grep_module.GrepJob, grepped: dict[str, list[tuple[bytes, bytes]]]) -> None:
+    """Add `job`'s lines to `grepped`, each line once."""
+    for path, rows in job.by_file().items():
+        have = grepped.setdefault(path, [])
+        seen = {number for number, _ in have}
+        have.extend(row for row in rows if row[0] not in seen)
+
+
+def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], greps: _Grep,
           budget: int, pinned: Sequence[str], max_bytes: int, kept: _Withholding) -> list[Region]:
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
-    term_files: dict[int, set[str]] = {}
-    file_terms: dict[str, dict[int, int]] = {}
     grepped: dict[str, list[tuple[bytes, bytes]]] = {}
-    for job in jobs:
+    for job in greps.jobs:
         for path, rows in job.by_file().items():
             grepped.setdefault(path, []).extend(rows)
-    # Which terms each file holds, from all its matching lines at once (cheap); the per-line
-    # work with word boundaries is done below only for the files that are ranked.
-    encoded: list[tuple[bytes, tuple[int, ...]]] = []
-    owners: dict[bytes, list[int]] = {}
-    for index, term in enumerate(terms):
-        for variant in term.variants:
-            owners.setdefault(variant.encode("utf-8"), []).append(index)
-    encoded = [(variant, tuple(indices)) for variant, indices in owners.items()]
-    for path, rows in grepped.items():
-        if path not in indexed:
-            continue
-        text = b"\n".join([row[1] for row in rows]).lower()
-        present: dict[int, int] = {}
-        for needle, indices in encoded:
-            if needle in text:
-                for index in indices:
-                    present[index] = 1
-                    term_files.setdefault(index, set()).add(path)
-        if present:
-            file_terms[path] = present
+    later, common = greps.later, greps.common
+    file_terms = terms_in_files(terms, grepped, [p for p in grepped if p in indexed])
     files = len(indexed)
-    idfs = [idf(len(term_files.get(i, ())), files) for i in range(len(terms))]
+
+    def rarities() -> list[float]:
+        term_files: dict[int, int] = {}
+        for present in file_terms.values():
+            for index in present:
+                term_files[index] = term_files.get(index, 0) + 1
+        return [idf(max(term_files.get(i, 0), round(common.get(i, 0.0) * files)), files) for i in range(len(terms))]
+
+    idfs = rarities()
 
     by_name: dict[str, list[str]] = {}
     for path in indexed:
@@ -372,19 +385,27 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     named = {p for mentioned in query.paths for p in _resolve(mentioned, by_name)}
     pinned_paths = list(dict.fromkeys(_normalise(p) for p in pinned))
 
-    prescores: dict[str, float] = {}
-    for path in set(file_terms) | named | set(frames_by_path):
-        bonus, _ = path_bonus(query, path, idfs)
-        prescores[path] = file_prescore(query, file_terms.get(path, {}), idfs, bonus) + (
-            100.0 if path in frames_by_path else 0.0)
-    ranked_files = sorted(prescores, key=lambda p: (-prescores[p], p))
-    candidates = list(itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)),
-                                       MAX_CANDIDATE_FILES))
+    def by_prescore() -> list[str]:
+        prescores: dict[str, float] = {}
+        for path in set(file_terms) | named | set(frames_by_path):
+            bonus, _ = path_bonus(query, path, idfs)
+            prescores[path] = file_prescore(query, file_terms.get(path, {}), idfs, bonus) + (
+                100.0 if path in frames_by_path else 0.0)
+        return sorted(prescores, key=lambda p: (-prescores[p], p))
+
+    ranked_files = by_prescore()
     paths_of = paths_by_blob(indexed)
     full_text = [c for c in best_chunks(query, cache, paths_of) if kept.shows(c[0])]
     documents = {path: score for path, score in best_documents(query, cache, paths_of) if kept.shows(path)}
-    candidates = list(dict.fromkeys([*candidates, *list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES],
-                                     *list(documents)[:DOCUMENT_FILES]]))
+    text_files = [*list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES], *list(documents)[:DOCUMENT_FILES]]
+    if later:  # the common terms, in the files the others point at (see search.COMMON_SHARE)
+        pool = [p for p in dict.fromkeys([*ranked_files[:LATER_POOL], *text_files, *pinned_paths]) if p in indexed]
+        _grep_more(grep_module.GrepJob(root, later, tool=greps.tool, tracked=False, untracked=pool), grepped)
+        file_terms.update(terms_in_files(terms, grepped, pool))
+        idfs = rarities()
+        ranked_files = by_prescore()
+    shown = itertools.islice((p for p in ranked_files if p in pinned_paths or kept.shows(p)), MAX_CANDIDATE_FILES)
+    candidates = list(dict.fromkeys([*shown, *text_files]))
     candidates = [p for p in candidates if p not in pinned_paths]
     matcher = LineMatcher(terms)
     for path in [*candidates, *pinned_paths]:

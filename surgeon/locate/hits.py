@@ -3,7 +3,7 @@ boundaries (so 'sing' does not match 'using', but 'limit' matches 'read_limited_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from surgeon.locate.terms import Term
 
@@ -71,3 +71,24 @@ class LineMatcher:
                         if index not in found:
                             found[index] = count
         return found
+
+
+def terms_in_files(terms: Sequence[Term], grepped: Mapping[str, Sequence[tuple[bytes, bytes]]],
+                   paths: Collection[str]) -> dict[str, dict[int, int]]:
+    """Which terms each of `paths` holds, from its grepped lines (any spelling, anywhere in a line:
+    cheap, all lines of a file at once; the per-line work with word boundaries is done later, only
+    for the files that are ranked): path -> {term index: 1}."""
+    owners: dict[bytes, list[int]] = {}
+    for index, term in enumerate(terms):
+        for variant in term.variants:
+            owners.setdefault(variant.encode("utf-8"), []).append(index)
+    out: dict[str, dict[int, int]] = {}
+    for path in paths:
+        rows = grepped.get(path)
+        if not rows:
+            continue
+        text = b"\n".join([row[1] for row in rows]).lower()
+        present = {index: 1 for needle, indices in owners.items() if needle in text for index in indices}
+        if present:
+            out[path] = present
+    return out

@@ -10,6 +10,7 @@ terms.py, the stack-trace reader in frames.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -56,6 +57,12 @@ class Query:
                 if variant and variant not in seen and len(seen) < MAX_PATTERNS:
                     seen[variant] = None
         return tuple(seen)
+
+    def patterns_apart(self, later: Collection[int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """`patterns` in two: those of the terms not in `later` (term indices), and those only
+        the terms in `later` spell."""
+        first = {v for index, term in enumerate(self.terms) if index not in later for v in term.variants}
+        return (tuple(p for p in self.patterns if p in first), tuple(p for p in self.patterns if p not in first))
 
     @cached_property  # asked for every test file ranked: computed once per query
     def title(self) -> str | None:

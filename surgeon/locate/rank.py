@@ -41,6 +41,7 @@ ROLE_WEIGHT: dict[Role, float] = {
 NAMING_KINDS = frozenset({"identifier", "header"})
 TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[jt]sx?$")
 TEST_WEIGHT = 0.7  # tests matter less unless the instruction is about tests
+ISSUE_TEST_FACTOR = 0.7
 PROXIMITY = 0.35
 COUNT_GAIN = 0.15
 FRAME_BONUS = 6.0
@@ -64,6 +65,12 @@ DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being wher
 DATA_LANGUAGES = frozenset({"json", "yaml", "toml"})
 LARGE_DATA_LINES = 1000
 DATA_WEIGHT = 0.3
+# An issue's body carries its reporter's setup: the issue template's headings, versions, the
+# project's configuration pasted in. Files of that kind (CI and issue templates, configuration,
+# the docs folder) match it without being where the behaviour is, unless its title names them.
+SETUP_DIRS = re.compile(r"(?:\.github|\.circleci|\.ci|docs?)/")
+SETUP_SUFFIXES = (".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".xml", ".lock", ".in")
+SETUP_WEIGHT = 0.5
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
 
 
@@ -382,11 +389,29 @@ class Scored:
 def path_factor(query: Query, path: str) -> float:
     """Prose documents, change logs and tests (unless the instruction is about them) count less."""
     factor = DOCS_WEIGHT if path.lower().endswith(DOCS_SUFFIXES) else 1.0
-    if CHANGELOG_NAME.search(path) and not CHANGELOG_WORDS.search(query.instruction):
+    if CHANGELOG_NAME.search(path) and not CHANGELOG_WORDS.search(query.title or query.instruction):
         factor *= CHANGELOG_WEIGHT
     if TEST_PATH.search(path) and not query.about_tests:
-        factor *= TEST_WEIGHT
+        # an issue's steps to reproduce read like a test: tests weigh less again in an issue
+        factor *= TEST_WEIGHT * (ISSUE_TEST_FACTOR if query.title is not None else 1.0)
+    if query.title is not None and _setup_file(path) and not _title_names(query.title, path):
+        factor *= SETUP_WEIGHT
     return factor
+
+
+def _setup_file(path: str) -> bool:
+    low = path.lower()
+    return bool(SETUP_DIRS.match(low)) or low.endswith(SETUP_SUFFIXES)
+
+
+def _title_names(title: str, path: str) -> bool:
+    """The title names the file (its name before the extension), its kind (yaml) or, for the
+    docs folder, the docs."""
+    low = title.lower()
+    said = set(re.findall(r"[a-z0-9]+", low))
+    stem, _, suffix = path.lower().rsplit("/", 1)[-1].partition(".")
+    return (len(stem) >= 3 and stem in low) or suffix in said or (
+        path.lower().startswith(("doc/", "docs/")) and not said.isdisjoint({"doc", "docs", "documentation"}))
 
 
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:

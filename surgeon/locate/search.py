@@ -4,8 +4,13 @@ with its score, weighed by what kind of file it is (path_factor)."""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
+
 from surgeon.locate.cache import IndexCache
 from surgeon.locate.chunks import match_expression, query_words
+from surgeon.locate.chunks import words as index_words
 from surgeon.locate.files import RepoFile
 from surgeon.locate.fusion import MAX_FULL_TEXT
 from surgeon.locate.query import Query
@@ -15,7 +20,21 @@ from surgeon.locate.terms import STOP_WORDS
 FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise
 MAX_DOCUMENTS = 100  # whole files taken from the BM25 ranking of files
 MAX_DOCUMENT_WORDS = 128
+# How well a file's path (its folders, its name) spells the instruction's words, beside how well
+# its text does: ccode(sinc(x)) is about printing/ccode.py, a tmpdir bug is in tmpdir.py.
+PATH_WEIGHT = 1.0
+MIN_PATH_WORD = 3
 
+
+# A term that every one of its spellings puts in this share of the files (and in COMMON_MIN_FILES
+# of them) is common: grep finds it on tens of thousands of lines of a large repository, which
+# cost more to search and read than all the other terms, while its rarity counts for little. It is
+# grepped for in the files the other terms make candidates only.
+COMMON_SHARE = 0.05
+COMMON_MIN_FILES = 100
+
+
+_ONE_NAME = re.compile(r"[A-Za-z_$][\w$]*")
 
 PathsOf = dict[tuple[str, str], list[str]]  # (blob, language) -> the current files holding it
 
@@ -31,7 +50,11 @@ def best_chunks(query: Query, cache: IndexCache, paths_of: PathsOf
                ) -> list[tuple[str, int, int, str | None, str | None, float]]:
     """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
     (path, start, end, symbol, kind, score), best first."""
-    expression = match_expression(full_text_words(query))
+    found = full_text_words(query)
+    total, counts = cache.frequencies("chunks", found)
+    # BM25 gives a word in more than half the rows no weight (FTS5 floors its idf); searching it
+    # only costs time (self in a Python repository).
+    expression = match_expression([w for w in found if 2 * counts.get(w, 0) <= total] or found)
     if expression is None:
         return []
     out = []
@@ -61,8 +84,47 @@ def best_documents(query: Query, cache: IndexCache, paths_of: PathsOf) -> list[t
         top = max((score for _, score in found), default=0.0) or 1.0
         for path, score in found:
             totals[path] = totals.get(path, 0.0) + score / top
+    for path, score in path_scores(query, [p for ps in paths_of.values() for p in ps]).items():
+        totals[path] = totals.get(path, 0.0) + PATH_WEIGHT * score * path_factor(query, path)
     out = sorted(((path, round(score, 6)) for path, score in totals.items()), key=lambda c: (-c[1], c[0]))
     return out[:MAX_DOCUMENTS]
+
+
+def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
+    """How well each path spells the instruction's words (an issue's: its title's), scaled to the
+    best: the sum of the rarities (among the paths) of the words its folders and file name hold,
+    both sides split like identifiers and lightly stemmed (printer, printing: print)."""
+    text = query.title if query.title is not None else " ".join(full_text_words(query))
+    wanted = {_stem(w) for w in query_words([text]) if w not in STOP_WORDS and len(w) >= MIN_PATH_WORD}
+    if not wanted:
+        return {}
+    held: dict[str, set[str]] = {}
+    frequency: dict[str, int] = {}
+    for path in paths:
+        low = path.lower()
+        if not any(w in low for w in wanted):  # a stem is a prefix of its word: cheap, and exact
+            continue
+        folders, _, name = path.rpartition("/")
+        spelled = {_stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}
+        found = spelled & wanted
+        if found:
+            held[path] = found
+            for word in found:
+                frequency[word] = frequency.get(word, 0) + 1
+    scores = {path: sum(math.log(1 + len(paths) / frequency[w]) for w in found) for path, found in held.items()}
+    top = max(scores.values(), default=0.0) or 1.0
+    return {path: score / top for path, score in scores.items()}
+
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "s", "ed")
+
+
+def _stem(word: str) -> str:
+    """A word without its commonest English ending, keeping at least three letters."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[:-len(suffix)]
+    return word
 
 
 def full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
@@ -72,3 +134,23 @@ def full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
     if synonyms:
         texts += [v for t in query.terms if t.kind == "synonym" for v in t.variants]
     return [w for w in query_words(texts) if w not in STOP_WORDS]
+
+
+def common_terms(query: Query, cache: IndexCache) -> dict[int, float]:
+    """The query's common terms (see COMMON_SHARE): term index -> the share of the cache's
+    documents that hold it, from the whole-file index."""
+    # Only a spelling that is one identifier or word is judged: a phrase, path or URL of common
+    # words ("object has no attribute") is rarer than any of them.
+    spellings = {i: [index_words(v).split() if _ONE_NAME.fullmatch(v) else [] for v in t.variants]
+                 for i, t in enumerate(query.terms)}
+    total, counts = cache.frequencies("documents", [w for split in spellings.values() for ws in split for w in ws])
+    if total < COMMON_MIN_FILES:
+        return {}
+    common: dict[int, float] = {}
+    for index, split in spellings.items():
+        if not split or not all(split):  # a spelling without index words (a symbol, a path): not known
+            continue
+        shares = [min(counts.get(w, 0) for w in ws) for ws in split]
+        if min(shares) >= max(COMMON_MIN_FILES, COMMON_SHARE * total):
+            common[index] = max(shares) / total
+    return common

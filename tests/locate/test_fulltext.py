@@ -242,3 +242,188 @@ def test_a_companion_that_holds_a_ranked_region_keeps_that_regions_rank():
                        10_000, needs)
     # the last region holds only the companion header: it is listed at its own rank, not first
     assert [(r.path, r.start_line, r.end_line) for r in only_header] == [("a.py", 30, 40), ("b.py", 1, 5), ("a.py", 1, 20)]
+
+
+def _many_handlers(n: int) -> dict[str, str]:
+    """n modules that all use the word `handler`, and one that also holds a rare setting."""
+    files = {f"pkg/mod{i}.py": f"def run{i}(handler):\n    return handler({i})\n" for i in range(n)}
+    files["pkg/limits.py"] = ("ZEBRA_LIMIT = 10\n\n\n"
+                              "def check(size, handler):\n    if size > ZEBRA_LIMIT:\n        return handler(size)\n")
+    return files
+
+
+def test_a_word_in_most_files_is_grepped_for_in_the_candidates_only(tmp_path, monkeypatch):
+    from surgeon.locate import grep as grep_module
+
+    repo = make_repo(tmp_path / "repo", _many_handlers(120))
+    locate(repo, "warm the cache", on_note=lambda _t: None)  # the first run indexes: the next one knows `handler` is common
+    searched: list[tuple[tuple[str, ...], tuple[str, ...] | None]] = []
+    real = grep_module.GrepJob.__init__
+
+    def spy(self, root, patterns, *args, tracked=True, untracked=None, **kwargs):
+        searched.append((tuple(patterns), tuple(untracked) if not tracked else None))
+        real(self, root, patterns, *args, tracked=tracked, untracked=untracked, **kwargs)
+    monkeypatch.setattr(grep_module.GrepJob, "__init__", spy)
+    result = locate(repo, "ZEBRA_LIMIT should be passed to the handler", budget=600, on_note=lambda _t: None)
+    everywhere = [patterns for patterns, only in searched if only is None]
+    assert everywhere and all("handler" not in patterns for patterns in everywhere)
+    later = [only for patterns, only in searched if "handler" in patterns]
+    assert len(later) == 1 and "pkg/limits.py" in later[0] and len(later[0]) < 121
+    check = next(r for r in result.regions if r.path == "pkg/limits.py" and r.symbol == "check")
+    assert "grep: 'handler' x2" in check.why  # its lines were searched for the common word
+
+
+def test_which_terms_are_common_by_the_whole_file_index(tmp_path):
+    from surgeon.locate.query import parse_instruction
+    from surgeon.locate.search import common_terms
+
+    cache = IndexCache(tmp_path / "index.sqlite")
+    for i, text in enumerate(_many_handlers(120).values()):
+        record = index_bytes(text.encode(), "python")
+        cache.put_many([(f"blob{i}", "python", record, chunk_file(record.definitions, text.splitlines()))])
+    query = parse_instruction('ZEBRA_LIMIT should reach the handler; "run handler" too')
+    common = {query.terms[i].display: share for i, share in common_terms(query, cache).items()}
+    assert sorted(common) == ["handler", "run"] and 0.99 <= common["handler"] <= 1.0  # not the phrase, not the rare name
+    assert any(t.display == "run handler" for t in query.terms)
+    first, later = query.patterns_apart(common_terms(query, cache))
+    assert "handler" in later and "handler" not in first and any("zebra" in p for p in first)
+    small = IndexCache(tmp_path / "small.sqlite")  # in a small repository every term is grepped for everywhere
+    record = index_bytes(b"def run(handler):\n    return handler\n", "python")
+    small.put_many([("b", "python", record, chunk_file(record.definitions, ["def run(handler):", "    return handler"]))])
+    assert common_terms(query, small) == {}
+
+
+CCODE_ISSUE = """ccode(sinc(x)) doesn't work
+
+Calling the C printer on an expression that holds sinc gives a comment that it is not
+supported instead of code. The math library has no sinc, but the printer could write it as a
+piecewise of sin(x)/x and 1 at zero, the way other functions that C lacks are printed. The
+expression printer and the string printer both print sinc fine, only the C one does not.
+"""
+
+
+def test_an_issues_title_word_that_a_path_spells_picks_that_file(tmp_path):
+    # the body's words (printer, expression, print) fill the string printer; the title's ccode is the file's name
+    repo = make_repo(tmp_path / "repo", {
+        "pkg/printing/ccode.py": "class CodePrinter:\n    # functions of the math library; others are not supported\n"
+                                 "    known = {'sin': 'sin', 'cos': 'cos'}\n\n"
+                                 "    def _print_Function(self, expr):\n        return self.known[expr.name]\n",
+        "pkg/printing/str.py": "class StrPrinter:\n    # the string printer prints every expression\n"
+                               "    def _print_Function(self, expr):\n        # a function of an expression, sin or sinc\n"
+                               "        return expr.name + '(%s)' % self._print(expr.args)\n",
+        "pkg/functions/special.py": "def sinc(x):\n    # sin(x)/x, and 1 at zero\n    return x\n",
+    })
+    result = locate(repo, CCODE_ISSUE, budget=4000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/printing/ccode.py"
+
+
+def test_path_scores_count_rare_stemmed_words_of_folders_and_names():
+    from surgeon.locate.query import parse_instruction
+    from surgeon.locate.search import path_scores
+
+    paths = ["pkg/printing/latex.py", "pkg/parsing/latex/parse.py", "pkg/printing/str.py", "pkg/core/numbers.py",
+             "docs/printers.rst"]
+    scores = path_scores(parse_instruction("the latex printer drops brackets"), paths)
+    assert max(scores, key=lambda p: scores[p]) == "pkg/printing/latex.py" and scores["pkg/printing/latex.py"] == 1.0
+    assert "pkg/core/numbers.py" not in scores and 0 < scores["pkg/printing/str.py"] < 1  # printer ~ printing
+    assert path_scores(parse_instruction("the"), paths) == {}
+
+
+BUG_TEMPLATE = """name: Bug report
+body:
+  - type: textarea
+    attributes:
+      label: Bug description
+      description: What happened? Paste the command used, the configuration and the output.
+  - type: textarea
+    attributes:
+      label: Configuration
+  - type: textarea
+    attributes:
+      label: Command used
+  - type: textarea
+    attributes:
+      label: Expected behavior
+  - type: input
+    attributes:
+      label: OS / Environment and version
+"""
+TEMPLATED_ISSUE = """Notes option ignores note tags that are punctuation
+
+### Bug description
+
+The notes checker does not report a note tag such as ??? that is only punctuation.
+
+### Configuration
+
+notes=YES,???
+
+### Command used
+
+lint test.py --notes=YES,???
+
+### Expected behavior
+
+Both tags reported, as the configuration asks.
+
+### OS / Environment and version
+
+Linux, version 2.13
+"""
+
+
+def test_an_issue_template_does_not_outrank_the_code_the_issue_is_about(tmp_path):
+    files = {".github/ISSUE_TEMPLATE/BUG-REPORT.yml": BUG_TEMPLATE,
+             "pkg/checkers/misc.py": "class NotesChecker:\n    # the notes option: note tags to report\n"
+                                     "    options = {'notes': ('FIXME', 'TODO')}\n\n"
+                                     "    def open(self):\n        # a regular expression of the note tags\n"
+                                     "        notes = '|'.join(self.options['notes'])\n"
+                                     "        self.pattern = notes + r'\\b'\n"}
+    repo = make_repo(tmp_path / "repo", files)
+    result = locate(repo, TEMPLATED_ISSUE, budget=4000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/checkers/misc.py"
+    asked = locate(repo, "Bug report template: ask for the configuration\n\n" + TEMPLATED_ISSUE.split("\n", 1)[1],
+                   budget=4000, on_note=lambda _t: None)
+    assert asked.regions[0].path == ".github/ISSUE_TEMPLATE/BUG-REPORT.yml"  # the title names it
+
+
+NUMREF_ISSUE = """Upgrade started generating "no number is assigned for table" warnings
+
+We updated to version 3.3 and now every build of our documentation warns that no number is
+assigned for a table, in the single page and the latex output. I looked through the changelog
+but found nothing about numref or table numbers that changed; could someone point me to where
+the number of a table is assigned so I can see why the warning appears?
+"""
+
+
+def test_an_issue_that_mentions_the_changelog_in_passing_is_not_about_it(tmp_path):
+    changes = "".join(f"- numref: table number {i} assigned in the latex and single page builds; a warning\n"
+                      for i in range(40))
+    repo = make_repo(tmp_path / "repo", {
+        "CHANGES": "Release 3.3\n===========\n\n" + changes,
+        "pkg/domains/std.py": "def get_fignumber(builder, table):\n    # the number assigned to a table for numref\n"
+                              "    if table not in builder.numbers:\n"
+                              "        raise ValueError('no number is assigned for table')\n"
+                              "    return builder.numbers[table]\n",
+    })
+    result = locate(repo, NUMREF_ISSUE, budget=2000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/domains/std.py"
+
+
+def test_a_word_in_more_than_half_the_chunks_is_not_searched(tmp_path, monkeypatch):
+    files = {f"pkg/m{i}.py": f"class C{i}:\n    def run(self):\n        return self.value{i}\n\n"
+                             f"    def stop(self):\n        return self.value{i}\n" for i in range(6)}
+    files["pkg/limits.py"] = "class Limits:\n    def zebra(self):\n        return self.zebra_limit\n"
+    repo = make_repo(tmp_path / "repo", files)
+    expressions: list[str] = []
+    real = IndexCache.search
+
+    def spy(self, expression, limit):
+        expressions.append(expression)
+        return real(self, expression, limit)
+    monkeypatch.setattr(IndexCache, "search", spy)
+    result = locate(repo, "self.zebra_limit is read too early", on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/limits.py"
+    assert expressions and '"self"' not in expressions[-1] and '"zebra"' in expressions[-1]
+    locate(repo, "self", on_note=lambda _t: None)  # nothing else to search: the common word is searched
+    assert expressions[-1] == '"self"'
