@@ -64,6 +64,14 @@ class Query:
         first = {v for index, term in enumerate(self.terms) if index not in later for v in term.variants}
         return (tuple(p for p in self.patterns if p in first), tuple(p for p in self.patterns if p not in first))
 
+    @cached_property  # asked for every file ranked: computed once per query
+    def path_spellings(self) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """(term index, spellings) of the terms a file's path may hold: words and names, not whole
+        paths, URLs or phrases, of three characters or more."""
+        return tuple((index, spelled) for index, term in enumerate(self.terms)
+                     if term.kind not in ("path", "shape", "url", "phrase") and term.weight >= 0.3
+                     and (spelled := tuple(v for v in term.variants if len(v) >= 3)))
+
     @cached_property  # asked for every test file ranked: computed once per query
     def title(self) -> str | None:
         """The instruction's title when it is issue-shaped (see issue_title), else None."""

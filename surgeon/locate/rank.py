@@ -146,10 +146,9 @@ def path_bonus(query: Query, path: str, idfs: Sequence[float]) -> tuple[float, l
             why.append(f"named in the instruction: {mentioned}")
             break
     groups: dict[int, float] = {}
-    for index, term in enumerate(query.terms):
-        if term.kind in ("path", "shape", "url", "phrase") or term.weight < 0.3:
-            continue
-        if any(len(v) >= 3 and v in low for v in term.variants):
+    for index, spellings in query.path_spellings:
+        if any(v in low for v in spellings):
+            term = query.terms[index]
             value = PATH_TERM_BONUS * term.weight * idfs[index]
             if value > groups.get(term.group, 0.0):
                 groups[term.group] = value

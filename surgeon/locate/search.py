@@ -100,9 +100,9 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
         return {}
     held: dict[str, set[str]] = {}
     frequency: dict[str, int] = {}
+    holds_one = re.compile("|".join(map(re.escape, sorted(wanted)))).search
     for path in paths:
-        low = path.lower()
-        if not any(w in low for w in wanted):  # a stem is a prefix of its word: cheap, and exact
+        if not holds_one(path.lower()):  # a stem is a prefix of its word: cheap, and exact
             continue
         folders, _, name = path.rpartition("/")
         spelled = {_stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}
