@@ -45,7 +45,10 @@ from surgeon.locate.search import best_chunks, best_documents, common_terms, pat
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
-LATER_POOL = 150  # the files by prescore in which a query's common terms are grepped for
+# In a repository of this many files or more, a query's common terms (search.common_terms) are
+# grepped for later, in the LATER_POOL best files by prescore and the best full-text ones only.
+LARGE_REPOSITORY = 1000
+LATER_POOL = 150
 # The best regions that are part of a longer definition are shown as the whole definition when it
 # takes at most this share of the budget: the change an instruction asks for is often elsewhere in
 # the function its words point at.
@@ -180,7 +183,8 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
                                             names=tuple(GENERATED_NAMES), dirs=tuple(VENDORED_DIRS))
         return grep_module.GrepJob(root, first, exclusions, tool, tracked=tracked, untracked=untracked)
 
-    common = common_terms(query, cache)
+    listed = cache.get_meta("files")  # how many files the last run listed
+    common = common_terms(query, cache) if isinstance(listed, int) and listed >= LARGE_REPOSITORY else {}
     first, later = query.patterns_apart(common)
     if not first:  # only common terms: grep for them everywhere
         first, later, common = later, (), {}
@@ -192,6 +196,8 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
     if previous_exclusions is not None and tool != "rg":
         jobs.append(start_grep(previous_exclusions, tracked=True, untracked=()))
     listing = list_files(root, max_bytes=max_file_bytes, stat_lookup=cache.stat_lookup, stat_store=cache.stat_store)
+    if listed != len(listing.files):
+        cache.set_meta("files", len(listing.files))
     known = cache.known()
     unseen = sum(1 for f in listing.files if not f.huge and (f.blob, f.language or "") not in known)
     huge_now = {f.path for f in listing.files if f.huge}

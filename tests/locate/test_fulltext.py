@@ -255,6 +255,7 @@ def _many_handlers(n: int) -> dict[str, str]:
 def test_a_word_in_most_files_is_grepped_for_in_the_candidates_only(tmp_path, monkeypatch):
     from surgeon.locate import grep as grep_module
 
+    monkeypatch.setattr("surgeon.locate.engine.LARGE_REPOSITORY", 100)
     repo = make_repo(tmp_path / "repo", _many_handlers(120))
     locate(repo, "warm the cache", on_note=lambda _t: None)  # the first run indexes: the next one knows `handler` is common
     searched: list[tuple[tuple[str, ...], tuple[str, ...] | None]] = []
@@ -271,6 +272,10 @@ def test_a_word_in_most_files_is_grepped_for_in_the_candidates_only(tmp_path, mo
     assert len(later) == 1 and "pkg/limits.py" in later[0] and len(later[0]) < 121
     check = next(r for r in result.regions if r.path == "pkg/limits.py" and r.symbol == "check")
     assert "grep: 'handler' x2" in check.why  # its lines were searched for the common word
+    monkeypatch.setattr("surgeon.locate.engine.LARGE_REPOSITORY", 1000)  # in a smaller repository: grepped everywhere
+    searched.clear()
+    locate(repo, "ZEBRA_LIMIT should be passed to the handler", budget=600, on_note=lambda _t: None)
+    assert all(only is None for _, only in searched) and any("handler" in patterns for patterns, _ in searched)
 
 
 def test_which_terms_are_common_by_the_whole_file_index(tmp_path):
