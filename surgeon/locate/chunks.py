@@ -69,6 +69,17 @@ def query_words(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(w for text in texts for w in words(text).split()))
 
 
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "s", "ed")
+
+
+def stem(word: str) -> str:
+    """A word without its commonest English ending, keeping at least three letters."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[:-len(suffix)]
+    return word
+
+
 def match_expression(terms: Sequence[str], limit: int = 64) -> str | None:
     """An FTS5 MATCH expression: any of the first `limit` words (each quoted, so no word is an operator)."""
     quoted = [f'"{w}"' for w in terms if w]

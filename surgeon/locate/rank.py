@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from surgeon.locate.chunks import query_words, stem
 from surgeon.locate.definitions import DefinitionKind
 from surgeon.locate.frames import Frame
 from surgeon.locate.hits import count_matches
@@ -404,13 +405,14 @@ def _setup_file(path: str) -> bool:
 
 
 def _title_names(title: str, path: str) -> bool:
-    """The title names the file (its name before the extension), its kind (yaml) or, for the
-    docs folder, the docs."""
+    """The title names the file (its name before the extension), its kind (yaml) or one of its
+    folders (a CI workflow, the docs)."""
     low = title.lower()
-    said = set(re.findall(r"[a-z0-9]+", low))
-    stem, _, suffix = path.lower().rsplit("/", 1)[-1].partition(".")
-    return (len(stem) >= 3 and stem in low) or suffix in said or (
-        path.lower().startswith(("doc/", "docs/")) and not said.isdisjoint({"doc", "docs", "documentation"}))
+    said = {stem(w) for w in query_words([title])}
+    folders, _, name = path.lower().rpartition("/")
+    name_stem, _, suffix = name.partition(".")
+    return ((len(name_stem) >= 2 and re.search(rf"\b{re.escape(name_stem)}\b", low) is not None)
+            or suffix in said or not said.isdisjoint(stem(w) for w in query_words([folders])))
 
 
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:

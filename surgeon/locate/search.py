@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from surgeon.locate.cache import IndexCache
-from surgeon.locate.chunks import match_expression, query_words
+from surgeon.locate.chunks import match_expression, query_words, stem
 from surgeon.locate.chunks import words as index_words
 from surgeon.locate.files import RepoFile
 from surgeon.locate.fusion import MAX_FULL_TEXT
@@ -95,7 +95,7 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
     best: the sum of the rarities (among the paths) of the words its folders and file name hold,
     both sides split like identifiers and lightly stemmed (printer, printing: print)."""
     text = query.title if query.title is not None else " ".join(full_text_words(query))
-    wanted = {_stem(w) for w in query_words([text]) if w not in STOP_WORDS and len(w) >= MIN_PATH_WORD}
+    wanted = {stem(w) for w in query_words([text]) if w not in STOP_WORDS and len(w) >= MIN_PATH_WORD}
     if not wanted:
         return {}
     held: dict[str, set[str]] = {}
@@ -105,7 +105,7 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
         if not holds_one(path.lower()):  # a stem is a prefix of its word: cheap, and exact
             continue
         folders, _, name = path.rpartition("/")
-        spelled = {_stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}
+        spelled = {stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}
         found = spelled & wanted
         if found:
             held[path] = found
@@ -114,17 +114,6 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
     scores = {path: sum(math.log(1 + len(paths) / frequency[w]) for w in found) for path, found in held.items()}
     top = max(scores.values(), default=0.0) or 1.0
     return {path: score / top for path, score in scores.items()}
-
-
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "s", "ed")
-
-
-def _stem(word: str) -> str:
-    """A word without its commonest English ending, keeping at least three letters."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[:-len(suffix)]
-    return word
 
 
 def full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
