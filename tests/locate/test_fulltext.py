@@ -432,3 +432,25 @@ def test_a_word_in_more_than_half_the_chunks_is_not_searched(tmp_path, monkeypat
     assert expressions and '"self"' not in expressions[-1] and '"zebra"' in expressions[-1]
     locate(repo, "self", on_note=lambda _t: None)  # nothing else to search: the common word is searched
     assert expressions[-1] == '"self"'
+
+
+CI_ISSUE = """CI workflow fails on windows runners
+
+The test job of the workflow stops at the step that installs the package on the windows
+runners: the shell of that step is bash, which the windows image runs differently, and the
+cache step then finds no folder to restore. The linux and macos runners pass the same steps.
+Setting the shell of the install step per runner would fix the windows job.
+"""
+
+
+def test_an_issues_title_names_a_setup_file_by_its_name_kind_or_folder():
+    from surgeon.locate.query import parse_instruction
+    from surgeon.locate.rank import path_factor
+
+    ci, templated = parse_instruction(CI_ISSUE), parse_instruction(TEMPLATED_ISSUE)
+    for path in (".github/workflows/main.yml", ".github/workflows/ci.yml"):
+        assert path_factor(ci, path) == 1.0  # the title says CI workflow
+        assert path_factor(templated, path) == 0.5
+    assert path_factor(templated, "pkg/checkers/misc.py") == 1.0
+    assert path_factor(parse_instruction("pyproject.toml: the classifiers\n\n" + CI_ISSUE), "pyproject.toml") == 1.0
+    assert path_factor(parse_instruction("fix the yaml loader"), "conf/app.yaml") == 1.0  # not an issue: no setup rule
