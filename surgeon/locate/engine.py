@@ -184,10 +184,14 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
         return grep_module.GrepJob(root, first, exclusions, tool, tracked=tracked, untracked=untracked)
 
     listed = cache.get_meta("files")  # how many files the last run listed
-    common = common_terms(query, cache) if isinstance(listed, int) and listed >= LARGE_REPOSITORY else {}
+    # ripgrep searches the whole tree whatever paths it is given: no later grep with it
+    large = isinstance(listed, int) and listed >= LARGE_REPOSITORY and tool != "rg"
+    common = common_terms(query, cache) if large else {}
     first, later = query.patterns_apart(common)
     if not first:  # only common terms: grep for them everywhere
         first, later, common = later, (), {}
+    # a common term that shares a spelling with another is grepped for everywhere after all
+    common = {i: share for i, share in common.items() if set(query.terms[i].variants).isdisjoint(first)}
 
     # On a warm cache, git grep searches the tracked files while they are listed (skipping
     # what the last run found huge, binary or generated); untracked ones follow once the
@@ -353,6 +357,18 @@ def _grep_more(job: grep_module.GrepJob, grepped: dict[str, list[tuple[bytes, by
         have.extend(row for row in rows if row[0] not in seen)
 
 
+def _first_shown(ranked: Sequence[str], pinned: Sequence[str], kept: _Withholding) -> Sequence[str]:
+    """The first LATER_POOL ranked files, and more until they hold MAX_CANDIDATE_FILES that are
+    shown: the candidates come from them (a file outside only loses by the later grep)."""
+    shown = 0
+    for at, path in enumerate(ranked):
+        if path in pinned or kept.shows(path):
+            shown += 1
+        if shown >= MAX_CANDIDATE_FILES and at + 1 >= LATER_POOL:
+            return ranked[:at + 1]
+    return ranked
+
+
 def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFile], greps: _Grep,
           budget: int, pinned: Sequence[str], max_bytes: int, kept: _Withholding) -> list[Region]:
     terms = query.terms
@@ -405,7 +421,8 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     documents = {path: score for path, score in best_documents(query, cache, paths_of) if kept.shows(path)}
     text_files = [*list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES], *list(documents)[:DOCUMENT_FILES]]
     if later:  # the common terms, in the files the others point at (see search.COMMON_SHARE)
-        pool = [p for p in dict.fromkeys([*ranked_files[:LATER_POOL], *text_files, *pinned_paths]) if p in indexed]
+        pool = [p for p in dict.fromkeys([*_first_shown(ranked_files, pinned_paths, kept), *text_files,
+                                          *pinned_paths]) if p in indexed or p in pinned_paths]
         _grep_more(grep_module.GrepJob(root, later, tool=greps.tool, tracked=False, untracked=pool), grepped)
         file_terms.update(terms_in_files(terms, grepped, pool))
         idfs = rarities()

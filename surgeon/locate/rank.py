@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 from surgeon.locate.chunks import query_words, stem
@@ -407,12 +408,23 @@ def _setup_file(path: str) -> bool:
 def _title_names(title: str, path: str) -> bool:
     """The title names the file (its name before the extension), its kind (yaml) or one of its
     folders (a CI workflow, the docs)."""
-    low = title.lower()
-    said = {stem(w) for w in query_words([title])}
+    said, stems = _title_words(title)
     folders, _, name = path.lower().rpartition("/")
-    name_stem, _, suffix = name.partition(".")
-    return ((len(name_stem) >= 2 and re.search(rf"\b{re.escape(name_stem)}\b", low) is not None)
-            or suffix in said or not said.isdisjoint(stem(w) for w in query_words([folders])))
+    name_stem, _, suffix = name.lstrip(".").partition(".")
+    kinds = {suffix, *_KIND_NAMES.get(suffix, ())} - {""}
+    return (name_stem in said or not kinds.isdisjoint(said)
+            or not stems.isdisjoint(stem(w) for w in query_words([folders])))
+
+
+_KIND_NAMES = {"yml": ("yaml",), "yaml": ("yml",), "cfg": ("config",), "ini": ("config",)}
+
+
+@lru_cache(maxsize=64)
+def _title_words(title: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A title's words as written (pre-commit-config whole, and each part), and its words' stems."""
+    low = title.lower()
+    whole = set(re.findall(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*", low)) | set(re.findall(r"[a-z0-9]+", low))
+    return frozenset(w for w in whole if len(w) >= 2 and w != "in"), frozenset(stem(w) for w in query_words([title]))
 
 
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:

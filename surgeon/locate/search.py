@@ -102,7 +102,10 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
     frequency: dict[str, int] = {}
     holds_one = re.compile("|".join(map(re.escape, sorted(wanted)))).search
     for path in paths:
-        if not holds_one(path.lower()):  # a stem is a prefix of its word: cheap, and exact
+        # cheap, and exact: a stem is a prefix of its word, and a word is in the path or, joined
+        # from an identifier's parts (is_in: isin), in the path without its underscores
+        low = path.lower()
+        if not holds_one(low) and not holds_one(low.replace("_", "").replace("$", "")):
             continue
         folders, _, name = path.rpartition("/")
         spelled = {stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}

@@ -454,3 +454,38 @@ def test_an_issues_title_names_a_setup_file_by_its_name_kind_or_folder():
     assert path_factor(templated, "pkg/checkers/misc.py") == 1.0
     assert path_factor(parse_instruction("pyproject.toml: the classifiers\n\n" + CI_ISSUE), "pyproject.toml") == 1.0
     assert path_factor(parse_instruction("fix the yaml loader"), "conf/app.yaml") == 1.0  # not an issue: no setup rule
+
+
+def test_the_later_grep_reaches_shown_candidates_behind_withheld_files_and_pinned_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr("surgeon.locate.engine.LARGE_REPOSITORY", 100)
+    monkeypatch.setattr("surgeon.locate.engine.LATER_POOL", 2)
+    files = _many_handlers(110)
+    files.update({f"hidden/h{i}.py": "def frobnicate():\n    frobnicate(); frobnicate()\n" for i in range(3)})
+    files.update({f"shown/s{i}.py": "Z = 'frobnicate'\nY = handler = 1\n" for i in range(3)})
+    files["static/lib-1.2.3.js"] = "function frobnicate() {}\n" + "\n" * 30 + "var handler = 1;\n"  # skipped by its name
+    repo = make_repo(tmp_path / "repo", files)
+    locate(repo, "warm the cache", on_note=lambda _t: None)
+    result = locate(repo, "frobnicate handler", budget=4000, on_note=lambda _t: None,
+                    withhold=lambda p: p.startswith("hidden/"))
+    for path in ("shown/s0.py", "shown/s1.py", "shown/s2.py"):
+        assert any(r.path == path and "grep: 'handler' x1" in r.why for r in result.regions), path
+    pinned = locate(repo, "frobnicate handler", pinned=["static/lib-1.2.3.js"], budget=4000, on_note=lambda _t: None)
+    assert "grep: 'handler' x1" in pinned.regions[0].why
+
+
+def test_a_setup_files_name_kind_and_folder_as_a_title_says_them():
+    from surgeon.locate.rank import _title_names
+
+    assert _title_names("Travis build fails", ".travis.yml")
+    assert _title_names("pre-commit-config hooks run twice", ".pre-commit-config.yaml")
+    assert _title_names("the yaml of the workflow", "conf/app.yml")
+    assert not _title_names("Crash in the parser", "MANIFEST.in")  # "in" is a word, not the kind
+    assert not _title_names("Notes option ignores tags", ".github/ISSUE_TEMPLATE/BUG-REPORT.yml")
+
+
+def test_path_scores_find_a_word_joined_from_a_names_parts():
+    from surgeon.locate.query import parse_instruction
+    from surgeon.locate.search import path_scores
+
+    scores = path_scores(parse_instruction("IsIn check broken"), ["pkg/is_in.py", "pkg/isin.py", "pkg/other.py"])
+    assert scores == {"pkg/is_in.py": 1.0, "pkg/isin.py": 1.0}
