@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,10 +23,11 @@ from surgeon.locate.files import (
     list_files,
     printable_path,
 )
-from surgeon.locate.frames import INSTALLED_RE, Frame
+from surgeon.locate.frames import Frame
 from surgeon.locate.fusion import fuse
 from surgeon.locate.hits import LineMatcher, terms_in_files
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
+from surgeon.locate.mentions import conventional_names, normalise_path, resolve_mention
 from surgeon.locate.pack import LocateResult, Region, pack, region_text
 from surgeon.locate.query import Query, parse_instruction
 from surgeon.locate.rank import (
@@ -284,41 +284,6 @@ def _read_lines(path: Path, max_bytes: int) -> tuple[str, ...] | None:
     return tuple(lines)
 
 
-def _conventional_names(instruction: str, by_name: dict[str, list[str]]) -> list[str]:
-    """Files an instruction names without writing their path: a file whose whole name is a word of
-    it (Makefile, Dockerfile), or an upper-case word that is a file's name before its extension
-    (README for README.md, CHANGELOG for CHANGELOG.rst). The shallowest such files only."""
-    words = set(_WORDS_RE.findall(instruction))
-    found: list[str] = []
-    for name, paths in by_name.items():
-        stem = name.split(".", 1)[0]
-        if name in words and name[:1].isupper() or (stem in words and stem.isupper() and len(stem) >= 4):
-            depth = min(p.count("/") for p in paths)
-            found += [p for p in paths if p.count("/") == depth]
-    return sorted(found)
-
-
-_WORDS_RE = re.compile(r"(?<![\w./-])[A-Za-z][A-Za-z0-9_-]+(?![\w/-])")
-
-
-def _resolve(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
-    """Repository paths that a path from an instruction or a stack trace refers to (by suffix)."""
-    clean = _normalise(mentioned)
-    name = clean.rsplit("/", 1)[-1]
-    found = [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
-    installed = INSTALLED_RE.sub("", clean)
-    if not found and installed != clean and "/" in installed:  # an installed copy of this repository's code
-        found = [p for p in by_name.get(name, ()) if p == installed or p.endswith("/" + installed)]
-    return found
-
-
-def _normalise(path: str) -> str:
-    clean = path.replace("\\", "/")
-    while clean.startswith("./"):
-        clean = clean[2:]
-    return clean
-
-
 class _Withholding:
     """The caller's `withhold`, asked once per file and only for files that would be ranked."""
 
@@ -393,19 +358,19 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     by_name: dict[str, list[str]] = {}
     for path in indexed:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-    conventional = _conventional_names(query.instruction, by_name)
+    conventional = conventional_names(query.instruction, by_name)
     if conventional:
         query = replace(query, paths=tuple(dict.fromkeys([*query.paths, *conventional])))
     frames_by_path: dict[str, list[tuple[Frame, int]]] = {}
     depth = 0
     for frame in query.frames:
-        resolved = _resolve(frame.path, by_name)
+        resolved = resolve_mention(frame.path, by_name)
         for path in resolved:
             frames_by_path.setdefault(path, []).append((frame, depth))
         if resolved:
             depth += 1
-    named = {p for mentioned in query.paths for p in _resolve(mentioned, by_name)}
-    pinned_paths = list(dict.fromkeys(_normalise(p) for p in pinned))
+    named = {p for mentioned in query.paths for p in resolve_mention(mentioned, by_name)}
+    pinned_paths = list(dict.fromkeys(normalise_path(p) for p in pinned))
 
     def by_prescore() -> list[str]:
         prescores: dict[str, float] = {}
