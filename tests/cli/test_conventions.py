@@ -200,11 +200,15 @@ def test_a_stdout_that_cannot_be_written_is_one_line_exit_3(shop):
 def test_an_interrupt_with_json_still_prints_one_error_object(shop, tmp_path):
     script = tmp_path / "replies.json"
     script.write_text(json.dumps([TAX_DIFF]))
+
+    def gates() -> set[str]:
+        return {p.name for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith("surgeon-gate-")}
+    before = gates()  # another test's gate folder may not be gone yet: wait for this edit's own
     child = subprocess.Popen([str(SURGEON), "edit", "set TAX_RATE to 0.25", "--model", f"script:{script}",
                               "--check", "sleep 60", "--json"], cwd=shop, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env={**os.environ, **GIT_ENV})
     deadline = time.monotonic() + 60
-    while not any(p.name.startswith("surgeon-gate-") for p in Path(tempfile.gettempdir()).iterdir()):
+    while not gates() - before:
         assert time.monotonic() < deadline and child.poll() is None, "the gate never started"
         time.sleep(0.05)
     child.send_signal(signal.SIGINT)
