@@ -340,8 +340,7 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     hits: dict[str, dict[int, dict[int, int]]] = {}
     grepped: dict[str, list[tuple[bytes, bytes]]] = {}
     for job in greps.jobs:
-        for path, rows in job.by_file().items():
-            grepped.setdefault(path, []).extend(rows)
+        _grep_more(job, grepped)
     later, common = greps.later, greps.common
     file_terms = terms_in_files(terms, grepped, [p for p in grepped if p in indexed])
     files = len(indexed)
