@@ -258,10 +258,16 @@ def _add_paths(b: TermBuilder, paths: list[str], from_frames: set[str]) -> None:
             b.add(stem_name, "part", 0.3, (stem_name.lower(),), group)
 
 
+# A name written as a call, `Derivative(A, x)`, is code wherever the text uses it (the title's
+# "Wrong Derivative kind"), though spelled like a word; "file(s)" is prose.
+CALLED_RE = re.compile(r"\b([A-Za-z_]\w*)\((?!e?s\))")
+
+
 def _add_identifiers_and_words(b: TermBuilder, rest: str) -> None:
+    called = {m.group(1) for m in CALLED_RE.finditer(rest)}
     for m in IDENT_RE.finditer(rest):
         token = m.group(0)
-        if is_code_like(token):
+        if is_code_like(token) or (token in called and token.lower() not in STOP_WORDS):
             b.add_identifier(token.strip("."))
         else:
             b.add_word(token)

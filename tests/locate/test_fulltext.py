@@ -312,7 +312,8 @@ def test_an_issues_title_word_that_a_path_spells_picks_that_file(tmp_path):
     repo = make_repo(tmp_path / "repo", {
         "pkg/printing/ccode.py": "class CodePrinter:\n    # functions of the math library; others are not supported\n"
                                  "    known = {'sin': 'sin', 'cos': 'cos'}\n\n"
-                                 "    def _print_Function(self, expr):\n        return self.known[expr.name]\n",
+                                 "    def _print_Function(self, expr):\n        return self.known[expr.name]\n\n\n"
+                                 "def ccode(expr):\n    return CodePrinter()._print_Function(expr)\n",
         "pkg/printing/str.py": "class StrPrinter:\n    # the string printer prints every expression\n"
                                "    def _print_Function(self, expr):\n        # a function of an expression, sin or sinc\n"
                                "        return expr.name + '(%s)' % self._print(expr.args)\n",
@@ -489,3 +490,30 @@ def test_path_scores_find_a_word_joined_from_a_names_parts():
 
     scores = path_scores(parse_instruction("IsIn check broken"), ["pkg/is_in.py", "pkg/isin.py", "pkg/other.py"])
     assert scores == {"pkg/is_in.py": 1.0, "pkg/isin.py": 1.0}
+
+
+DERIVATIVE_ISSUE = """Wrong Derivative kind attribute
+
+I am playing around with the kind attribute of expressions. The kind of an integral of a
+matrix symbol is a matrix kind, which is correct. The kind of a derivative of the same matrix
+symbol should be a matrix kind as well, but it comes out as the undefined kind:
+
+    d = Derivative(A, x)
+    d.kind  # undefined
+"""
+
+
+def test_a_title_word_the_body_calls_is_the_name_of_the_class_it_means(tmp_path):
+    # kind.py says kind, matrix and undefined more often; the title's Derivative is the class the body calls
+    repo = make_repo(tmp_path / "repo", {
+        "pkg/core/kind.py": "class Kind:\n    pass\n\n\n"
+                            "class UndefinedKind(Kind):\n    # when no kind is known\n    pass\n\n\n"
+                            "class MatrixKind(Kind):\n    element = 'matrix'\n",
+        "pkg/core/function.py": "class Function:\n    nargs = 1\n\n\n"
+                                "class Derivative:\n    def __init__(self, expr, *variables):\n"
+                                "        self.expr = expr\n        self.variables = variables\n",
+        "pkg/integrals/integrals.py": "class Integral:\n    @property\n    def kind(self):\n"
+                                      "        return self.function.kind  # an integral keeps the matrix kind\n",
+    })
+    result = locate(repo, DERIVATIVE_ISSUE, budget=4000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/core/function.py", [r.path for r in result.regions]

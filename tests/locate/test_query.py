@@ -195,3 +195,13 @@ def test_names_that_differ_only_in_a_number_are_one_idea():
     assert next(t for t in query.terms if t.display == "MatrixSymbol").weight >= 1.0
     pair = parse_instruction("convert int8 and utf8 values")  # two names are no run
     assert all(t.kind != "numbered" for t in pair.terms)
+
+
+def test_a_name_written_as_a_call_is_code_wherever_the_text_uses_it():
+    query = parse_instruction("Wrong Derivative kind attribute\nd = Derivative(A, x) gives the wrong kind\n"
+                              "the option(s) listed and the value(es) shown")
+    by_display = {t.display: t for t in query.terms}
+    assert by_display["Derivative"].kind == "identifier" and by_display["Derivative"].weight >= 1.0
+    assert by_display["option"].kind == "word"  # "option(s)" is prose, not a call
+    assert by_display["value"].kind == "word"
+    assert parse_instruction("the derivative is wrong").terms[0].kind == "word"  # never called: a word
