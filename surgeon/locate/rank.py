@@ -476,9 +476,14 @@ def companions(record: FileRecord, lines: Sequence[str], start: int, end: int) -
     return out
 
 
-def widen(item: Scored, record: FileRecord, max_tokens: int) -> Scored:
-    """`item` grown to the innermost definition that holds it and is longer, when that fits
-    `max_tokens`; else `item` as it is."""
+def widen(item: Scored, record: FileRecord, max_tokens: int, whole_file_tokens: int = 0) -> Scored:
+    """`item` grown to its whole file when that takes at most `whole_file_tokens`, else to the
+    innermost definition that holds it and is longer, when that fits `max_tokens`; else `item` as it is."""
+    total = len(item.lines)
+    if (item.start, item.end) != (1, total) and total and \
+            estimate_tokens("\n".join(item.lines)) <= min(whole_file_tokens, max_tokens):
+        return replace(item, start=1, end=total, kind="file",
+                       why=(*item.why, f"the whole file ({total} lines)")[:6])
     holders = [d for d in record.definitions if d.start <= item.start and item.end <= d.end
                and (d.start, d.end) != (item.start, item.end)]
     if not holders:

@@ -97,6 +97,16 @@ def test_pack_shows_each_line_once():
     assert sorted(lines) == list(range(10, 31))
 
 
+def test_pack_shows_the_few_lines_between_two_regions_of_a_file_and_never_a_line_twice():
+    regions = pack([_scored("a.py", 10, 20, 3.0), _scored("a.py", 25, 30, 2.0), _scored("a.py", 40, 50, 1.0),
+                    _scored("a.py", 23, 23, 0.5), _scored("b.py", 22, 24, 0.4)], 10_000)
+    spans = [(r.path, r.start_line, r.end_line) for r in regions]
+    assert spans[:3] == [("a.py", 10, 20), ("a.py", 21, 30), ("a.py", 40, 50)]  # 21-24 bridged; 31-39 too far
+    assert ("b.py", 22, 24) in spans  # another file's lines are not bridged to
+    lines = [(r.path, n) for r in regions for n in range(r.start_line, r.end_line + 1)]
+    assert len(lines) == len(set(lines))
+
+
 def test_a_copied_library_and_a_change_log_do_not_take_the_budget(tmp_path):
     repo = make_repo(tmp_path / "repo", {
         "static/jquery-1.11.0.js": "function table(rows) { return rows.map(row => row.cells); }\n" * 50,
@@ -115,10 +125,10 @@ def test_a_region_that_replaces_shown_ones_brings_its_companions_once():
     def needs(path, start, end):
         calls.append((start, end))
         return [(1, 2, "header")]
-    regions = pack([_scored("a.py", 10, 20, 3.0), _scored("a.py", 5, 40, 0.5), _scored("a.py", 50, 60, 0.4)],
+    regions = pack([_scored("a.py", 20, 30, 3.0), _scored("a.py", 15, 40, 0.5), _scored("a.py", 50, 60, 0.4)],
                    10_000, needs)
-    assert [(r.start_line, r.end_line) for r in regions] == [(5, 40), (50, 60), (1, 2)]
-    assert regions[2].why[0].startswith("needed by lines 10-20")
+    assert [(r.start_line, r.end_line) for r in regions] == [(15, 40), (50, 60), (1, 2)]
+    assert regions[2].why[0].startswith("needed by lines 20-30")
 
 
 def test_withheld_files_leave_their_budget_to_the_next_best(tmp_path):
@@ -204,8 +214,8 @@ def test_an_issue_shows_more_of_the_file_it_matches_as_a_whole(tmp_path):
     repo = make_repo(tmp_path / "repo", {"pkg/printing/latex.py": PRINTER, "pkg/parsing/latex_input.py": PARSER,
                                          "pkg/core/numbers.py": "def gcd(a, b):\n    return a\n"})
     result = locate(repo, ISSUE, budget=4000, on_note=lambda _t: None)
-    assert [r.path for r in result.regions] == ["pkg/printing/latex.py", "pkg/printing/latex.py",
-                                                 "pkg/parsing/latex_input.py"]
+    assert [r.path for r in result.regions] == ["pkg/printing/latex.py", "pkg/parsing/latex_input.py"]
+    assert (result.regions[0].start_line, result.regions[0].end_line) == (1, PRINTER.count("\n"))  # small: whole
 
 
 MANPAGE_ISSUE = """Generate man page section directories
@@ -256,6 +266,7 @@ def test_a_word_in_most_files_is_grepped_for_in_the_candidates_only(tmp_path, mo
     from surgeon.locate import grep as grep_module
 
     monkeypatch.setattr("surgeon.locate.engine.LARGE_REPOSITORY", 100)
+    monkeypatch.setattr("surgeon.locate.engine.WHOLE_FILE_SHARE", 0)  # the regions of check, not the whole file
     repo = make_repo(tmp_path / "repo", _many_handlers(120))
     locate(repo, "warm the cache", on_note=lambda _t: None)  # the first run indexes: the next one knows `handler` is common
     searched: list[tuple[tuple[str, ...], tuple[str, ...] | None]] = []
@@ -517,3 +528,4 @@ def test_a_title_word_the_body_calls_is_the_name_of_the_class_it_means(tmp_path)
     })
     result = locate(repo, DERIVATIVE_ISSUE, budget=4000, on_note=lambda _t: None)
     assert result.regions[0].path == "pkg/core/function.py", [r.path for r in result.regions]
+

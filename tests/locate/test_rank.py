@@ -183,6 +183,9 @@ def test_a_region_inside_a_long_definition_is_widened_to_it_when_it_fits():
     assert widen(window, record, max_tokens=200) == window  # too long for what it may take
     top = Scored("a.py", 1, 1, None, "lines", 1.0, (), lines, ())
     assert widen(top, record, max_tokens=4000) == top  # in no definition
+    whole = widen(window, record, max_tokens=4000, whole_file_tokens=4000)  # a file this small is shown whole
+    assert (whole.start, whole.end, whole.kind) == (1, len(lines), "file") and whole.why[-1].startswith("the whole file")
+    assert widen(window, record, max_tokens=4000, whole_file_tokens=200) == wide  # too large to show whole
 
 
 
