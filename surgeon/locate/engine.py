@@ -45,6 +45,7 @@ from surgeon.locate.search import best_chunks, best_documents, common_terms, pat
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
+AMBIGUOUS_NAME_FILES = 3  # a file name without a folder that more files than this have names none
 # In a repository of this many files or more, a query's common terms (search.common_terms) are
 # grepped for later, in the LATER_POOL best files by prescore and the best full-text ones only.
 LARGE_REPOSITORY = 1000
@@ -360,6 +361,12 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     by_name: dict[str, list[str]] = {}
     for path in indexed:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    # An issue's "empty `__init__.py`" or "in conf.py" is the reporter's file: a bare name that
+    # many files of the repository have names none of them.
+    ambiguous = {m for m in query.paths if "/" not in normalise_path(m)
+                 and len(resolve_mention(m, by_name)) > AMBIGUOUS_NAME_FILES}
+    if ambiguous:
+        query = replace(query, paths=tuple(p for p in query.paths if p not in ambiguous))
     conventional = conventional_names(query.instruction, by_name)
     if conventional:
         query = replace(query, paths=tuple(dict.fromkeys([*query.paths, *conventional])))

@@ -529,3 +529,17 @@ def test_a_title_word_the_body_calls_is_the_name_of_the_class_it_means(tmp_path)
     result = locate(repo, DERIVATIVE_ISSUE, budget=4000, on_note=lambda _t: None)
     assert result.regions[0].path == "pkg/core/function.py", [r.path for r in result.regions]
 
+
+def test_a_bare_file_name_that_many_files_have_names_none_of_them(tmp_path):
+    files = {f"pkg/{part}/__init__.py": f"from pkg.{part}.core import run_{part}\n" for part in "abcd"}
+    files["pkg/napoleon/docstring.py"] = ("def escape_attribute(name):\n"
+                                          "    # a trailing underscore of an attribute name is escaped\n"
+                                          "    return name.replace('_', '\\\\_')\n")
+    repo = make_repo(tmp_path / "repo", files)
+    issue = "Trailing underscore of an attribute name is escaped\nin a package with an empty `__init__.py`"
+    result = locate(repo, issue, budget=4000, on_note=lambda _t: None)
+    assert result.regions[0].path == "pkg/napoleon/docstring.py"
+    assert not any(w.startswith("named in the instruction") for r in result.regions for w in r.why)
+    named = locate(repo, issue.replace("`__init__.py`", "`pkg/b/__init__.py`"), budget=4000, on_note=lambda _t: None)
+    assert any(r.path == "pkg/b/__init__.py" and "named in the instruction: pkg/b/__init__.py" in r.why
+               for r in named.regions)
