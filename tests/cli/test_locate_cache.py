@@ -122,7 +122,7 @@ def test_human_output_after_a_corrupt_cache(repo):
     run = surgeon("locate", INSTRUCTION, cwd=repo)
     assert_no_traceback(run)
     assert run.code == 0
-    assert run.stdout.lstrip().startswith("1. app.py:1-2  upload_limit")
+    assert run.stdout.lstrip().startswith("1. app.py:1-6  upload_limit (file)")  # a small file is shown whole
     [line] = notes(run)
     assert "could not be used (file is not a database); rebuilt it" in line
 
