@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -362,12 +363,15 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     for path in indexed:
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
     # An issue's "empty `__init__.py`" or "in conf.py" is the reporter's file: a bare name that
-    # many files of the repository have names none of them.
-    ambiguous = {m for m in query.paths if "/" not in normalise_path(m)
-                 and len(resolve_mention(m, by_name)) > AMBIGUOUS_NAME_FILES}
+    # many files of the repository have names none of them (counted in any case, as path_bonus matches).
+    name_files = Counter(name.lower() for path in indexed for name in [path.rsplit("/", 1)[-1]])
+    ambiguous = {m for m in query.paths if "/" not in m.replace("\\", "/")
+                 and name_files[m.lower()] > AMBIGUOUS_NAME_FILES}
     if ambiguous:
         query = replace(query, paths=tuple(p for p in query.paths if p not in ambiguous))
     conventional = conventional_names(query.instruction, by_name)
+    shallowest = Counter(p.rsplit("/", 1)[-1] for p in conventional)
+    conventional = [p for p in conventional if shallowest[p.rsplit("/", 1)[-1]] <= AMBIGUOUS_NAME_FILES]
     if conventional:
         query = replace(query, paths=tuple(dict.fromkeys([*query.paths, *conventional])))
     frames_by_path: dict[str, list[tuple[Frame, int]]] = {}

@@ -81,6 +81,18 @@ def trim(item: Scored, max_tokens: int) -> tuple[int, int] | None:
 Companions = Callable[[str, int, int], Sequence[tuple[int, int, str]]]
 
 
+def _bridge(regions: Sequence[Region], path: str, start: int, end: int) -> tuple[int, int]:
+    """start..end grown to touch the nearest shown region of `path` on each side that is at most
+    GAP_LINES lines away."""
+    before = max((r.end_line for r in regions if r.path == path and r.end_line < start), default=None)
+    after = min((r.start_line for r in regions if r.path == path and r.start_line > end), default=None)
+    if before is not None and start - before - 1 <= GAP_LINES:
+        start = before + 1
+    if after is not None and after - end - 1 <= GAP_LINES:
+        end = after - 1
+    return start, end
+
+
 def pack(selected: Sequence[Scored], budget: int, companions: Companions | None = None) -> list[Region]:
     """Take regions in rank order while they fit; a region too large for what is left is trimmed
     around its hits rather than dropped. Lines already shown are not paid for twice: a region that
@@ -113,14 +125,13 @@ def pack(selected: Sequence[Scored], budget: int, companions: Companions | None 
                 end = r.start_line - 1
         if start > end:
             continue
-        before = max((r.end_line for r in regions if r.path == item.path and r.end_line < start), default=None)
-        after = min((r.start_line for r in regions if r.path == item.path and r.start_line > end), default=None)
-        if before is not None and start - before - 1 <= GAP_LINES:
-            start = before + 1
-        if after is not None and after - end - 1 <= GAP_LINES:
-            end = after - 1
         refund = sum(r.tokens for r in inside)
         tokens = estimate_tokens(region_text(item.lines, start, end))
+        bridged = _bridge(regions, item.path, start, end)
+        if bridged != (start, end):  # only when the bridged span fits: a region is never cut for its gap lines
+            bridged_tokens = estimate_tokens(region_text(item.lines, *bridged))
+            if bridged_tokens <= remaining + refund:
+                (start, end), tokens = bridged, bridged_tokens
         if tokens > remaining + refund:
             if inside or companion:
                 continue

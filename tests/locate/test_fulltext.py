@@ -6,8 +6,9 @@ from surgeon.locate.cache import IndexCache
 from surgeon.locate.chunks import chunk_file, match_expression, words
 from surgeon.locate.fusion import fuse
 from surgeon.locate.index import index_bytes
-from surgeon.locate.pack import pack
+from surgeon.locate.pack import pack, region_text
 from surgeon.locate.rank import Scored
+from surgeon.tokens import estimate_tokens
 from tests.helpers import git, make_repo
 
 SOURCE = '''import os
@@ -543,3 +544,27 @@ def test_a_bare_file_name_that_many_files_have_names_none_of_them(tmp_path):
     named = locate(repo, issue.replace("`__init__.py`", "`pkg/b/__init__.py`"), budget=4000, on_note=lambda _t: None)
     assert any(r.path == "pkg/b/__init__.py" and "named in the instruction: pkg/b/__init__.py" in r.why
                for r in named.regions)
+
+
+def test_a_region_that_fits_is_never_cut_or_dropped_for_its_gap_lines():
+    lines = tuple(f"line {n} " + "x" * 90 for n in range(1, 101))
+
+    def scored(start, end, score, companion=False):
+        return Scored("a.py", start, end, None, "lines", score, ("x",), lines, ((end, 1.0),), companion=companion)
+    one = estimate_tokens(region_text(lines, 1, 1))
+    assert [(r.start_line, r.end_line) for r in pack([scored(20, 25, 2.0), scored(10, 14, 1.0)], 12 * one)] == \
+        [(20, 25), (10, 14)]  # 10-19 would not fit: 10-14 is shown as it is, not trimmed
+    assert [(r.start_line, r.end_line) for r in pack([scored(8, 10, 1.0)], 7 * one, lambda *_: [(1, 2, "header")])] \
+        == [(8, 10), (1, 2)]  # the header is kept, unbridged
+    regions = pack([scored(26, 27, 3.0), scored(12, 13, 2.0), scored(12, 20, 1.0)], 12 * one)
+    assert (12, 20) in [(r.start_line, r.end_line) for r in regions]  # it still replaces 12-13
+
+
+def test_the_bare_name_rule_counts_names_in_any_case_and_holds_for_conventional_names(tmp_path):
+    files = {f"p{n}/conf.py": f"VALUE_{n} = {n}\n" for n in range(4)}
+    files.update({f"p{n}/README.md": f"# part {n}\n" for n in range(5)})
+    files["core/settings.py"] = "BROKEN_SETTING = 1  # the setting is broken\n"
+    repo = make_repo(tmp_path / "repo", files)
+    for instruction in ("Conf.py is broken: the setting", "fix the broken setting named in README.md"):
+        result = locate(repo, instruction, budget=2000, on_note=lambda _t: None)
+        assert not any(w.startswith("named in the instruction") for r in result.regions for w in r.why), instruction
