@@ -364,7 +364,9 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
     # An issue's "empty `__init__.py`" or "in conf.py" is the reporter's file: a bare name that
     # many files of the repository have names none of them (counted in any case, as path_bonus matches).
-    name_files = Counter(name.lower() for path in indexed for name in [path.rsplit("/", 1)[-1]])
+    name_files: Counter[str] = Counter()
+    for name, holders in by_name.items():
+        name_files[name.lower()] += len(holders)
     ambiguous = {m for m in query.paths if "/" not in m.replace("\\", "/")
                  and name_files[m.lower()] > AMBIGUOUS_NAME_FILES}
     if ambiguous:
