@@ -2,8 +2,10 @@
 
 A record depends only on a file's content and language, so the key is (blob id, language): a
 second query re-parses only blobs it has not seen (an edited file has a new blob id), and a branch
-switch back and forth costs nothing. A small stat table remembers the blob ids of edited and
-untracked files so they are hashed once per change, not on every query.
+switch back and forth costs no parsing. The full-text index holds the rows of the current tree's
+blobs only (the `active` set): BM25's statistics and its best rows are then those of the files a
+query can return, whatever versions the cache has seen. A small stat table remembers the blob ids
+of edited and untracked files so they are hashed once per change, not on every query.
 
 The cache is only a cache: a file that cannot be read (garbage, truncated, another layout,
 read-only, locked for too long) raises `CacheError`, and `open_cache` / `recover` replace it with a
@@ -35,7 +37,9 @@ CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, size INTEGER, mtime_ns 
 # positions (detail=full): bm25() then reads term counts from the index instead of tokenizing
 # stored text at query time (a long issue's query took 0.2 s instead of 0.04 s on sympy, at three
 # times the size). The words are kept compressed beside the spans, because deleting a row from a
-# contentless table needs its original text.
+# contentless table needs its original text; they also let a blob's rows come back into the index,
+# unparsed, when it is current again. `active` lists the blobs whose rows are in the index, with
+# how many rows each has there.
 CHUNKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunk_spans (id INTEGER PRIMARY KEY, blob TEXT, language TEXT, start INTEGER,
     end INTEGER, symbol TEXT, kind TEXT, words BLOB);
@@ -44,8 +48,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(name, body, content='', det
 CREATE TABLE IF NOT EXISTS document_spans (id INTEGER PRIMARY KEY, blob TEXT, language TEXT, words BLOB);
 CREATE INDEX IF NOT EXISTS document_spans_blob ON document_spans (blob, language);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents USING fts5(defined, body, content='', detail=full);
+CREATE TABLE IF NOT EXISTS active (blob TEXT, language TEXT, chunks INTEGER, documents INTEGER,
+    PRIMARY KEY (blob, language));
 """
-FULL_TEXT_TABLES = ("chunks", "chunk_spans", "documents", "document_spans")
+FULL_TEXT_TABLES = ("chunks", "chunk_spans", "documents", "document_spans", "active")
+SPAN_TABLES = (("chunk_spans", "chunks", "name, body"), ("document_spans", "documents", "defined, body"))
 NAME_WEIGHT, BODY_WEIGHT = 3.0, 1.0  # a word in the definition's name counts three times
 DEFINED_WEIGHT = 3.0  # a name the file defines counts three times a word of its text
 COLUMNS = {
@@ -201,17 +208,53 @@ class IndexCache:
                 self.db.executemany("INSERT INTO chunks (rowid, name, body) VALUES (?, ?, ?)", texts)
                 self.db.executemany("INSERT INTO document_spans VALUES (?, ?, ?, ?)", documents)
                 self.db.executemany("INSERT INTO documents (rowid, defined, body) VALUES (?, ?, ?)", document_texts)
+                self.db.executemany("INSERT INTO active VALUES (?, ?, ?, ?)",
+                                    [(blob, language or "", len(chunks), 1)
+                                     for blob, language, record, chunks in items if record.skip is None])
 
     def _forget_chunks(self, keys: Sequence[tuple[str, str]]) -> None:
-        """Remove the full-text rows of these blobs (a contentless table deletes a row by its text)."""
+        """Remove the spans of these blobs, and their full-text rows where they are active."""
         for blob, language in keys:
-            for spans, table, columns in (("chunk_spans", "chunks", "name, body"),
-                                          ("document_spans", "documents", "defined, body")):
-                rows = self.db.execute(f"SELECT id, words FROM {spans} WHERE blob=? AND language=?",
-                                       (blob, language)).fetchall()
-                self.db.executemany(f"INSERT INTO {table} ({table}, rowid, {columns}) VALUES ('delete', ?, ?, ?)",
-                                    [(row_id, *_unpack(words)) for row_id, words in rows])
+            self._deactivate(blob, language)
+            for spans, _, _ in SPAN_TABLES:
                 self.db.execute(f"DELETE FROM {spans} WHERE blob=? AND language=?", (blob, language))
+
+    def _deactivate(self, blob: str, language: str) -> None:
+        """Take this blob's rows out of the full-text index (a contentless table deletes a row by its text)."""
+        if self.db.execute("DELETE FROM active WHERE blob=? AND language=?", (blob, language)).rowcount == 0:
+            return
+        for spans, table, columns in SPAN_TABLES:
+            rows = self.db.execute(f"SELECT id, words FROM {spans} WHERE blob=? AND language=?",
+                                   (blob, language)).fetchall()
+            self.db.executemany(f"INSERT INTO {table} ({table}, rowid, {columns}) VALUES ('delete', ?, ?, ?)",
+                                [(row_id, *_unpack(words)) for row_id, words in rows])
+
+    def activate(self, current: set[tuple[str, str]]) -> tuple[int, int]:
+        """Make the full-text index hold the rows of exactly these cached blobs (the current
+        tree's): rows of others leave it, rows of these come back from their stored words.
+        Returns how many blobs (came in, went out)."""
+        if not self.full_text:
+            return 0, 0
+        with _guard():
+            have = set(self.db.execute("SELECT blob, language FROM active"))
+            if have == current:
+                return 0, 0
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")  # another process may have changed the set meanwhile
+                have = set(self.db.execute("SELECT blob, language FROM active"))
+                arriving, leaving = current - have, have - current
+                for blob, language in sorted(leaving):
+                    self._deactivate(blob, language)
+                for blob, language in sorted(arriving):
+                    counts = []
+                    for spans, table, columns in SPAN_TABLES:
+                        rows = self.db.execute(f"SELECT id, words FROM {spans} WHERE blob=? AND language=?",
+                                               (blob, language)).fetchall()
+                        self.db.executemany(f"INSERT INTO {table} (rowid, {columns}) VALUES (?, ?, ?)",
+                                            [(row_id, *_unpack(words)) for row_id, words in rows])
+                        counts.append(len(rows))
+                    self.db.execute("INSERT INTO active VALUES (?, ?, ?, ?)", (blob, language, *counts))
+        return len(arriving), len(leaving)
 
     def search(self, expression: str, limit: int) -> list[tuple[str, str, int, int, str | None, str | None, float]]:
         """The best `limit` chunks for an FTS5 MATCH `expression`, best first:
@@ -245,9 +288,8 @@ class IndexCache:
         them hold each word."""
         if not self.full_text:
             return 0, {}
-        spans = {"chunks": "chunk_spans", "documents": "document_spans"}[table]
         with _guard():
-            total = self.db.execute(f"SELECT count(*) FROM {spans}").fetchone()[0]
+            total = self.db.execute(f"SELECT COALESCE(SUM({table}), 0) FROM active").fetchone()[0]
             counts = {word: self.db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?",
                                             ('"' + word.replace('"', '""') + '"',)).fetchone()[0]
                       for word in dict.fromkeys(words)}

@@ -62,7 +62,7 @@ WHOLE_FILE_SHARE = 0.15
 FULL_TEXT_FILES = 20  # files of the best full-text chunks that are ranked structurally too
 DOCUMENT_FILES = 10  # files of the best whole-file matches that are ranked structurally too
 WRITE_BATCH = 256
-# The cache keeps records of old versions (a branch switch back costs nothing) until it holds
+# The cache keeps records of old versions (a branch switch back parses nothing) until it holds
 # more than PRUNE_FACTOR x the files of the tree (+ PRUNE_SLACK); then only current ones are kept.
 PRUNE_FACTOR = 3
 CONCURRENT_GREP_MAX_UNSEEN = 50  # more new files than this: index (in worker processes) before grep
@@ -234,6 +234,7 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
             indexed[f.path] = f
     if previous_exclusions is None or sorted(excluded) != sorted(previous_exclusions):
         cache.set_meta("excluded", excluded)
+    cache.activate({(f.blob, f.language or "") for f in indexed.values()})
     if not jobs:
         jobs.append(start_grep(excluded, untracked=listing.untracked))
     kept = _Withholding(withhold)

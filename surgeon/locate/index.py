@@ -29,7 +29,7 @@ from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS, Definit
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
-INDEX_VERSION = 7  # bump when the record layout or what is extracted changes
+INDEX_VERSION = 8  # bump when the record layout or what is extracted changes
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 MAX_DEFINITIONS = 5000
 MAX_KEY_DEPTH = 4  # JSON/YAML/TOML keys deeper than this are not kept

@@ -568,3 +568,54 @@ def test_the_bare_name_rule_counts_names_in_any_case_and_holds_for_conventional_
     for instruction in ("Conf.py is broken: the setting", "fix the broken setting named in README.md"):
         result = locate(repo, instruction, budget=2000, on_note=lambda _t: None)
         assert not any(w.startswith("named in the instruction") for r in result.regions for w in r.why), instruction
+
+
+def _put(cache, blob, text):
+    record = index_bytes(text.encode(), "python")
+    cache.put_many([(blob, "python", record, chunk_file(record.definitions, text.splitlines()))])
+
+
+def test_the_full_text_index_holds_the_current_blobs_only(tmp_path):
+    # an old version of a file ranked above the current one took the search's slots, and every
+    # version the cache had seen moved BM25's statistics: results depended on the cache's history
+    old = "def send_hooks():\n    return hooks + hooks + hooks\n"
+    new = "def send_hooks():\n    return hooks\n"
+    other = "def unrelated():\n    return 1\n"
+    fresh = IndexCache(None)
+    _put(fresh, "new", new)
+    _put(fresh, "other", other)
+    seen = IndexCache(None)
+    for blob, text in (("old", old), ("new", new), ("other", other)):
+        _put(seen, blob, text)
+    assert [row[0] for row in seen.search('"hooks"', 1)] == ["old"]
+    assert seen.activate({("new", "python"), ("other", "python")}) == (0, 1)
+    assert seen.search('"hooks"', 10) == fresh.search('"hooks"', 10)
+    assert seen.search_documents('"hooks"', 10) == fresh.search_documents('"hooks"', 10)
+    assert seen.frequencies("chunks", ["hooks"]) == fresh.frequencies("chunks", ["hooks"]) == (2, {"hooks": 1})
+    assert seen.frequencies("documents", ["hooks"]) == (2, {"hooks": 1})
+    assert seen.activate({("new", "python"), ("other", "python")}) == (0, 0)
+    # back to the old version: its rows return from their stored words, nothing is parsed
+    assert seen.activate({("old", "python"), ("other", "python")}) == (1, 1)
+    assert [row[0] for row in seen.search('"hooks"', 10)] == ["old"]
+    seen.prune({("new", "python")}, set())  # forgets an active blob's rows and an inactive one's spans
+    assert seen.search('"hooks"', 10) == [] and seen.frequencies("documents", ["hooks"]) == (0, {"hooks": 0})
+    assert seen.activate({("new", "python")}) == (1, 0)
+    assert [row[0] for row in seen.search('"hooks"', 10)] == ["new"]
+
+
+def test_locate_ranks_a_checkout_alike_whatever_versions_the_cache_saw(tmp_path):
+    files = {f"pkg/mod{i}.py": f"def handler_{i}(request):\n    return request.body{i}\n" for i in range(6)}
+    files["pkg/upload.py"] = "def upload(request):\n    return request.limit\n"
+    repo = make_repo(tmp_path / "repo", files)
+    first = git(repo, "rev-parse", "HEAD").strip()
+    for i in range(6):  # a later version in which every file talks about the upload limit
+        (repo / f"pkg/mod{i}.py").write_text(f"def handler_{i}(request):\n    return upload_limit(request, {i})\n"
+                                             + "# upload limit\n" * (i + 1))
+    git(repo, "commit", "-qam", "later")
+    assert locate(repo, "the upload limit of a request", on_note=lambda _t: None).regions
+    git(repo, "checkout", "-q", first)
+    seen = locate(repo, "the upload limit of a request", on_note=lambda _t: None)
+    clean = make_repo(tmp_path / "clean", files)
+    fresh = locate(clean, "the upload limit of a request", on_note=lambda _t: None)
+    assert [(r.path, r.start_line, r.end_line, r.score) for r in seen.regions] == \
+        [(r.path, r.start_line, r.end_line, r.score) for r in fresh.regions]
