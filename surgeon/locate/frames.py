@@ -20,8 +20,10 @@ FRAME_PATTERNS: tuple[tuple[re.Pattern[str], int, int, int | None], ...] = (
     (re.compile(r"\bat ([\w$.]+)\(([\w$]+\.(?:java|kt|scala|groovy)):(\d+)\)"), 2, 3, 1),
     # Go:  /home/me/proj/pkg/server.go:123 +0x1d   (the function is on the line before)
     (re.compile(r"^\s*((?:/|[A-Za-z]:)?[\w./-]+\.go):(\d+)", re.MULTILINE), 1, 2, None),
-    # Rust, C, generic compiler output:  src/main.rs:10:5   or   main.c:10: error
-    (re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:rs|c|h|cc|cpp|hpp|ts|tsx|py|rb|php|swift)):(\d+)(?::\d+)?"), 1, 2, None),
+    # Rust, C, generic compiler output, Python warnings:  src/main.rs:10:5   or   main.c:10: error   or
+    # [redacted]/site-packages/pkg/mod.py:206: UserWarning (a path may be absolute)
+    (re.compile(r"(?<![\w/.-])(/?(?:[\w.-]+/)*[\w.-]+\.(?:rs|c|h|cc|cpp|hpp|ts|tsx|py|rb|php|swift)):(\d+)(?::\d+)?"),
+     1, 2, None),
 )
 # Frames in installed libraries and runtimes: their function names say little about the repository.
 LIBRARY_PATH_RE = re.compile(r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|<frozen|"

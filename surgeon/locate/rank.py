@@ -107,6 +107,7 @@ class _Unit:
     hit_lines: dict[int, float] = field(default_factory=dict)
     bonus: float = 0.0
     why_extra: list[str] = field(default_factory=list)
+    innermost_frame: bool = False  # holds the line of the trace's innermost frame in the repository
 
     def add(self, term: int, count: int, role: Role, line: int, weight: float) -> None:
         entry = self.terms.setdefault(term, _TermHit(0, 0.0, role))
@@ -314,6 +315,7 @@ def build_units(query: Query, evidence: FileEvidence, idfs: Sequence[float], bon
             line = named[0].name_line
         unit = unit_at(line)
         unit.bonus += FRAME_BONUS / (1 + depth)
+        unit.innermost_frame = unit.innermost_frame or depth == 0
         unit.hit_lines[line] = unit.hit_lines.get(line, 0.0) + FRAME_BONUS
         where = f" in {frame.function}" if frame.function else ""
         unit.why_extra.insert(0, f"stack frame: line {frame.line}{where}")
@@ -350,6 +352,7 @@ def _merge(units: list[_Unit]) -> list[_Unit]:
                 prev.hit_lines[line] = prev.hit_lines.get(line, 0.0) + weight
             prev.bonus += unit.bonus
             prev.why_extra.extend(unit.why_extra)
+            prev.innermost_frame = prev.innermost_frame or unit.innermost_frame
         else:
             out.append(unit)
     return out
@@ -383,7 +386,7 @@ class Scored:
     lines: tuple[str, ...]
     hit_lines: tuple[tuple[int, float], ...]
     pinned: bool = False
-    named: bool = False  # in a file the instruction names
+    named: bool = False  # in a file the instruction names, or where its trace's innermost repository frame is
     companion: bool = False  # shown because a ranked region needs it (its file's header, its class line)
 
 
@@ -407,13 +410,15 @@ def _setup_file(path: str) -> bool:
 
 def _title_names(title: str, path: str) -> bool:
     """The title names the file (its name before the extension), its kind (yaml) or one of its
-    folders (a CI workflow, the docs)."""
+    folders (a CI workflow, the docs) with every word of the folder's name: a "message template"
+    is not the ISSUE_TEMPLATE folder."""
     said, stems = _title_words(title)
     folders, _, name = path.lower().rpartition("/")
     name_stem, _, suffix = name.lstrip(".").partition(".")
     kinds = {suffix, *_KIND_NAMES.get(suffix, ())} - {""}
     return (name_stem in said or not kinds.isdisjoint(said)
-            or not stems.isdisjoint(stem(w) for w in query_words([folders])))
+            or any((words := {stem(w) for w in re.findall(r"[a-z0-9]+", folder)}) and words <= stems
+                   for folder in folders.split("/")))
 
 
 _KIND_NAMES = {"yml": ("yaml",), "yaml": ("yml",), "cfg": ("config",), "ini": ("config",)}
@@ -438,7 +443,7 @@ def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> li
         score, reasons = score_unit(query, unit, idfs, factor)
         out.append(Scored(evidence.path, unit.start, unit.end, unit.symbol, unit.kind, round(score, 3), tuple(reasons),
                           evidence.lines, tuple(sorted(unit.hit_lines.items())), evidence.pinned,
-                          named=bonus >= NAMED_FILE_BONUS))
+                          named=bonus >= NAMED_FILE_BONUS or unit.innermost_frame))
     return out
 
 

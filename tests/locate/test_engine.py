@@ -247,3 +247,25 @@ def test_a_frame_in_an_installed_copy_of_the_repository_is_its_own_file(tmp_path
     result = locate(repo, f"crash when checking\n{trace}", budget=2000, on_note=lambda _t: None)
     assert result.regions[0].path == "src/_shop/rewrite.py"
     assert any(w.startswith("stack frame") for w in result.regions[0].why)
+
+
+def test_a_warning_line_under_a_redacted_folder_names_its_file(tmp_path):
+    # "[redacted]/site-packages/...:206": the path was read as a URL route, the issue template
+    # (whose words the body repeats, and whose folder the title's "template" was taken to name)
+    # came first, and the warning's own file third
+    text = ("import warnings\n\n\nclass TextReporter:\n    def on_set_current_module(self, template):\n"
+            "        for argument in template.split('{'):\n            warnings.warn(argument)\n")
+    form = ("name: Bug report\nbody:\n  - type: textarea\n    attributes:\n      label: Bug description\n"
+            "  - type: textarea\n    attributes:\n      label: Configuration\n  - type: textarea\n"
+            "    attributes:\n      label: Command used\n  - type: textarea\n    attributes:\n"
+            "      label: Expected behavior\n")
+    repo = make_repo(tmp_path / "r", {"tool/reporters/text.py": text, ".github/ISSUE_TEMPLATE/BUG-REPORT.yml": form,
+                                      "tool/options.py": "OPTIONS = {'msg-template': 'the message template'}\n"})
+    issue = ("Using custom braces in message template does not work\n### Bug description\n\n"
+             "On pylint 1.7 I am able to use this as my message template\n"
+             "[redacted]/site-packages/tool/reporters/text.py:7: UserWarning: Don't recognize the argument\n"
+             "### Configuration\n\n_No response_\n\n### Command used\n\n```shell\ntool --msg-template\n```\n"
+             "### Expected behavior\n\nExpect the dictionary to print out\n")
+    result = locate(repo, issue, budget=2000, on_note=lambda _t: None)
+    assert result.regions[0].path == "tool/reporters/text.py"
+    assert any(w.startswith("stack frame") for w in result.regions[0].why)

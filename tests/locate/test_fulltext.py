@@ -494,6 +494,10 @@ def test_a_setup_files_name_kind_and_folder_as_a_title_says_them():
     assert _title_names("the yaml of the workflow", "conf/app.yml")
     assert not _title_names("Crash in the parser", "MANIFEST.in")  # "in" is a word, not the kind
     assert not _title_names("Notes option ignores tags", ".github/ISSUE_TEMPLATE/BUG-REPORT.yml")
+    # a folder is named by every word of its name: a message template is not the issue templates' folder
+    assert not _title_names("Using custom braces in message template does not work", ".github/ISSUE_TEMPLATE/BUG-REPORT.yml")
+    assert _title_names("The bug issue template asks for the version twice", ".github/ISSUE_TEMPLATE/BUG-REPORT.yml")
+    assert _title_names("Docs build warns on every page", "docs/conf.py")
 
 
 def test_path_scores_find_a_word_joined_from_a_names_parts():

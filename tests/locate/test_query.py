@@ -116,6 +116,10 @@ def test_javascript_java_go_and_rust_frames():
     assert [(f.path, f.line, f.function) for f in go] == [("/home/me/app/server.go", 57, "Handle")]
     rust = parse_frames("thread 'main' panicked at src/parser.rs:88:13:\nindex out of bounds")
     assert [(f.path, f.line) for f in rust] == [("src/parser.rs", 88)]
+    warning = parse_frames("[redacted]/site-packages/pylint/reporters/text.py:206: UserWarning: Don't recognize")
+    assert [(f.path, f.line) for f in warning] == [("/site-packages/pylint/reporters/text.py", 206)]
+    absolute = parse_frames("/home/me/proj/src/main.rs:10:5: error")
+    assert [(f.path, f.line) for f in absolute] == [("/home/me/proj/src/main.rs", 10)]
 
 
 def test_too_many_terms_are_capped_most_specific_first():
