@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from surgeon.locate.cache import IndexCache
 from surgeon.locate.chunks import match_expression, query_words, stem
@@ -98,7 +99,7 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
     wanted = {stem(w) for w in query_words([text]) if w not in STOP_WORDS and len(w) >= MIN_PATH_WORD}
     if not wanted:
         return {}
-    held: dict[str, set[str]] = {}
+    held: dict[str, frozenset[str]] = {}
     frequency: dict[str, int] = {}
     holds_one = re.compile("|".join(map(re.escape, sorted(wanted)))).search
     for path in paths:
@@ -108,8 +109,7 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
         if not holds_one(low) and not holds_one(low.replace("_", "").replace("$", "")):
             continue
         folders, _, name = path.rpartition("/")
-        spelled = {stem(w) for w in query_words([folders.replace("/", " "), name.split(".", 1)[0] or name])}
-        found = spelled & wanted
+        found = (_stems(folders.replace("/", " ")) | _stems(name.split(".", 1)[0] or name)) & wanted
         if found:
             held[path] = found
             for word in found:
@@ -117,6 +117,11 @@ def path_scores(query: Query, paths: Sequence[str]) -> dict[str, float]:
     scores = {path: sum(math.log(1 + len(paths) / frequency[w]) for w in found) for path, found in held.items()}
     top = max(scores.values(), default=0.0) or 1.0
     return {path: score / top for path, score in scores.items()}
+
+
+@lru_cache(maxsize=8192)  # a folder's words are spelled for each of its files
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in index_words(text).split())
 
 
 def full_text_words(query: Query, *, synonyms: bool = False) -> list[str]:
