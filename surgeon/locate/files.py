@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from surgeon.errors import RepoError
 from surgeon.git import Git, last_line
@@ -44,8 +45,7 @@ BINARY_SUFFIXES = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class RepoFile:
+class RepoFile(NamedTuple):  # a tuple: a large tree lists thousands on every query, and a tuple is made fastest
     path: str  # repo-relative, posix
     blob: str  # git blob id of the working-tree content ("" when too large to hash: see `huge`)
     language: str | None
