@@ -368,8 +368,8 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     name_files: Counter[str] = Counter()
     for name, holders in by_name.items():
         name_files[name.lower()] += len(holders)
-    ambiguous = {m for m in query.paths if "/" not in m.replace("\\", "/")
-                 and name_files[m.lower()] > AMBIGUOUS_NAME_FILES}
+    ambiguous = {m for m in query.paths if "/" not in normalise_path(m)  # ./conf.py is bare too
+                 and name_files[normalise_path(m).lower()] > AMBIGUOUS_NAME_FILES}
     if ambiguous:
         query = replace(query, paths=tuple(p for p in query.paths if p not in ambiguous))
     conventional = conventional_names(query.instruction, by_name)

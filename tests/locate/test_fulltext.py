@@ -569,7 +569,8 @@ def test_the_bare_name_rule_counts_names_in_any_case_and_holds_for_conventional_
     files.update({f"p{n}/README.md": f"# part {n}\n" for n in range(5)})
     files["core/settings.py"] = "BROKEN_SETTING = 1  # the setting is broken\n"
     repo = make_repo(tmp_path / "repo", files)
-    for instruction in ("Conf.py is broken: the setting", "fix the broken setting named in README.md"):
+    for instruction in ("Conf.py is broken: the setting", "fix the broken setting named in README.md",
+                        "the setting in ./conf.py is broken"):
         result = locate(repo, instruction, budget=2000, on_note=lambda _t: None)
         assert not any(w.startswith("named in the instruction") for r in result.regions for w in r.why), instruction
 
