@@ -180,7 +180,8 @@ class IndexCache:
 
     def put_many(self, items: Iterable[tuple[str, str | None, FileRecord, Sequence[Chunk]]]) -> None:
         """Store records of blobs the cache has not seen, with their chunks."""
-        items = list(items)
+        items = list({(blob, language or ""): (blob, language, record, chunks if record.skip is None else ())
+                      for blob, language, record, chunks in items}.values())  # one row per key, the last given
         rows = [(blob, language or "", record.skip,
                  zlib.compress(json.dumps(record.to_json(), separators=(",", ":")).encode(), 1))
                 for blob, language, record, _ in items]
@@ -233,14 +234,21 @@ class IndexCache:
         """Make the full-text index hold the rows of exactly these cached blobs (the current
         tree's): rows of others leave it, rows of these come back from their stored words.
         Returns how many blobs (came in, went out)."""
+        with self.activated(current) as moved:
+            return moved
+
+    @contextmanager
+    def activated(self, current: set[tuple[str, str]]) -> Iterator[tuple[int, int]]:
+        """`activate`, holding the cache's write lock until the block ends: worktrees share one
+        cache, and another checkout's process must not swap its own blobs in while this one's
+        searches run. Yields how many blobs (came in, went out)."""
         if not self.full_text:
-            return 0, 0
+            yield 0, 0
+            return
         with _guard():
-            have = set(self.db.execute("SELECT blob, language FROM active"))
-            if have == current:
-                return 0, 0
-            with self.db:
-                self.db.execute("BEGIN IMMEDIATE")  # another process may have changed the set meanwhile
+            self.db.execute("BEGIN IMMEDIATE")
+        try:
+            with _guard():
                 have = set(self.db.execute("SELECT blob, language FROM active"))
                 arriving, leaving = current - have, have - current
                 for blob, language in sorted(leaving):
@@ -254,7 +262,13 @@ class IndexCache:
                                             [(row_id, *_unpack(words)) for row_id, words in rows])
                         counts.append(len(rows))
                     self.db.execute("INSERT INTO active VALUES (?, ?, ?, ?)", (blob, language, *counts))
-        return len(arriving), len(leaving)
+            yield len(arriving), len(leaving)
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.rollback()
+            raise
+        with _guard():
+            self.db.commit()
 
     def search(self, expression: str, limit: int) -> list[tuple[str, str, int, int, str | None, str | None, float]]:
         """The best `limit` chunks for an FTS5 MATCH `expression`, best first:

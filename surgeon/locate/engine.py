@@ -234,11 +234,12 @@ def _locate(root: Path, query: Query, cache: IndexCache, tool: str, budget: int,
             indexed[f.path] = f
     if previous_exclusions is None or sorted(excluded) != sorted(previous_exclusions):
         cache.set_meta("excluded", excluded)
-    cache.activate({(f.blob, f.language or "") for f in indexed.values()})
     if not jobs:
         jobs.append(start_grep(excluded, untracked=listing.untracked))
     kept = _Withholding(withhold)
-    regions = _rank(query, root, cache, indexed, _Grep(tool, jobs, later, common), budget, pinned, max_file_bytes, kept)
+    with cache.activated({(f.blob, f.language or "") for f in indexed.values()}):
+        regions = _rank(query, root, cache, indexed, _Grep(tool, jobs, later, common), budget, pinned,
+                        max_file_bytes, kept)
     return regions, listing, indexed, skipped, sorted(kept.withheld)
 
 
@@ -381,8 +382,11 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     depth = 0
     for frame in query.frames:
         resolved = resolve_mention(frame.path, by_name)
+        if len(resolved) > AMBIGUOUS_NAME_FILES:  # a bare handlers.py:2 that many files are: none of them
+            continue
         for path in resolved:
-            frames_by_path.setdefault(path, []).append((frame, depth))
+            # a frame that fits several files is none's innermost for sure (see rank: named)
+            frames_by_path.setdefault(path, []).append((frame, depth if len(resolved) == 1 else max(depth, 1)))
         if resolved:
             depth += 1
     named = {p for mentioned in query.paths for p in resolve_mention(mentioned, by_name)}

@@ -29,11 +29,12 @@ def resolve_mention(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
     """Repository paths that a path from an instruction or a stack trace refers to (by suffix)."""
     clean = normalise_path(mentioned)
     name = clean.rsplit("/", 1)[-1]
-    found = [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
     installed = INSTALLED_RE.sub("", clean)
-    if not found and installed != clean and "/" in installed:  # an installed copy of this repository's code
-        found = [p for p in by_name.get(name, ()) if p == installed or p.endswith("/" + installed)]
-    return found
+    if installed != clean:
+        # An installed package's file is this repository's only as an installed copy of its code:
+        # site-packages/requests/models.py is not the repository's own top-level models.py.
+        return [p for p in by_name.get(name, ()) if "/" in installed and (p == installed or p.endswith("/" + installed))]
+    return [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
 
 
 def normalise_path(path: str) -> str:

@@ -118,3 +118,45 @@ def test_a_damaged_full_text_row_rebuilds_the_cache(tmp_path):
     result = locate(repo, "upload limit", on_note=notes.append)
     assert result.regions[0].path == "app.py"
     assert any("rebuilt" in note for note in notes), notes
+
+
+def test_another_checkout_cannot_swap_the_full_text_index_while_a_run_ranks(tmp_path):
+    # worktrees share one cache: another checkout's run swapping its own blobs in between this
+    # run's activation and its searches made this run rank against the other tree's files
+    repo = make_repo(tmp_path / "repo", FILES)
+    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
+    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    attempts: list[str] = []
+
+    def withhold(_path: str) -> bool:  # called while the run ranks
+        if not attempts:
+            other = IndexCache(path, timeout=0.1)
+            try:
+                other.activate(set())
+                attempts.append("swapped")
+            except CacheError as exc:
+                attempts.append("locked" if exc.locked else exc.reason)
+            finally:
+                other.close()
+        return False
+
+    assert locate(repo, "upload limit", on_note=lambda text: None, withhold=withhold).regions[0].path == "app.py"
+    assert attempts == ["locked"]
+    with IndexCache(path, timeout=1) as after:  # released when the run ends
+        assert after.activate(set()) == (0, 2)
+
+
+def test_a_batch_holding_one_blob_twice_or_a_skipped_record_with_chunks_stays_consistent(tmp_path):
+    from surgeon.locate.chunks import chunk_file
+    from surgeon.locate.index import FileRecord, index_bytes
+
+    text = "def upload_limit():\n    return 10\n"
+    record = index_bytes(text.encode(), "python")
+    chunks = chunk_file(record.definitions, text.splitlines())
+    with IndexCache(tmp_path / "index.sqlite") as cache:
+        cache.put_many([("b1", "python", record, chunks), ("b1", "python", record, chunks),
+                        ("b2", "python", FileRecord("python", skip="generated"), chunks)])
+        assert [row[0] for row in cache.search('"upload"', 10)] == ["b1"]
+        assert cache.frequencies("chunks", ["upload"]) == (len(chunks), {"upload": len(chunks)})
+        cache.prune(set(), set())
+        assert cache.search('"upload"', 10) == [] and cache.frequencies("chunks", ["upload"]) == (0, {"upload": 0})

@@ -269,3 +269,19 @@ def test_a_warning_line_under_a_redacted_folder_names_its_file(tmp_path):
     result = locate(repo, issue, budget=2000, on_note=lambda _t: None)
     assert result.regions[0].path == "tool/reporters/text.py"
     assert any(w.startswith("stack frame") for w in result.regions[0].why)
+
+
+def test_a_frame_that_fits_many_files_or_an_installed_library_names_none(tmp_path):
+    files = {f"app{i}/handlers.py": f"def handle_{i}(event):\n    return event\n" for i in range(5)}
+    files["core/signals.py"] = ("import warnings\n\n\ndef connect_signal(receiver, sender=None):\n"
+                                "    warnings.warn('connect_signal without sender is deprecated')\n    return receiver\n")
+    files["models.py"] = "class Model:\n    pass\n"
+    repo = make_repo(tmp_path / "r", files)
+    issue = ("connect_signal warns about a missing sender even when a sender is given\n"
+             "Calling connect_signal(receiver, sender=Model) still warns:\n\n"
+             "handlers.py:2: DeprecationWarning: connect_signal without sender is deprecated\n"
+             '  File "/srv/venv/lib/python3.11/site-packages/requests/models.py", line 1, in send\n')
+    result = locate(repo, issue, budget=3000, on_note=lambda _t: None)
+    assert result.regions[0].path == "core/signals.py"
+    stacked = [r.path for r in result.regions if any(w.startswith("stack frame") for w in r.why)]
+    assert stacked == []  # five handlers.py are none of them; requests' models.py is not this models.py

@@ -209,3 +209,12 @@ def test_a_name_written_as_a_call_is_code_wherever_the_text_uses_it():
     assert by_display["option"].kind == "word"  # "option(s)" is prose, not a call
     assert by_display["value"].kind == "word"
     assert parse_instruction("the derivative is wrong").terms[0].kind == "word"  # never called: a word
+
+
+def test_an_installed_librarys_file_is_the_repositorys_only_as_its_installed_copy():
+    from surgeon.locate.mentions import resolve_mention
+
+    frame = "/srv/venv/lib/python3.11/site-packages/requests/models.py"
+    assert resolve_mention(frame, {"models.py": ["models.py", "app/models.py"]}) == []
+    assert resolve_mention(frame, {"models.py": ["models.py", "src/requests/models.py"]}) == ["src/requests/models.py"]
+    assert resolve_mention("/srv/venv/lib/python3.11/site-packages/six.py", {"six.py": ["six.py"]}) == []
