@@ -222,13 +222,21 @@ class IndexCache:
 
     def _deactivate(self, blob: str, language: str) -> None:
         """Take this blob's rows out of the full-text index (a contentless table deletes a row by its text)."""
-        if self.db.execute("DELETE FROM active WHERE blob=? AND language=?", (blob, language)).rowcount == 0:
-            return
+        if self.db.execute("DELETE FROM active WHERE blob=? AND language=?", (blob, language)).rowcount:
+            self._index_rows(blob, language, delete=True)
+
+    def _index_rows(self, blob: str, language: str, *, delete: bool = False) -> list[int]:
+        """Put this blob's rows into the full-text tables from their stored words (or, with
+        `delete`, take them out); how many rows each table got."""
+        counts = []
         for spans, table, columns in SPAN_TABLES:
             rows = self.db.execute(f"SELECT id, words FROM {spans} WHERE blob=? AND language=?",
                                    (blob, language)).fetchall()
-            self.db.executemany(f"INSERT INTO {table} ({table}, rowid, {columns}) VALUES ('delete', ?, ?, ?)",
-                                [(row_id, *_unpack(words)) for row_id, words in rows])
+            statement = (f"INSERT INTO {table} ({table}, rowid, {columns}) VALUES ('delete', ?, ?, ?)" if delete
+                         else f"INSERT INTO {table} (rowid, {columns}) VALUES (?, ?, ?)")
+            self.db.executemany(statement, [(row_id, *_unpack(words)) for row_id, words in rows])
+            counts.append(len(rows))
+        return counts
 
     def activate(self, current: set[tuple[str, str]]) -> tuple[int, int]:
         """Make the full-text index hold the rows of exactly these cached blobs (the current
@@ -254,13 +262,7 @@ class IndexCache:
                 for blob, language in sorted(leaving):
                     self._deactivate(blob, language)
                 for blob, language in sorted(arriving):
-                    counts = []
-                    for spans, table, columns in SPAN_TABLES:
-                        rows = self.db.execute(f"SELECT id, words FROM {spans} WHERE blob=? AND language=?",
-                                               (blob, language)).fetchall()
-                        self.db.executemany(f"INSERT INTO {table} (rowid, {columns}) VALUES (?, ?, ?)",
-                                            [(row_id, *_unpack(words)) for row_id, words in rows])
-                        counts.append(len(rows))
+                    counts = self._index_rows(blob, language)
                     self.db.execute("INSERT INTO active VALUES (?, ?, ?, ?)", (blob, language, *counts))
             yield len(arriving), len(leaving)
         except BaseException:

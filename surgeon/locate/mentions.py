@@ -33,7 +33,9 @@ def resolve_mention(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
     if installed != clean:
         # An installed package's file is this repository's only as an installed copy of its code:
         # site-packages/requests/models.py is not the repository's own top-level models.py.
-        return [p for p in by_name.get(name, ()) if "/" in installed and (p == installed or p.endswith("/" + installed))]
+        if "/" not in installed:
+            return []
+        return [p for p in by_name.get(name, ()) if p == installed or p.endswith("/" + installed)]
     return [p for p in by_name.get(name, ()) if clean == p or clean.endswith("/" + p) or p.endswith("/" + clean)]
 
 
