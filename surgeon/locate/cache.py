@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,9 +112,9 @@ class IndexCache:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise CacheError(f"cannot create its folder: {_one_line(exc)}") from exc
-        wait = BUSY_TIMEOUT if timeout is None else timeout
+        self.wait = BUSY_TIMEOUT if timeout is None else timeout
         with _guard():
-            self.db = sqlite3.connect(":memory:" if path is None else path, timeout=wait, isolation_level=None)
+            self.db = sqlite3.connect(":memory:" if path is None else path, timeout=self.wait, isolation_level=None)
         try:
             self._prepare()
         except BaseException:
@@ -125,28 +126,54 @@ class IndexCache:
         return self.path is None
 
     def _prepare(self) -> None:
+        """Create or check the tables in one write transaction: processes that open a new (or
+        outdated) cache at once must not see each other's half-made tables, nor drop the
+        full-text tables another has just filled."""
         with _guard():
             if self.path is not None:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                self._switch_to_wal()
                 self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
+            self.db.execute("BEGIN IMMEDIATE")
+        try:
+            with _guard():
+                self._create_tables()
+                self.db.commit()
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.rollback()
+            raise
+
+    def _switch_to_wal(self) -> None:
+        """SQLite answers a journal-mode change that races another connection with "database is
+        locked" at once, without waiting: wait here, as long as for any other lock."""
+        deadline = time.monotonic() + self.wait
+        while True:
             try:
-                self.db.executescript(CHUNKS_SCHEMA)
-                self.full_text = True
-            except sqlite3.OperationalError:
-                self.full_text = False
-            for table, columns in COLUMNS.items():
-                found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
-                if found != columns:
-                    raise CacheError(f"its table {table} has columns {', '.join(found) or 'none'}, "
-                                     f"not {', '.join(columns)}")
-            row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-            if row is None or row[0] != str(INDEX_VERSION):
-                self.db.executescript("DELETE FROM records; DELETE FROM stats;")
-                if self.full_text:  # the chunk tables' layout may have changed too
-                    self.db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in FULL_TEXT_TABLES)
-                                          + CHUNKS_SCHEMA)
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _create_tables(self) -> None:
+        _run_script(self.db, SCHEMA)
+        try:
+            _run_script(self.db, CHUNKS_SCHEMA)
+            self.full_text = True
+        except sqlite3.OperationalError:  # this SQLite has no FTS5
+            self.full_text = False
+        for table, columns in COLUMNS.items():
+            found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+            if found != columns:
+                raise CacheError(f"its table {table} has columns {', '.join(found) or 'none'}, "
+                                 f"not {', '.join(columns)}")
+        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        if row is None or row[0] != str(INDEX_VERSION):
+            _run_script(self.db, "DELETE FROM records; DELETE FROM stats;")
+            if self.full_text:  # the chunk tables' layout may have changed too
+                _run_script(self.db, "".join(f"DROP TABLE IF EXISTS {t};" for t in FULL_TEXT_TABLES) + CHUNKS_SCHEMA)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -349,6 +376,14 @@ class IndexCache:
     def stat_store(self, path: str, size: int, mtime_ns: int, inode: int, blob: str) -> None:
         with _guard():
             self.db.execute("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)", (path, size, mtime_ns, inode, blob))
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """The statements of `script` one by one, inside the open transaction (executescript would
+    commit it first). The scripts here have no semicolon inside a statement."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _pack(*columns: str) -> bytes:

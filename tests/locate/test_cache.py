@@ -3,7 +3,10 @@ decode, grep output whose file names hold newlines, and blob ids in a sha256 rep
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sqlite3
+from pathlib import Path
 
 from surgeon.locate import cache as cache_module
 from surgeon.locate.cache import CacheError, IndexCache, open_cache
@@ -130,14 +133,12 @@ def test_another_checkout_cannot_swap_the_full_text_index_while_a_run_ranks(tmp_
 
     def withhold(_path: str) -> bool:  # called while the run ranks
         if not attempts:
-            other = IndexCache(path, timeout=0.1)
-            try:
-                other.activate(set())
+            try:  # opening the cache takes its write lock too
+                with IndexCache(path, timeout=0.1) as other:
+                    other.activate(set())
                 attempts.append("swapped")
             except CacheError as exc:
                 attempts.append("locked" if exc.locked else exc.reason)
-            finally:
-                other.close()
         return False
 
     assert locate(repo, "upload limit", on_note=lambda text: None, withhold=withhold).regions[0].path == "app.py"
@@ -160,3 +161,41 @@ def test_a_batch_holding_one_blob_twice_or_a_skipped_record_with_chunks_stays_co
         assert cache.frequencies("chunks", ["upload"]) == (len(chunks), {"upload": len(chunks)})
         cache.prune(set(), set())
         assert cache.search('"upload"', 10) == [] and cache.frequencies("chunks", ["upload"]) == (0, {"upload": 0})
+
+
+def _open_at_once(folder: str, rounds: int, barrier, failures) -> None:
+    for round_ in range(rounds):
+        barrier.wait()
+        try:
+            with IndexCache(Path(folder) / f"{round_}.sqlite") as cache:
+                cache.stat_store(f"file{os.getpid()}", 1, 2, 3, "blob")
+                with cache.activated(set()):
+                    cache.frequencies("chunks", ["upload"])
+        except CacheError as exc:
+            failures.put(f"round {round_}: {exc.reason}")
+
+
+def test_processes_that_create_or_upgrade_one_cache_at_once_all_open_it(tmp_path):
+    # SQLite answered the racing switch to WAL with "locked" at once, without waiting, and one
+    # process dropped the full-text tables of an outdated cache while another was creating them.
+    rounds, processes = 12, 6
+    for round_ in range(rounds // 2, rounds):  # half of the rounds upgrade a cache of an older layout
+        old = sqlite3.connect(tmp_path / f"{round_}.sqlite", isolation_level=None)
+        old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('version', '6');")
+        old.close()
+    context = multiprocessing.get_context("spawn")
+    barrier, failures = context.Barrier(processes), context.Queue()
+    workers = [context.Process(target=_open_at_once, args=(str(tmp_path), rounds, barrier, failures))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert all(worker.exitcode == 0 for worker in workers)
+    found = []
+    while not failures.empty():
+        found.append(failures.get())
+    assert found == []
+    for round_ in range(rounds):
+        with IndexCache(tmp_path / f"{round_}.sqlite") as cache:
+            assert cache.db.execute("SELECT count(*) FROM stats").fetchone()[0] == processes
