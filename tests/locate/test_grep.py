@@ -1,5 +1,8 @@
 """Grep: tracked, edited and untracked files, .gitignore, exclusions, fallbacks."""
 
+import random
+import re
+
 from surgeon.locate import grep as grep_module
 from surgeon.locate.grep import Exclusions, GrepJob
 from tests.helpers import make_repo
@@ -55,3 +58,27 @@ def test_without_pcre_many_patterns_use_one_extended_regex_with_the_same_result(
     job = GrepJob(repo, patterns, Exclusions(), "git grep")
     assert job.tool == "git grep -E"
     assert found(job) == with_pcre == {"a.txt": [1, 2, 4, 5]}
+
+
+def test_strings_that_share_a_beginning_match_the_same_lines_as_fixed_strings(tmp_path, monkeypatch):
+    patterns = ["url", "url_validator", "URLValidator", "u.r", "a", "ab", "abc(", "Straße", "x" * 300, "x" * 299 + "y"]
+    lines = ["URL_VALIDATOR = 1", "my_urlvalidator", "u.r here", "uXr not", "ABC( call", "zz", "straße",
+             "x" * 300, "x" * 299 + "y", "x" * 298, "nothing"]
+    repo = make_repo(tmp_path / "repo", {"a.txt": "\n".join(lines) + "\n"})
+    pcre = GrepJob(repo, patterns, Exclusions(), "git grep")
+    assert pcre.tool == "git grep -P"
+    monkeypatch.setattr(grep_module, "_git_has_pcre", lambda root: False)
+    monkeypatch.setattr(grep_module, "MANY_PATTERNS", len(patterns))
+    fixed = GrepJob(repo, patterns, Exclusions(), "git grep")
+    assert fixed.tool == "git grep"
+    assert found(pcre) == found(fixed) == {"a.txt": [1, 2, 3, 5, 7, 8, 9]}
+
+
+def test_the_shared_beginning_pattern_matches_exactly_where_one_of_its_strings_does():
+    rng = random.Random(7)
+    for _ in range(300):
+        words = ["".join(rng.choice("abAB.(") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 8))]
+        factored = re.compile(grep_module.pcre_pattern(words))
+        for _ in range(20):
+            text = "".join(rng.choice("abAB.( ") for _ in range(rng.randint(0, 12)))
+            assert bool(factored.search(text)) == any(w.lower() in text.lower() for w in words), (words, text)
