@@ -114,7 +114,8 @@ class IndexCache:
                 raise CacheError(f"cannot create its folder: {_one_line(exc)}") from exc
         self.wait = BUSY_TIMEOUT if timeout is None else timeout
         with _guard():
-            self.db = sqlite3.connect(":memory:" if path is None else path, timeout=self.wait, isolation_level=None)
+            self.db = sqlite3.connect(":memory:" if path is None else path, timeout=self.wait, isolation_level=None,
+                                      check_same_thread=False)  # one thread at a time: see engine._rank
         try:
             self._prepare()
         except BaseException:

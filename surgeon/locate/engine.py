@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from surgeon.locate.rank import (
     select,
     widen,
 )
-from surgeon.locate.search import best_chunks, best_documents, common_terms, paths_by_blob
+from surgeon.locate.search import common_terms, full_text_search, paths_by_blob
 from surgeon.tokens import estimate_tokens
 
 MAX_CANDIDATE_FILES = 50
@@ -346,10 +347,15 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
     terms = query.terms
     hits: dict[str, dict[int, dict[int, int]]] = {}
     grepped: dict[str, list[tuple[bytes, bytes]]] = {}
-    for job in greps.jobs:
-        _grep_more(job, grepped)
+    paths_of = paths_by_blob(indexed)
+    # SQLite lets go of the GIL: the full-text searches run while grep finishes (nothing else
+    # uses the cache until they end)
+    with ThreadPoolExecutor(max_workers=1) as searcher:
+        searched = searcher.submit(full_text_search, query, cache, paths_of)
+        for job in greps.jobs:
+            _grep_more(job, grepped)
+        file_terms = terms_in_files(terms, grepped, [p for p in grepped if p in indexed])
     later, common = greps.later, greps.common
-    file_terms = terms_in_files(terms, grepped, [p for p in grepped if p in indexed])
     files = len(indexed)
 
     def rarities() -> list[float]:
@@ -401,9 +407,9 @@ def _rank(query: Query, root: Path, cache: IndexCache, indexed: dict[str, RepoFi
         return sorted(prescores, key=lambda p: (-prescores[p], p))
 
     ranked_files = by_prescore()
-    paths_of = paths_by_blob(indexed)
-    full_text = [c for c in best_chunks(query, cache, paths_of) if kept.shows(c[0])]
-    documents = {path: score for path, score in best_documents(query, cache, paths_of) if kept.shows(path)}
+    found_chunks, found_documents = searched.result()
+    full_text = [c for c in found_chunks if kept.shows(c[0])]
+    documents = {path: score for path, score in found_documents if kept.shows(path)}
     text_files = [*list(dict.fromkeys(c[0] for c in full_text))[:FULL_TEXT_FILES], *list(documents)[:DOCUMENT_FILES]]
     if later:  # the common terms, in the files the others point at (see search.COMMON_SHARE)
         pool = [p for p in dict.fromkeys([*_first_shown(ranked_files, pinned_paths, kept), *text_files,

@@ -47,6 +47,12 @@ def paths_by_blob(indexed: dict[str, RepoFile]) -> PathsOf:
     return paths_of
 
 
+def full_text_search(query: Query, cache: IndexCache, paths_of: PathsOf
+                     ) -> tuple[list[tuple[str, int, int, str | None, str | None, float]], list[tuple[str, float]]]:
+    """best_chunks and best_documents."""
+    return best_chunks(query, cache, paths_of), best_documents(query, cache, paths_of)
+
+
 def best_chunks(query: Query, cache: IndexCache, paths_of: PathsOf
                ) -> list[tuple[str, int, int, str | None, str | None, float]]:
     """The best chunks of the current files for the query's words (BM25 in the cache's FTS5 index):
