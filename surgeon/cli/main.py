@@ -3,6 +3,7 @@ when it runs, so a pre-commit `surgeon review` does not pay for the model SDKs o
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import json
@@ -163,6 +164,16 @@ def _fail(exc: SurgeonError, wants_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    try:
+        _main(argv)
+    finally:
+        if argv is None:  # the command line's process ends here
+            # The interpreter's last collections would walk every object still alive, a model
+            # SDK's hundreds of thousands among them (0.6 s after anthropic): the OS frees them.
+            gc.freeze()
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     wants_json = "--json" in args or "--events" in args  # edit --events ends with the same object
     _tolerant_streams()
