@@ -77,7 +77,7 @@ def test_config_works_before_first_commit(tmp_path):
     assert result.code == 0, result.stderr
 
 
-def test_the_command_lines_process_skips_the_last_collections_and_a_caller_of_main_does_not(monkeypatch, capsys):
+def test_the_command_lines_process_collects_rarely_and_skips_the_last_collections_a_caller_of_main_does_not(monkeypatch, capsys):
     # a model SDK leaves hundreds of thousands of objects alive: walking them at exit cost 0.6 s
     import gc
     import importlib
@@ -87,11 +87,15 @@ def test_the_command_lines_process_skips_the_last_collections_and_a_caller_of_ma
     cli_main = importlib.import_module("surgeon.cli.main")  # the package's `main` is the function
 
     frozen: list[bool] = []
+    thresholds: list[tuple[int, ...]] = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
     monkeypatch.setattr("sys.argv", ["surgeon", "--version"])
     with pytest.raises(SystemExit) as ended:
         cli_main.main()
-    assert ended.value.code == 0 and frozen == [True] and __version__ in capsys.readouterr().out
+    assert ended.value.code == 0 and __version__ in capsys.readouterr().out
+    assert frozen == [True] and thresholds == [cli_main.COMMAND_GC_THRESHOLDS]
+    assert cli_main.COMMAND_GC_THRESHOLDS[0] > gc.get_threshold()[0]
     with pytest.raises(SystemExit):
         cli_main.main(["--version"])
-    assert frozen == [True]
+    assert frozen == [True] and len(thresholds) == 1
