@@ -134,6 +134,8 @@ class IndexCache:
             if self.path is not None:
                 self._switch_to_wal()
                 self.db.execute("PRAGMA synchronous=NORMAL")
+                if self._up_to_date():  # the usual case: no write lock, which another process may hold to rank
+                    return
             self.db.execute("BEGIN IMMEDIATE")
         try:
             with _guard():
@@ -143,6 +145,20 @@ class IndexCache:
             if self.db.in_transaction:
                 self.db.rollback()
             raise
+
+    def _up_to_date(self) -> bool:
+        """Whether every table is there with its columns and the version is this one (read only;
+        `_create_tables` checks again under the write lock when not)."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not set(COLUMNS) <= tables or any(
+                tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})")) != columns
+                for table, columns in COLUMNS.items()):
+            return False
+        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        if row is None or row[0] != str(INDEX_VERSION):
+            return False
+        self.full_text = set(FULL_TEXT_TABLES) <= tables
+        return True
 
     def _switch_to_wal(self) -> None:
         """SQLite answers a journal-mode change that races another connection with "database is

@@ -133,8 +133,8 @@ def test_another_checkout_cannot_swap_the_full_text_index_while_a_run_ranks(tmp_
 
     def withhold(_path: str) -> bool:  # called while the run ranks
         if not attempts:
-            try:  # opening the cache takes its write lock too
-                with IndexCache(path, timeout=0.1) as other:
+            try:
+                with IndexCache(path, timeout=0.1) as other:  # opening a current cache needs no write lock
                     other.activate(set())
                 attempts.append("swapped")
             except CacheError as exc:
@@ -199,3 +199,19 @@ def test_processes_that_create_or_upgrade_one_cache_at_once_all_open_it(tmp_path
     for round_ in range(rounds):
         with IndexCache(tmp_path / f"{round_}.sqlite") as cache:
             assert cache.db.execute("SELECT count(*) FROM stats").fetchone()[0] == processes
+
+
+def test_a_current_cache_opens_and_reads_while_another_process_holds_its_write_lock(tmp_path):
+    # another process ranking holds the write lock; the model's find_definition must not wait for it
+    repo = make_repo(tmp_path / "repo", FILES)
+    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
+    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with IndexCache(path, timeout=0.2) as reader:
+            assert reader.full_text and reader.known()
+            assert reader.search('"upload"', 10)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
