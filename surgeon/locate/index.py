@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from surgeon.locate.chunks import Chunk, chunk_file
 from surgeon.locate.definitions import OUTSIDE_FUNCTIONS_ONLY, PATTERNS, DefinitionKind, is_definition_kind
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from tree_sitter import Node, Parser, Query
 
 INDEX_VERSION = 8  # bump when the record layout or what is extracted changes
@@ -306,12 +309,20 @@ def index_files(root: Path, items: Sequence[tuple[str, str | None]], *, max_byte
     # Large files first, so one big file does not finish last on a single worker.
     ordered = sorted(items, key=lambda item: _size(root / item[0]), reverse=True)
     chunks = [ordered[i::max(1, len(ordered) // batch)] for i in range(max(1, len(ordered) // batch))]
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
         for result in pool.map(_index_batch, [str(root)] * len(chunks), chunks, [max_bytes] * len(chunks)):
             yield from result
+
+
+def _worker_context() -> BaseContext:
+    """fork, the quickest start, when this process runs no other thread; else spawn. A forked
+    child holds every lock as another thread held it at that instant: an edit's workers, forked
+    while the model SDK was being imported in the background, waited for ever on a module's
+    import lock (and an MCP server always has other threads)."""
+    import multiprocessing
+
+    alone = threading.active_count() == 1
+    return multiprocessing.get_context("fork" if alone and hasattr(os, "fork") else "spawn")
 
 
 def _size(path: Path) -> int:

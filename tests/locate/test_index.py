@@ -1,5 +1,6 @@
 """The tree-sitter symbol index: definitions with their enclosing scope, comments, statements."""
 
+import os
 import re
 
 import pytest
@@ -142,3 +143,35 @@ def test_a_definition_starts_at_the_doc_comment_above_it_but_not_at_a_docstring(
     assert defs(go, "go")["Put"] == ("function", 3, 5)
     python = 'class A:\n    """Doc."""\n    size = 3\n'
     assert defs(python, "python")["A.size"] == ("field", 3, 3)
+
+
+def test_workers_are_spawned_not_forked_while_another_thread_runs(tmp_path, monkeypatch):
+    # an edit imports the model SDK in a thread while locate indexes: a worker forked then held
+    # that thread's import lock for ever, and the edit hung
+    import threading
+
+    from surgeon.locate import index as index_module
+
+    for i in range(100):
+        (tmp_path / f"m{i}.py").write_text(f"def helper_{i}():\n    return {i}\n")
+    items = [(f"m{i}.py", "python") for i in range(100)]
+    started: list[str] = []
+    real_pool = index_module.ProcessPoolExecutor
+
+    def spying_pool(*args, **kwargs):
+        started.append(kwargs["mp_context"].get_start_method())
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "ProcessPoolExecutor", spying_pool)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        found = {path: record for path, record, _ in index_module.index_files(tmp_path, items, workers=2)}
+    finally:
+        release.set()
+        other.join()
+    assert started == ["spawn"]
+    assert found["m7.py"].definitions[0].name == "helper_7" and len(found) == 100
+    if threading.active_count() == 1 and hasattr(os, "fork"):  # (other tests may leave threads in this process)
+        assert len(list(index_module.index_files(tmp_path, items, workers=2))) == 100 and started[-1] == "fork"
