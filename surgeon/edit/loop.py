@@ -7,6 +7,7 @@ Nothing is staged unless a diff passes every validator (and the gate, when one i
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from surgeon.validate.secrets import check_changes, restore_placeholders
 
 if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the type is needed here
     from surgeon.stage import StagedChange
+    from surgeon.validate.names import NamesRun
 
 EventSink = Callable[[events.EditEvent], None]
 # refused: the diff was refused (the reasons go back to the model); valid: --dry-run stops here;
@@ -182,6 +184,7 @@ class EditLoop:
         self.on_progress = on_progress
         # The spend caps of this command (a pair session passes its own, for the whole session).
         self.ledger = ledger or SpendLedger(repo, SpendCaps.from_config(config))
+        self._warming: threading.Thread | None = None  # the names guard asking ahead (_warm_names)
 
     # -- steps ---------------------------------------------------------------------------------
     def _pinned(self, paths: Sequence[str]) -> tuple[str, ...]:
@@ -293,13 +296,34 @@ class EditLoop:
             refusals += scope + secrets
             # Names the diff uses must exist (imports, attributes, arity, packages). One guard per
             # run keeps the project environment's answers across attempts; `names` has the totals.
-            if getattr(self, "names", None) is None:
-                from surgeon.validate.names import NamesRun
-
-                self.names = NamesRun(self.repo.root, allow=bool(self.config.get("allow_unknown_names")))
-            unknown, verdicts["names"] = self.names.check(result.changes)
+            if self._warming is not None:
+                self._warming.join()
+            unknown, verdicts["names"] = self._names().check(result.changes)
             refusals += unknown
         return result, refusals, verdicts
+
+    def _names(self) -> NamesRun:
+        if getattr(self, "names", None) is None:
+            from surgeon.validate.names import NamesRun
+
+            self.names = NamesRun(self.repo.root, allow=bool(self.config.get("allow_unknown_names")))
+        return self.names
+
+    def _warm_names(self, shown: Sequence[str]) -> None:
+        """The names guard asks the project's interpreter about the shown files' imports while the
+        model works (see NamesGuard.warm); _validate waits for it."""
+        python = [p for p in shown if p.endswith((".py", ".pyi"))]
+        if python:
+            names = self._names()
+
+            def warm() -> None:
+                try:
+                    names.guard.warm(python)
+                except Exception:  # noqa: BLE001 - only a head start: the check asks again for what failed
+                    pass
+
+            self._warming = threading.Thread(target=warm, name="surgeon names ahead", daemon=True)
+            self._warming.start()
 
     def _retry(self, refusals: Sequence[Refusal], shown: Sequence[str]) -> str:
         """The reasons, and the file's real lines where a refused hunk aimed (never a never-sent file's)."""
@@ -354,6 +378,7 @@ class EditLoop:
         messages.append({"role": "user", "content": f"{context_block}\n\n{redactor.redact(request_text)}"})
         whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
         timings["context"] = time.perf_counter() - t0
+        self._warm_names(shown)
 
         attempts: list[Attempt] = []
         replies: list[str] = []  # each attempt's reply, to tell a retry that would add nothing

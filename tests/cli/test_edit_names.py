@@ -135,3 +135,26 @@ def test_the_setting_allows_unknown_names_too(shop, fake_model):
                          "--dry-run", cwd=shop, env={**fake_model.env(), "SURGEON_ALLOW_UNKNOWN_NAMES": "1"})
     out = json.loads(result.stdout)
     assert out["status"] == "proposed" and len(out["names"]["warnings"]) == 1
+
+
+def test_the_edit_asks_ahead_about_the_shown_python_files_before_it_judges_the_diff(tmp_path, monkeypatch):
+    from surgeon.config import load_config
+    from surgeon.edit import EditLoop, EditRequest
+    from surgeon.git import find_repo
+    from surgeon.validate.names import NamesGuard
+
+    repo = make_repo(tmp_path / "repo", {"app.py": "import json\n\n\ndef total(x):\n    return json.dumps(x)\n",
+                                          "notes.md": "# total\n"})
+    diff = ("--- a/app.py\n+++ b/app.py\n@@ -3,3 +3,3 @@\n \n def total(x):\n"
+            "-    return json.dumps(x)\n+    return json.dumps(x, sort_keys=True)\n")
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps([f"```diff\n{diff}```"]))
+    order: list[str] = []
+    real_warm, real_check = NamesGuard.warm, NamesGuard.check
+    monkeypatch.setattr(NamesGuard, "warm", lambda self, paths: (order.append(f"warm {sorted(paths)}"),
+                                                                 real_warm(self, paths))[1])
+    monkeypatch.setattr(NamesGuard, "check", lambda self, changes: (order.append("check"), real_check(self, changes))[1])
+    outcome = EditLoop(find_repo(repo), load_config(repo)).run(
+        EditRequest("make total sort its keys", model=f"script:{script}", dry_run=True))
+    assert outcome.status == "proposed"
+    assert order == ["warm ['app.py']", "check"]

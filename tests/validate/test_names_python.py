@@ -279,3 +279,24 @@ def test_a_name_another_platform_provides_is_not_judged(tmp_path):
     repo = project(tmp_path)
     report = judge(repo, app_diff("    import os", '    os.startfile("report.pdf")'))
     assert report.refusals == () and report.skipped == 1
+
+
+def test_asked_ahead_the_shown_files_imports_leave_nothing_to_ask_when_the_diff_comes(tmp_path, monkeypatch):
+    # the edit asks while the model works: the project's interpreter then runs beside the SDK's import
+    repo = project(tmp_path, installed={"tinyhttp/__init__.py": "def fetch(url):\n    pass\n"},
+                   files={"pkg/net.py": "import tinyhttp\nimport json\n\n\ndef get(u):\n    return tinyhttp.fetch(u)\n"})
+    guard = NamesGuard(repo)
+    asked: list[list[str]] = []
+    original = PythonEnvironment._ask
+
+    def counting(self: PythonEnvironment, modules: list[str], distributions: bool) -> dict[str, object]:
+        asked.append(modules)
+        return original(self, modules, distributions)
+
+    monkeypatch.setattr(PythonEnvironment, "_ask", counting)
+    guard.warm(["pkg/app.py", "pkg/net.py", "README.md", "pkg/gone.py"])  # a non-Python and a missing file are passed over
+    assert len(asked) == 1 and {"pkg", "tinyhttp", "json"} <= set(asked[0])
+    assert judge(repo, app_diff("    import tinyhttp", "    tinyhttp.fetch('u')"), guard).refusals == ()
+    assert len(asked) == 1
+    assert judge(repo, app_diff("    tinyhttp.nope('u')", "    import tinyhttp"), guard).refusals != ()
+    assert len(asked) == 1

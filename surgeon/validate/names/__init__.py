@@ -89,16 +89,36 @@ class NamesGuard:
             self._words[word] = done.returncode == 0
         return self._words[word]
 
+    def warm(self, paths: Sequence[str]) -> None:
+        """Ask ahead about what these files import (the files a diff will most likely change), so
+        that judging the diff later finds the answers cached; the check asks for whatever is
+        missing then. The project's interpreter is a process of its own: asked while the model
+        works, it runs beside the model SDK's import instead of after it."""
+        trees: dict[str, ast.Module | None] = {}
+        for path in paths:
+            if path.endswith((".py", ".pyi")) and not is_never_sent(path, self.root):
+                try:
+                    trees[path] = _tree((self.root / path).read_bytes().decode("utf-8", "replace"))
+                except OSError:
+                    continue
+        self._declare()
+        self._prefetch(trees)
+
+    def _declare(self) -> frozenset[str]:
+        """The packages the project declares (read once)."""
+        if self._declared is None:
+            names = python_declared(self.root)
+            self._declared = frozenset(n.replace("-", "_") for n in names)
+        return self._declared
+
     def check(self, changes: Sequence[FileChange]) -> NamesReport:
         started = time.perf_counter()
         tally = Tally()
         overlay = {c.path: _decode(c.new_content) for c in changes}
         overlay.update({c.old_path: None for c in changes if c.old_path and c.old_path not in overlay})
-        if self._declared is None:
-            names = python_declared(self.root)
-            self._declared = frozenset(n.replace("-", "_") for n in names)
+        declared = self._declare()
         resolver = self._resolver
-        resolver.overlay, resolver.declared = overlay, self._declared
+        resolver.overlay, resolver.declared = overlay, declared
         problems: list[tuple[FileChange, Problem]] = []
         work = [c for c in changes if c.new_content is not None and c.added_lines]
         trees = {c.path: _tree(_decode(c.new_content) or "") for c in work if c.path.endswith((".py", ".pyi"))}
