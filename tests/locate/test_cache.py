@@ -18,10 +18,15 @@ from tests.helpers import git, make_repo
 FILES = {"app.py": "def upload_limit():\n    return 10\n", "other.py": "X = 1\n"}
 
 
-def test_a_lock_held_too_long_runs_without_the_cache_this_time(tmp_path, monkeypatch):
+def located_repo(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository located once (its cache filled), and its cache file."""
     repo = make_repo(tmp_path / "repo", FILES)
-    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
     assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    return repo, repo / ".git" / "surgeon" / "locate" / "index.sqlite"
+
+
+def test_a_lock_held_too_long_runs_without_the_cache_this_time(tmp_path, monkeypatch):
+    repo, path = located_repo(tmp_path)
     (repo / "new.py").write_text("UPLOAD = 2\n")  # an untracked file: locate must write to the cache
     monkeypatch.setattr(cache_module, "BUSY_TIMEOUT", 0.2)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -110,9 +115,7 @@ def test_a_cache_of_the_previous_layout_is_rebuilt_and_searched(tmp_path):
 
 
 def test_a_damaged_full_text_row_rebuilds_the_cache(tmp_path):
-    repo = make_repo(tmp_path / "repo", FILES)
-    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
-    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    repo, path = located_repo(tmp_path)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("UPDATE chunk_spans SET words = x'00ff'")
     db.execute("DELETE FROM records")  # the next run indexes the files again, deleting their old rows
@@ -126,9 +129,7 @@ def test_a_damaged_full_text_row_rebuilds_the_cache(tmp_path):
 def test_another_checkout_cannot_swap_the_full_text_index_while_a_run_ranks(tmp_path):
     # worktrees share one cache: another checkout's run swapping its own blobs in between this
     # run's activation and its searches made this run rank against the other tree's files
-    repo = make_repo(tmp_path / "repo", FILES)
-    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
-    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    repo, path = located_repo(tmp_path)
     attempts: list[str] = []
 
     def withhold(_path: str) -> bool:  # called while the run ranks
@@ -203,9 +204,7 @@ def test_processes_that_create_or_upgrade_one_cache_at_once_all_open_it(tmp_path
 
 def test_a_current_cache_opens_and_reads_while_another_process_holds_its_write_lock(tmp_path):
     # another process ranking holds the write lock; the model's find_definition must not wait for it
-    repo = make_repo(tmp_path / "repo", FILES)
-    path = repo / ".git" / "surgeon" / "locate" / "index.sqlite"
-    assert locate(repo, "upload limit", on_note=lambda text: None).regions
+    repo, path = located_repo(tmp_path)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:

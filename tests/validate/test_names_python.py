@@ -60,6 +60,19 @@ def project(tmp_path: Path, files: dict[str, str] | None = None, installed: dict
     return repo
 
 
+def count_asks(monkeypatch) -> list[list[str]]:
+    """The modules of each question put to the project's interpreter, from here on."""
+    asked: list[list[str]] = []
+    original = PythonEnvironment._ask
+
+    def counting(self: PythonEnvironment, modules: list[str], distributions: bool) -> dict[str, object]:
+        asked.append(modules)
+        return original(self, modules, distributions)
+
+    monkeypatch.setattr(PythonEnvironment, "_ask", counting)
+    return asked
+
+
 def judge(repo: Path, diff: str, guard: NamesGuard | None = None) -> NamesReport:
     result = patch_working_tree(repo, diff, ApplyOptions())
     assert result.ok, result.refusals
@@ -210,14 +223,7 @@ def test_a_never_sent_module_is_never_quoted(tmp_path):
 def test_the_environment_is_asked_once_per_run(tmp_path, monkeypatch):
     repo = project(tmp_path, installed={"tinyhttp/__init__.py": "def fetch(url):\n    pass\n"})
     guard = NamesGuard(repo)
-    asked: list[list[str]] = []
-    original = PythonEnvironment._ask
-
-    def counting(self: PythonEnvironment, modules: list[str], distributions: bool) -> dict[str, object]:
-        asked.append(modules)
-        return original(self, modules, distributions)
-
-    monkeypatch.setattr(PythonEnvironment, "_ask", counting)
+    asked = count_asks(monkeypatch)
     diff = app_diff("    import tinyhttp", "    import json", "    tinyhttp.fetch('u')", "    json.dumps(1)")
     assert judge(repo, diff, guard).refusals == ()
     assert judge(repo, diff, guard).refusals == ()
@@ -286,14 +292,7 @@ def test_asked_ahead_the_shown_files_imports_leave_nothing_to_ask_when_the_diff_
     repo = project(tmp_path, installed={"tinyhttp/__init__.py": "def fetch(url):\n    pass\n"},
                    files={"pkg/net.py": "import tinyhttp\nimport json\n\n\ndef get(u):\n    return tinyhttp.fetch(u)\n"})
     guard = NamesGuard(repo)
-    asked: list[list[str]] = []
-    original = PythonEnvironment._ask
-
-    def counting(self: PythonEnvironment, modules: list[str], distributions: bool) -> dict[str, object]:
-        asked.append(modules)
-        return original(self, modules, distributions)
-
-    monkeypatch.setattr(PythonEnvironment, "_ask", counting)
+    asked = count_asks(monkeypatch)
     guard.warm(["pkg/app.py", "pkg/net.py", "README.md", "pkg/gone.py"])  # a non-Python and a missing file are passed over
     assert len(asked) == 1 and {"pkg", "tinyhttp", "json"} <= set(asked[0])
     assert judge(repo, app_diff("    import tinyhttp", "    tinyhttp.fetch('u')"), guard).refusals == ()
