@@ -313,6 +313,8 @@ class EditLoop:
         """The names guard asks the project's interpreter about the shown files' imports while the
         model works (see NamesGuard.warm); _validate waits for it."""
         python = [p for p in shown if p.endswith((".py", ".pyi"))]
+        if self._warming is not None:  # a pair session's last turn may have ended before judging
+            self._warming.join()
         if python:
             names = self._names()
 

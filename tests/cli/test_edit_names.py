@@ -158,3 +158,37 @@ def test_the_edit_asks_ahead_about_the_shown_python_files_before_it_judges_the_d
         EditRequest("make total sort its keys", model=f"script:{script}", dry_run=True))
     assert outcome.status == "proposed"
     assert order == ["warm ['app.py']", "check"]
+
+
+def test_a_turn_that_ends_before_judging_does_not_leave_its_asking_ahead_beside_the_next(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from surgeon.config import load_config
+    from surgeon.edit import EditLoop, EditRequest
+    from surgeon.git import find_repo
+    from surgeon.validate.names import NamesGuard
+
+    repo = make_repo(tmp_path / "repo", {"app.py": "import json\n\n\ndef total(x):\n    return json.dumps(x)\n"})
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps(["No diff here."] * 2))  # each turn is refused before any diff is judged
+    running: list[int] = []
+    overlapped: list[bool] = []
+    guard = threading.Lock()
+
+    def slow_warm(self, paths):
+        with guard:
+            overlapped.append(bool(running))
+            running.append(1)
+        time.sleep(0.3)
+        with guard:
+            running.pop()
+
+    monkeypatch.setattr(NamesGuard, "warm", slow_warm)
+    loop = EditLoop(find_repo(repo), load_config(repo))  # one loop for both turns, as a pair session keeps it
+    for _ in range(2):
+        outcome = loop.run(EditRequest("make total sort its keys", model=f"script:{script}", max_attempts=1,
+                                       dry_run=True))
+        assert outcome.status == "refused"
+    loop._warming.join()
+    assert overlapped == [False, False]
