@@ -150,15 +150,19 @@ class IndexCache:
         """Whether every table is there with its columns and the version is this one (read only;
         `_create_tables` checks again under the write lock when not)."""
         tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not set(COLUMNS) <= tables or any(
-                tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})")) != columns
-                for table, columns in COLUMNS.items()):
+        if not set(COLUMNS) <= tables or any(self._columns(t) != columns for t, columns in COLUMNS.items()):
             return False
-        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if row is None or row[0] != str(INDEX_VERSION):
+        if not self._version_current():
             return False
         self.full_text = set(FULL_TEXT_TABLES) <= tables
         return True
+
+    def _columns(self, table: str) -> tuple[str, ...]:
+        return tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+
+    def _version_current(self) -> bool:
+        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        return row is not None and row[0] == str(INDEX_VERSION)
 
     def _switch_to_wal(self) -> None:
         """SQLite answers a journal-mode change that races another connection with "database is
@@ -181,12 +185,11 @@ class IndexCache:
         except sqlite3.OperationalError:  # this SQLite has no FTS5
             self.full_text = False
         for table, columns in COLUMNS.items():
-            found = tuple(row[1] for row in self.db.execute(f"PRAGMA table_info({table})"))
+            found = self._columns(table)
             if found != columns:
                 raise CacheError(f"its table {table} has columns {', '.join(found) or 'none'}, "
                                  f"not {', '.join(columns)}")
-        row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if row is None or row[0] != str(INDEX_VERSION):
+        if not self._version_current():
             _run_script(self.db, "DELETE FROM records; DELETE FROM stats;")
             if self.full_text:  # the chunk tables' layout may have changed too
                 _run_script(self.db, "".join(f"DROP TABLE IF EXISTS {t};" for t in FULL_TEXT_TABLES) + CHUNKS_SCHEMA)

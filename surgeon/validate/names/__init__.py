@@ -77,7 +77,7 @@ class NamesGuard:
         self.root = root
         self.environment = environment or PythonEnvironment(root)
         self._words: dict[str, bool] = {}
-        self._hidden = lambda path: is_never_sent(path, root)
+        self._hidden: Callable[[str], bool] = lambda path: is_never_sent(path, root)
         self._resolver = Resolver(root, self.environment, hidden=self._hidden)
         self._declared: frozenset[str] | None = None
         self._olds: dict[tuple[str, int], OldUses] = {}
@@ -96,7 +96,7 @@ class NamesGuard:
         works, it runs beside the model SDK's import instead of after it."""
         trees: dict[str, ast.Module | None] = {}
         for path in paths:
-            if path.endswith((".py", ".pyi")) and not is_never_sent(path, self.root):
+            if path.endswith((".py", ".pyi")) and not self._hidden(path):
                 try:
                     trees[path] = _tree((self.root / path).read_bytes().decode("utf-8", "replace"))
                 except OSError:
