@@ -7,10 +7,12 @@ Nothing is staged unless a diff passes every validator (and the gate, when one i
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,12 +20,14 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
+from surgeon.edit.aside import Aside, Here, can_fork
 from surgeon.edit.asking import Asker, ContextRequest
+from surgeon.edit.prepare import prepare
 from surgeon.edit.tools import ContextTools
 from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
 from surgeon.gate import GateOptions, GateResult, gate_options, mask_values, withheld_values
 from surgeon.git import RepoInfo
-from surgeon.locate import LocateResult, estimate_tokens, locate
+from surgeon.locate import LocateResult, estimate_tokens
 from surgeon.model import (
     CallFailed,
     Completion,
@@ -34,9 +38,9 @@ from surgeon.model import (
     make_provider,
     never_send,
     resolve_model,
+    sdk_module,
 )
 from surgeon.model.types import ProgressCallback
-from surgeon.prompt import render_context
 from surgeon.validate import ApplyOptions
 from surgeon.validate.scope import check_scope, is_never_sent, patch_sendable_files
 from surgeon.validate.secrets import check_changes, restore_placeholders
@@ -125,14 +129,6 @@ class EditOutcome:
         return sum(getattr(a, attribute) for a in self.attempts)
 
 
-def _is_utf8(path: Path) -> bool:
-    try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _attempt(number: int, model: str, completion: Completion, status: AttemptStatus,
              errors: tuple[Refusal, ...] = (), gate: GateResult | None = None,
              requests: tuple[ContextRequest, ...] = ()) -> Attempt:
@@ -210,34 +206,6 @@ class EditLoop:
                 raise UsageError(f"{where}: is a secret file (or matched by .surgeonignore) and is never sent to a model")
             pinned.append(relative)
         return tuple(dict.fromkeys(pinned))
-
-    def _locate(self, request: EditRequest, pinned: tuple[str, ...]) -> LocateResult:
-        budget = request.budget or int(self.config.get("budget"))
-        root = self.repo.root
-        reasons: dict[str, str] = {}
-
-        def withhold(path: str) -> bool:  # kept out of the ranking, so the budget goes to what can be shown
-            if never_send(path, root):
-                reasons[path] = "never sent: a secret file or matched by .surgeonignore"
-            elif not _is_utf8(root / path):
-                reasons[path] = "not UTF-8 text, which surgeon cannot edit"
-            return path in reasons
-
-        located = locate(root, request.instruction, budget=budget, pinned=pinned, withhold=withhold)
-        missing = [p for p in pinned if p not in {r.path for r in located.regions}]
-        if missing:
-            raise UsageError(f"--files {', '.join(missing)}: not shown: binary, generated, or over the size "
-                             "limit for context (locate.max_file_bytes); edit it by hand or with a smaller file")
-        withheld: dict[str, str] = {path: reasons[path] for path in located.withheld}
-        for path in {r.path for r in located.regions}:  # pinned files are ranked whatever withhold says
-            if withhold(path):
-                withheld[path] = reasons[path]
-        if withheld:
-            self.emit(events.Withheld(tuple(sorted(withheld)), withheld))
-            kept = tuple(r for r in located.regions if r.path not in withheld)
-            located = LocateResult(kept, sum(r.tokens for r in kept), located.files_indexed, located.seconds,
-                                   located.skipped)
-        return located
 
     def _settings(self, request: EditRequest) -> tuple[int, str | None, float, GateOptions]:
         """max attempts, gate command, gate timeout and how the gate runs, checked before any model call."""
@@ -350,24 +318,32 @@ class EditLoop:
         max_attempts, check, check_timeout, gate_setup = self._settings(request)
         pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
-        provider = make_provider(spec, self.config)  # its SDK loads in the background while locate runs
-        timings["setup"] = time.perf_counter() - begun
-
-        t0 = time.perf_counter()
-        located = self._locate(request, pinned)
-        timings["locate"] = time.perf_counter() - t0
+        work = partial(prepare, self.repo.root, self.config, request.instruction, request.budget, pinned)
+        # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
+        # context run three times slower in a thread than in a child process with a core of its own.
+        sdk = sdk_module(spec)
+        preparing = Aside(work) if sdk and sdk not in sys.modules and can_fork() else Here(work)
+        try:
+            provider = make_provider(spec, self.config)  # its SDK loads in the background from here
+            timings["setup"] = time.perf_counter() - begun
+            t0 = time.perf_counter()
+            prepared = preparing.result()
+        finally:
+            preparing.close()
+        waited = time.perf_counter() - t0
+        timings["locate"] = min(prepared.locate_seconds, waited)
+        located, shown, redactor = prepared.located, list(prepared.shown), prepared.redactor
+        for told in prepared.events:
+            self.emit(told)
         self.emit(events.Located(located))
         if not located.regions:
             raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
 
-        t0 = time.perf_counter()
-        redactor = Redactor()
+        t0 = time.perf_counter() - (waited - timings["locate"])  # the rest of the wait was the context's
         tools = ContextTools(self.repo.root, redactor)
         asker = Asker(tools, rounds=int(self.config.get("context_requests", 4)),
                       budget=int(self.config.get("context_budget") or request.budget or self.config.get("budget")),
                       mode=str(self.config.get("context_tools", "auto")))
-        context_text, shown = render_context(self.repo.root, located.regions)
-        context_block = redactor.redact(prompts.render("edit_context", regions=context_text))
         # The fixed instructions are the system prompt; the located context opens this turn's
         # message, so that a pair session's earlier turns form a stable prefix for prompt caching.
         system = [prompts.template("edit_system")]
@@ -377,8 +353,8 @@ class EditLoop:
         request_text = prompts.render("edit_request", instruction=request.instruction)
         if request.preface.strip():
             request_text = f"{request.preface.rstrip()}\n\n{request_text}"
-        messages.append({"role": "user", "content": f"{context_block}\n\n{redactor.redact(request_text)}"})
-        whole = sum(estimate_tokens((self.repo.root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
+        messages.append({"role": "user", "content": f"{prepared.context_block}\n\n{redactor.redact(request_text)}"})
+        whole = prepared.whole_file_tokens
         timings["context"] = time.perf_counter() - t0
         self._warm_names(shown)
 

@@ -12,7 +12,7 @@ from surgeon.lazy import exports
 if TYPE_CHECKING:
     from surgeon.model.base import RetryPolicy
     from surgeon.model.pricing import Price, cost, cost_text, price_for
-    from surgeon.model.providers import make_provider
+    from surgeon.model.providers import make_provider, sdk_module
     from surgeon.model.redact import FoundSecret, Redactor, find_secrets, never_send
     from surgeon.model.routing import DEFAULT_MODELS, TASKS, ModelSpec, parse_spec, resolve_model
     from surgeon.model.types import (
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MODELS", "TASKS", "CallFailed", "Completion", "Ledger", "SpendCaps", "SpendLedger", "FoundSecret", "ModelSpec", "Price", "Progress", "ProgressCallback",
     "Provider", "Redactor", "RetryPolicy", "Usage", "cost", "cost_text", "find_secrets", "make_provider",
-    "never_send", "parse_spec", "price_for", "read_usage", "record_usage", "resolve_model", "summarise",
+    "never_send", "parse_spec", "price_for", "read_usage", "record_usage", "resolve_model", "sdk_module", "summarise",
     "usage_log",
 ]
 
@@ -41,6 +41,7 @@ __getattr__ = exports(__name__, {
     "cost_text": "surgeon.model.pricing",
     "price_for": "surgeon.model.pricing",
     "make_provider": "surgeon.model.providers",
+    "sdk_module": "surgeon.model.providers",
     "FoundSecret": "surgeon.model.redact",
     "Redactor": "surgeon.model.redact",
     "find_secrets": "surgeon.model.redact",

@@ -11,6 +11,20 @@ from surgeon.model.routing import parse_spec
 from surgeon.model.types import Provider
 
 
+def sdk_module(spec: str) -> str:
+    """The module of the model SDK that the provider for `spec` imports ("" for script replies)."""
+    kind = parse_spec(spec).provider
+    if kind == "script":
+        return ""
+    if kind == "anthropic":
+        from surgeon.model.anthropic_provider import AnthropicProvider
+
+        return AnthropicProvider.sdk_module
+    from surgeon.model.openai_provider import OpenAIProvider
+
+    return OpenAIProvider.sdk_module
+
+
 def make_provider(spec: str, config: Config, *, retry: RetryPolicy | None = None, stream: bool = True,
                   sleep: Callable[[float], None] = time.sleep) -> Provider:
     """A provider for `spec`. Raises ModelNotConfigured (exit 2) when its key or base URL is
