@@ -320,7 +320,7 @@ class EditLoop:
         spec = resolve_model(request.task, self.config, request.model)
         work = partial(prepare, self.repo.root, self.config, request.instruction, request.budget, pinned)
         # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
-        # context run three times slower in a thread than in a child process with a core of its own.
+        # context run several times slower in a thread than in a child process with a core of its own.
         sdk = sdk_module(spec)
         preparing = Aside(work) if sdk and sdk not in sys.modules and can_fork() else Here(work)
         try:
@@ -331,7 +331,9 @@ class EditLoop:
         finally:
             preparing.close()
         waited = time.perf_counter() - t0
+        # Of the wait, locate (in the child or here) is "locate"; the rest went to the context.
         timings["locate"] = min(prepared.locate_seconds, waited)
+        context_started = time.perf_counter() - (waited - timings["locate"])
         located, shown, redactor = prepared.located, list(prepared.shown), prepared.redactor
         for told in prepared.events:
             self.emit(told)
@@ -339,7 +341,6 @@ class EditLoop:
         if not located.regions:
             raise Refused("nothing in the repository matches the instruction; name a file with --files or a symbol to change")
 
-        t0 = time.perf_counter() - (waited - timings["locate"])  # the rest of the wait was the context's
         tools = ContextTools(self.repo.root, redactor)
         asker = Asker(tools, rounds=int(self.config.get("context_requests", 4)),
                       budget=int(self.config.get("context_budget") or request.budget or self.config.get("budget")),
@@ -355,7 +356,7 @@ class EditLoop:
             request_text = f"{request.preface.rstrip()}\n\n{request_text}"
         messages.append({"role": "user", "content": f"{prepared.context_block}\n\n{redactor.redact(request_text)}"})
         whole = prepared.whole_file_tokens
-        timings["context"] = time.perf_counter() - t0
+        timings["context"] = time.perf_counter() - context_started
         self._warm_names(shown)
 
         attempts: list[Attempt] = []
