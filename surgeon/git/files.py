@@ -287,14 +287,21 @@ def _put_back(target: Path, old: State, permissions: int) -> None:
 
 @contextlib.contextmanager
 def _write_lock(root: Path) -> Iterator[None]:
-    """An exclusive lock on writing this working tree, held from the check to the last write (the
-    kernel drops it when a process dies)."""
+    """An exclusive lock on writing this working tree, held from the check to the last write."""
+    with exclusive_lock(_lock_path(root)):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """An exclusive flock on the file at `path` (made, with its folder, when missing) while the
+    block runs; the kernel drops it when the process dies. Where there is no flock, no lock: the
+    callers' own checks still hold, only without the wait."""
     try:
         import fcntl
-    except ImportError:  # no flock here: the comparison just before each replace still holds
+    except ImportError:
         yield
         return
-    path = _lock_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -18,12 +18,14 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from surgeon.git.files import exclusive_lock
 from surgeon.locate.chunks import Chunk, document_words
 from surgeon.locate.index import INDEX_VERSION, FileRecord
 
@@ -113,6 +115,7 @@ class IndexCache:
             except OSError as exc:
                 raise CacheError(f"cannot create its folder: {_one_line(exc)}") from exc
         self.wait = BUSY_TIMEOUT if timeout is None else timeout
+        self.generation: str | None = None
         with _guard():
             self.db = sqlite3.connect(":memory:" if path is None else path, timeout=self.wait, isolation_level=None,
                                       check_same_thread=False)  # one thread at a time: see engine._rank
@@ -135,16 +138,24 @@ class IndexCache:
                 self._switch_to_wal()
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 if self._up_to_date():  # the usual case: no write lock, which another process may hold to rank
+                    self.generation = self._generation()
                     return
             self.db.execute("BEGIN IMMEDIATE")
         try:
             with _guard():
                 self._create_tables()
                 self.db.commit()
+                self.generation = self._generation()
         except BaseException:
             if self.db.in_transaction:
                 self.db.rollback()
             raise
+
+    def _generation(self) -> str | None:
+        """Which making of the cache file this is: a new one gets a new token (caches made before
+        the token have none)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return str(row[0]) if row else None
 
     def _up_to_date(self) -> bool:
         """Whether every table is there with its columns and the version is this one (read only;
@@ -179,6 +190,7 @@ class IndexCache:
 
     def _create_tables(self) -> None:
         _run_script(self.db, SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', ?)", (uuid.uuid4().hex,))
         try:
             _run_script(self.db, CHUNKS_SCHEMA)
             self.full_text = True
@@ -437,22 +449,40 @@ def open_cache(path: Path, note: Note, *, timeout: float | None = None) -> Index
         return recover(path, exc, note, timeout=timeout)
 
 
-def recover(path: Path, error: CacheError, note: Note, *, timeout: float | None = None) -> IndexCache:
+def recover(path: Path, error: CacheError, note: Note, *, timeout: float | None = None,
+            failed: str | None = None) -> IndexCache:
     """A fresh cache in place of the unusable one at `path` (in memory when another process holds
-    it locked, or when it cannot be replaced), and one note saying which."""
+    it locked, or when it cannot be replaced), and one note saying which. `failed` is the
+    generation of the cache found unusable, when it could be read. Processes that find it
+    unusable at once take turns, and each first looks at what is there now: a cache of another
+    generation was rebuilt meanwhile by another process, which has it open; removing its files
+    would make that process fail with "disk I/O error"."""
     where = f"the locate cache at {path}"
+    stayed_locked = f"{where} stayed locked by another process ({{}}); running without a cache this time"
     if error.locked:
-        note(f"{where} stayed locked by another process ({error.reason}); running without a cache this time")
+        note(stayed_locked.format(error.reason))
         return IndexCache(None)
     try:
-        for name in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        with exclusive_lock(path.with_name(path.name + ".rebuild.lock")):
             try:
-                os.unlink(name)
-            except FileNotFoundError:
-                pass
-        cache = IndexCache(path, timeout=timeout)
+                now: IndexCache | None = IndexCache(path, timeout=timeout)
+            except CacheError as still:
+                if still.locked:
+                    note(stayed_locked.format(still.reason))
+                    return IndexCache(None)
+                now = None
+            if now is not None and now.generation not in (None, failed):
+                return now
+            if now is not None:
+                now.close()
+            for name in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+                try:
+                    os.unlink(name)
+                except FileNotFoundError:
+                    pass
+            cache = IndexCache(path, timeout=timeout)
     except (OSError, CacheError) as again:
-        why = again.reason if isinstance(again, CacheError) else f"cannot remove it: {_one_line(again)}"
+        why = again.reason if isinstance(again, CacheError) else _one_line(again)
         note(f"{where} could not be used ({error.reason}) and cannot be rebuilt ({why}); running without a cache (in memory)")
         return IndexCache(None)
     note(f"{where} could not be used ({error.reason}); rebuilt it")

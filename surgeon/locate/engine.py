@@ -115,7 +115,7 @@ def locate(
     except CacheError as exc:  # found unreadable part-way (a corrupt page, a lock held too long)
         if cache.in_memory:
             raise
-        with recover(cache_path, exc, note) as cache:
+        with recover(cache_path, exc, note, failed=cache.generation) as cache:
             regions, listing, indexed, skipped, withheld = _locate(repo.root, query, cache, tool, budget, pinned,
                                                          max_file_bytes, workers, on_parse, progress, withhold)
     files_indexed = len(indexed)

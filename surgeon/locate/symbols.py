@@ -31,7 +31,7 @@ def repository_records(repo_root: Path | str, paths: Collection[str] | None = No
     except CacheError as exc:
         if cache.in_memory:
             raise
-        with recover(cache_path, exc, note) as cache:
+        with recover(cache_path, exc, note, failed=cache.generation) as cache:
             return _records(cache, repo.root, paths, max_file_bytes, workers)
 
 

@@ -43,7 +43,7 @@ from typing import Any
 
 from surgeon.errors import Refused, UsageError, WorkingTreeChanged, WouldOverwrite
 from surgeon.git import Git, RepoInfo, last_line
-from surgeon.git.files import FileWrite, write_files
+from surgeon.git.files import FileWrite, exclusive_lock, write_files
 from surgeon.git.objects import REGULAR_MODES, SYMLINK_MODE
 from surgeon.stage.branches import (
     AcceptResult,
@@ -91,16 +91,9 @@ def _journal(repo: RepoInfo) -> Path:
 
 @contextlib.contextmanager
 def _locked(repo: RepoInfo) -> Iterator[None]:
-    """One accept (or recovery) at a time per worktree; the kernel drops the lock of a killed process."""
-    folder = _journal(repo).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # no flock on this platform: the journal still makes a killed accept recoverable
-        yield
-        return
-    with open(folder / "accept.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """One accept (or recovery) at a time per worktree (without flock, the journal still makes a
+    killed accept recoverable)."""
+    with exclusive_lock(_journal(repo).parent / "accept.lock"):
         yield
 
 

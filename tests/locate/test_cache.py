@@ -214,3 +214,20 @@ def test_a_current_cache_opens_and_reads_while_another_process_holds_its_write_l
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_cache_another_process_rebuilt_is_used_not_removed_again(tmp_path):
+    # Two processes found the cache unusable at once; the first rebuilt it and went on using it.
+    # The second must take that cache as it is: removing its files under the first one's open
+    # connection made the first fail with "disk I/O error" (or write into a removed file).
+    path = tmp_path / "index.sqlite"
+    path.write_bytes(os.urandom(4096))
+    seen = CacheError("file is not a database")
+    notes: list[str] = []
+    first = cache_module.recover(path, seen, notes.append)
+    first.set_meta("written", 1)
+    second = cache_module.recover(path, seen, notes.append)
+    first.set_meta("written", 2)
+    assert second.get_meta("written") == 2
+    assert not second.in_memory
+    assert len(notes) == 1 and notes[0].endswith("rebuilt it")
