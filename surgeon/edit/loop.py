@@ -20,7 +20,7 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
-from surgeon.edit.aside import Aside, Here, can_fork
+from surgeon.edit.aside import Here, beside
 from surgeon.edit.asking import Asker, ContextRequest
 from surgeon.edit.prepare import prepare
 from surgeon.edit.tools import ContextTools
@@ -322,7 +322,7 @@ class EditLoop:
         # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
         # context run several times slower in a thread than in a child process with a core of its own.
         sdk = sdk_module(spec)
-        preparing = Aside(work) if sdk and sdk not in sys.modules and can_fork() else Here(work)
+        preparing = beside(work) if sdk and sdk not in sys.modules else Here(work)
         try:
             provider = make_provider(spec, self.config)  # its SDK loads in the background from here
             timings["setup"] = time.perf_counter() - begun

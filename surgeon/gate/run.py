@@ -190,8 +190,9 @@ def process_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """While it is held, SIGTERM unwinds like Ctrl-C so the cleanup (a worktree, branches) still happens."""
+def terminate_as_interrupt(signals: tuple[int, ...] = (signal.SIGTERM,)) -> Iterator[None]:
+    """While it is held, SIGTERM (or `signals`) unwinds like Ctrl-C so the cleanup (a worktree,
+    branches, a child process) still happens."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -199,11 +200,12 @@ def terminate_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from surgeon.edit.aside import Aside, Here
-from surgeon.errors import EnvironmentFailure, UsageError
+from surgeon.errors import EnvironmentFailure, Refused, UsageError
 from tests.helpers import GIT_ENV, git, make_repo
 
 PRICING = 'TAX_RATE = 0.2\n\n\ndef total_price(net: float) -> float:\n    return round(net * (1 + TAX_RATE), 2)\n'
@@ -22,7 +22,7 @@ TAX_DIFF = ("```diff\n--- a/pricing.py\n+++ b/pricing.py\n@@ -1,4 +1,4 @@\n-TAX_
             " \n \n def total_price(net: float) -> float:\n```\n")
 
 
-class Unrebuildable(Exception):
+class Unrebuildable(Refused):
     def __init__(self, what: str, why: str) -> None:  # pickle rebuilds it from args: one, not two
         super().__init__(f"{what}: {why}")
 
@@ -56,12 +56,24 @@ def test_what_the_child_raises_is_raised_here_with_its_type_and_message():
     assert raised.value.exit_code == 2
 
 
-def test_an_exception_that_pickle_cannot_rebuild_arrives_as_one_line():
+def test_an_exception_that_pickle_cannot_rebuild_arrives_as_its_nearest_class():
     def fail() -> None:
         raise Unrebuildable("cache", "disk full")
 
-    with pytest.raises(EnvironmentFailure, match="Unrebuildable: cache: disk full"):
+    with pytest.raises(Refused, match="^cache: disk full$") as raised:
         Aside(fail).result()
+    assert raised.value.exit_code == 1
+
+
+def test_a_child_killed_while_a_process_it_forked_lives_on_is_seen_to_end(tmp_path):
+    def work() -> None:
+        if os.fork() == 0:  # an index worker, say: it must not hold the answer's pipe open
+            time.sleep(60)
+            os._exit(0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(EnvironmentFailure, match="killed by signal 9"):
+        Aside(work).result()
 
 
 def test_a_child_that_dies_without_an_answer_is_an_environment_failure():
