@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,19 @@ def run_surgeon(*args: str, cwd: Path, input: str | bytes | None = None, env: di
 def _text(data: bytes) -> str:
     """As text=True would read it (universal newlines), but never failing on bytes that are not UTF-8."""
     return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    """Whether the process `pid` has ended (or is a zombie) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # A zombie still answers kill(0); ask ps whether it is defunct.
+        state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+        if not state or state.startswith("Z"):
+            return True
+        time.sleep(0.05)
+    return False

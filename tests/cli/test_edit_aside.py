@@ -15,7 +15,7 @@ import pytest
 
 from surgeon.edit.aside import Aside, Here
 from surgeon.errors import EnvironmentFailure, Refused, UsageError
-from tests.helpers import GIT_ENV, git, make_repo
+from tests.helpers import GIT_ENV, git, gone, make_repo
 
 PRICING = 'TAX_RATE = 0.2\n\n\ndef total_price(net: float) -> float:\n    return round(net * (1 + TAX_RATE), 2)\n'
 TAX_DIFF = ("```diff\n--- a/pricing.py\n+++ b/pricing.py\n@@ -1,4 +1,4 @@\n-TAX_RATE = 0.2\n+TAX_RATE = 0.25\n"
@@ -25,17 +25,6 @@ TAX_DIFF = ("```diff\n--- a/pricing.py\n+++ b/pricing.py\n@@ -1,4 +1,4 @@\n-TAX_
 class Unrebuildable(Refused):
     def __init__(self, what: str, why: str) -> None:  # pickle rebuilds it from args: one, not two
         super().__init__(f"{what}: {why}")
-
-
-def gone(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_work_runs_in_another_process_and_its_answer_comes_back():

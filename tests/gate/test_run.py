@@ -18,7 +18,7 @@ from surgeon.errors import Refused, UsageError
 from surgeon.gate import read_gate, run_gate
 from surgeon.git import Git, find_repo
 from surgeon.stage import StagedChange, stage_diff
-from tests.helpers import ROOT, git, make_repo, repo_state
+from tests.helpers import ROOT, git, gone, make_repo, repo_state
 from tests.stage.support import patch_result
 
 FILES = {"app.py": "VALUE = 1\n", "README.md": "# demo\n"}
@@ -45,21 +45,6 @@ def assert_clean(repo: Path, staged: StagedChange) -> None:
     assert worktrees(repo) == [f"worktree {repo}"]
     assert leftover_dirs(staged) == []
     assert not (repo / ".git" / "worktrees").exists() or not any((repo / ".git" / "worktrees").iterdir())
-
-
-def gone(pid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # A zombie still answers kill(0); ask ps whether it is defunct.
-        state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
-        if not state or state.startswith("Z"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_passing_gate_runs_on_the_staged_commit_and_is_recorded(staged_repo):
