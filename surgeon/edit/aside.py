@@ -74,13 +74,19 @@ class Aside(Generic[T]):
         if pid == 0:
             _serve(work, read, write, held)  # never returns into the caller's frames
         os.close(write)
-        try:
-            os.setpgid(pid, pid)  # here too, so that close() finds the group whoever runs first
-        except OSError:  # the child did it first, or has already ended
-            pass
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self._pid: int | None = pid
         self._read: int | None = read
+        try:
+            try:
+                os.setpgid(pid, pid)  # here too, so that close() finds the group whoever runs first
+            except OSError:  # the child did it first, or has already ended
+                pass
+            # A signal that came while they were held is taken here: it must not leave the child
+            # running (its caller never gets this object to close).
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        except BaseException:
+            self.close()
+            raise
 
     def result(self) -> T:
         try:

@@ -20,9 +20,9 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
-from surgeon.edit.aside import Here, beside
+from surgeon.edit.aside import Here, Preparing, beside
 from surgeon.edit.asking import Asker, ContextRequest
-from surgeon.edit.prepare import prepare
+from surgeon.edit.prepare import Prepared, prepare
 from surgeon.edit.tools import ContextTools
 from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
 from surgeon.gate import GateOptions, GateResult, gate_options, mask_values, withheld_values
@@ -322,8 +322,10 @@ class EditLoop:
         # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
         # context run several times slower in a thread than in a child process with a core of its own.
         sdk = sdk_module(spec)
-        preparing = beside(work) if sdk and sdk not in sys.modules else Here(work)
+        preparing: Preparing[Prepared] = Here(work)
         try:
+            if sdk and sdk not in sys.modules:
+                preparing = beside(work)
             provider = make_provider(spec, self.config)  # its SDK loads in the background from here
             timings["setup"] = time.perf_counter() - begun
             t0 = time.perf_counter()

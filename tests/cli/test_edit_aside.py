@@ -2,6 +2,7 @@
 (surgeon/edit/aside.py): the child's answer, its errors, its death and its interruption, and the
 edit through the command line with the work done aside or here giving the same result."""
 
+import contextlib
 import json
 import os
 import signal
@@ -110,6 +111,26 @@ def test_an_interrupt_while_waiting_stops_the_child(tmp_path):
     assert started.exists() and gone(int(started.read_text()))
 
 
+def test_an_interrupt_that_came_while_signals_were_held_for_the_fork_stops_the_child(monkeypatch):
+    parent, forked = os.getpid(), []
+    real_fork, real_setpgid = os.fork, os.setpgid
+
+    def fork() -> int:
+        forked.append(real_fork())
+        return forked[-1]
+
+    def setpgid(pid: int, group: int) -> None:
+        if os.getpid() == parent:  # Ctrl-C in the instant after the fork: held, taken as the mask is restored
+            os.kill(parent, signal.SIGINT)
+        real_setpgid(pid, group)
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "setpgid", setpgid)
+    with pytest.raises(KeyboardInterrupt):
+        Aside(lambda: time.sleep(60))
+    assert forked and forked[0] > 0 and gone(forked[0])
+
+
 def test_here_runs_the_work_in_this_process():
     assert Here(os.getpid).result() == os.getpid()
 
@@ -140,7 +161,8 @@ EDIT = textwrap.dedent('''
 
 def edit(repo: Path, server_env: dict[str, str], mode: str, pid_file: Path, *extra: str,
          hang: bool = False) -> subprocess.Popen[str]:
-    env = {**os.environ, **GIT_ENV, **server_env, "NO_COLOR": "1"}
+    # PYTHONFAULTHANDLER: a test that finds the command stuck has it print every thread's stack (SIGABRT)
+    env = {**os.environ, **GIT_ENV, **server_env, "NO_COLOR": "1", "PYTHONFAULTHANDLER": "1"}
     env.pop("SURGEON_MODEL", None)
     return subprocess.Popen([sys.executable, "-c", EDIT, mode, str(pid_file), "hang" if hang else "go", *extra],
                             cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -184,7 +206,16 @@ def test_an_interrupt_during_the_work_aside_stops_it_and_changes_nothing(tmp_pat
         time.sleep(0.05)
     worker = int(pid_file.read_text())
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker_state = subprocess.run(["ps", "-o", "pid,pgid,stat,args", "-p", str(worker)],
+                                      capture_output=True, text=True).stdout
+        process.send_signal(signal.SIGABRT)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+        out, err = process.communicate(timeout=30)
+        pytest.fail(f"the edit did not end after Ctrl-C\nworker: {worker_state}\nout: {out}\nerr: {err}")
     assert process.returncode == 130, err
     assert "surgeon: interrupted" in err and "Traceback" not in err
     assert json.loads(out.partition("\n")[2])["status"] == "error"
