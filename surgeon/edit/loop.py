@@ -377,6 +377,9 @@ class EditLoop:
             t0 = time.perf_counter()
             task = request.task if number == 1 else "retry"
             try:
+                provider.ready()  # the rest of its SDK's import: the provider's setup, not the model's time
+                timings["setup"] += time.perf_counter() - t0
+                t0 = time.perf_counter()
                 completion, asked = asker.ask(provider, system, messages, task=task, ledger=self.ledger,
                                               on_progress=self.on_progress)
             except (ModelError, SpendCapReached) as exc:

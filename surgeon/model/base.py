@@ -237,6 +237,9 @@ class NetworkProvider:
     def _errors(self) -> SdkErrors:
         return self._connected()[1]
 
+    def ready(self) -> None:
+        self._connected()
+
     def _connected(self) -> tuple[Any, SdkErrors]:
         with self._sdk_lock:
             if self._sdk is None:

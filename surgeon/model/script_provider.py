@@ -72,6 +72,9 @@ class ScriptProvider:
         self.label = f"script:{path} ({SCRIPTED})"
         self.replies = load_script(self.path, path)
 
+    def ready(self) -> None:
+        pass  # no SDK: the replies were read when it was made
+
     def complete(self, system: Sequence[str], messages: Sequence[Message], *, task: str,
                  on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
                  tools: Tools | None = None) -> Completion:

@@ -144,6 +144,10 @@ class Provider(Protocol):
     spec: str
     label: str
 
+    def ready(self) -> None:
+        """Wait for the SDK (loaded in the background) and build its client; the first request
+        would otherwise, inside the time it counts as the model's."""
+
     def complete(self, system: Sequence[str], messages: Sequence[Message], *, task: str,
                  on_progress: ProgressCallback | None = None, ledger: Ledger | None = None,
                  tools: Tools | None = None) -> Completion: ...

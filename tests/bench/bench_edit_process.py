@@ -34,7 +34,7 @@ from bench_context import find_tasks, git, repo_name  # noqa: E402
 
 from tests.fakes.server import FakeModelServer  # noqa: E402
 
-PHASES = ("startup", "locate", "context", "model", "validate", "stage")
+PHASES = ("startup", "setup", "locate", "context", "model", "validate", "stage")
 
 
 def edit_once(surgeon: str, root: Path, subject: str, diff: str, server: FakeModelServer) -> dict:

@@ -142,6 +142,9 @@ class PerfectModel:
         self.calls = 0
         self.complete_answer = False  # the last answer held every hunk of the commit
 
+    def ready(self) -> None:
+        pass
+
     def complete(self, system: Sequence[str], messages: Sequence[dict[str, Any]], *, task: str,
                  on_progress: Any = None, ledger: Any = None, tools: Tools | None = None) -> Completion:
         self.calls += 1

@@ -154,6 +154,11 @@ EDIT = textwrap.dedent('''
         return real(*args, **kwargs)
 
     loop.prepare = prepare
+    if os.environ.get("READY_DELAY"):  # the model SDK takes that much longer to be ready
+        import surgeon.model.base as base
+
+        ready = base.NetworkProvider.ready
+        base.NetworkProvider.ready = lambda self: (time.sleep(float(os.environ["READY_DELAY"])), ready(self))[1]
     print(os.getpid(), flush=True)
     main(["edit", "set TAX_RATE to 0.25", "--json", *sys.argv[4:]])
 ''')
@@ -193,6 +198,16 @@ def test_an_edit_with_its_work_aside_gives_what_it_gives_here(tmp_path, fake_mod
     for key in ("status", "shown_files", "context_tokens", "diff"):
         assert aside.get(key) == here.get(key), key
     assert aside["timings"]["locate"] > 0 and aside["timings"]["context"] > 0
+
+
+def test_the_wait_for_the_model_sdk_is_setup_time_not_the_model_s(tmp_path, fake_model):
+    repo = make_repo(tmp_path / "r", {"pricing.py": PRICING})
+    fake_model.script([TAX_DIFF])
+    _parent, answer, err = finished(edit(repo, {**fake_model.env(), "READY_DELAY": "0.5"}, "aside", tmp_path / "pid"))
+    assert answer["status"] == "staged", err
+    timings = answer["timings"]
+    assert timings["setup"] >= 0.5
+    assert abs(sum(v for k, v in timings.items() if k != "total") - timings["total"]) < 0.01
 
 
 def test_an_interrupt_during_the_work_aside_stops_it_and_changes_nothing(tmp_path, fake_model):
