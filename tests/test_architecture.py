@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "prompt": {"locate", "errors"},
     "validate": {"diff", "git", "gate", "secrets", "model", "languages", "errors", "lazy"},
     "model": {"config", "git", "secrets", "errors", "tokens", "terminal", "lazy"},
-    "locate": {"git", "config", "errors", "languages", "tokens", "terminal"},
+    "locate": {"git", "config", "errors", "languages", "tokens", "terminal", "lazy"},
     "diff": {"languages", "errors", "lazy"},
     "git": {"errors"},
     "config": {"errors"},

@@ -14,7 +14,7 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.edit import events
 from surgeon.errors import UsageError
-from surgeon.locate import LocateResult, estimate_tokens, locate
+from surgeon.locate import LocateResult, estimate_tokens
 from surgeon.model import Redactor, never_send
 from surgeon.prompt import render_context
 
@@ -54,6 +54,8 @@ def _locate(root: Path, instruction: str, budget: int, pinned: tuple[str, ...],
         elif not _is_utf8(root / path):
             reasons[path] = "not UTF-8 text, which surgeon cannot edit"
         return path in reasons
+
+    from surgeon.locate import locate  # the engine: here, in the process that prepares the context
 
     located = locate(root, instruction, budget=budget, pinned=pinned, withhold=withhold)
     missing = [p for p in pinned if p not in {r.path for r in located.regions}]

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from surgeon.git.runner import Git
-from surgeon.locate.symbols import definitions_named, repository_records
 from surgeon.model import Redactor
 from surgeon.model.types import ToolCall, ToolSpec
 from surgeon.validate.scope import is_never_sent
@@ -101,6 +100,11 @@ class ContextTools:
             raise ToolError("name must be a symbol name such as total_price or Cart.add")
         last = re.split(r"[.:]+", name)[-1]
         candidates = sorted({p for p, _, _ in self._grep(last, "-w")}, key=lambda p: (_secondary(p), p))
+        from surgeon.locate.symbols import (  # the index, when it is asked for
+            definitions_named,
+            repository_records,
+        )
+
         records = repository_records(self.root, candidates[:MAX_CANDIDATES], on_note=lambda _text: None)
         found: list[tuple[str, list[str], int, int, str]] = []
         for path, definition in sorted(definitions_named(records, name),
