@@ -79,11 +79,13 @@ class Query:
 
     @cached_property
     def about_tests(self) -> bool:
-        """Whether the instruction is about tests (then test files are not weighed down). In an
-        issue, only its title counts: a body's "tested on 1.8" or test output says nothing of where
-        the change goes."""
-        return bool(re.search(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", self.title or self.instruction,
-                              re.I))
+        """Whether the instruction is about tests (then test files are not weighed down). An issue
+        reports what the code does: its title is about the tests only when it asks for work on them
+        ("add a test for", "flaky test"); "wrong path to test file when ... in fixture" tells what
+        the reporter ran, and the fix is in the code. Its body (test output, "tested on 1.8") never counts."""
+        if self.title is not None:
+            return ISSUE_ABOUT_TESTS_RE.search(self.title) is not None
+        return ABOUT_TESTS_RE.search(self.instruction) is not None
 
 
 def parse_instruction(instruction: str) -> Query:
@@ -132,6 +134,14 @@ def _numbered_runs(terms: tuple[Term, ...]) -> tuple[Term, ...]:
                                      weight=min(terms[index].weight, NUMBERED_WEIGHT))
     return tuple(out)
 
+
+ABOUT_TESTS_RE = re.compile(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixtures?)\b", re.I)
+# Work asked of the tests themselves, in an issue's title.
+ISSUE_ABOUT_TESTS_RE = re.compile(
+    r"\b(add|adds|adding|write|writing|missing|more|new|fix|fixes|improve|update|skip|remove)\s+(\w+\s+){0,2}?"
+    r"(unit\s+)?(tests?|test\s+cases?|specs?)\b"
+    r"|\b(tests?|test\s+suite|specs?)\s+(fail|fails|failing|failed|break|breaks|broken|are\s+\w+|is\s+\w+|coverage)\b"
+    r"|\b(flaky|failing|broken)\s+(unit\s+)?(tests?|specs?)\b|\btest\s+(suite|coverage)\b", re.I)
 
 def issue_title(text: str) -> str | None:
     """The title of an issue-shaped text (a first line of at most 200 characters, then a body of

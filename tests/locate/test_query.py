@@ -189,6 +189,21 @@ def test_only_an_issues_title_says_whether_it_is_about_tests():
     assert parse_instruction("Rewrite fails on a number; tested with pytest").about_tests  # no body: all of it counts
 
 
+def test_an_issue_is_about_tests_only_when_its_title_asks_for_work_on_them():
+    body = " ".join(["the", "collector", "installs", "packages", "listed", "below"] * 8)
+    for title in ("Wrong path to test file when directory changed in fixture",
+                  "Dynamically adding xfail marker in test no longer ignores failure",
+                  "Display fixture scope with `pytest --fixtures`",
+                  "admin_views.test_multidb fails with persistent test SQLite database."):
+        assert not parse_instruction(f"{title}\n{body}").about_tests, title  # what the reporter ran
+    for title in ("Add a test for the number rewrite", "Tests fail on Python 3.12", "Flaky test in test_http",
+                  "Missing unit tests for parse", "Improve test coverage of the parser",
+                  "The test suite is broken on Windows"):
+        assert parse_instruction(f"{title}\n{body}").about_tests, title
+    # A commit subject or a short instruction: any test word still counts.
+    assert parse_instruction("Show the fixture scope in --fixtures").about_tests
+
+
 def test_names_that_differ_only_in_a_number_are_one_idea():
     query = parse_instruction("cse() has strange behaviour for MatrixSymbol indexing\n"
                               "x0 = a[0, 0]\nx1 = a[0, 1]\nx2 = a[1, 0]\nx3 = a[1, 1]\nx4 = b[0, 0]")

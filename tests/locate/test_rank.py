@@ -169,6 +169,11 @@ def test_test_files_weigh_less_unless_the_instruction_is_about_tests():
     idfs = [1.0] * len(about_tests.terms)
     assert rank_file(about_tests, evidence(about_tests, source, "tests/test_http.py"), idfs)[0].score >= \
         rank_file(about_tests, evidence(about_tests, source, "pkg/http.py"), idfs)[0].score
+    body = " ".join(["the", "header", "comes", "back", "without", "its", "charset"] * 6)
+    issue = parse_instruction(f"parse_header drops the charset when a fixture sets it\n{body}")
+    idfs = [1.0] * len(issue.terms)
+    assert rank_file(issue, evidence(issue, source, "tests/test_http.py"), idfs)[0].score < \
+        rank_file(issue, evidence(issue, source, "pkg/http.py"), idfs)[0].score
 
 
 def test_a_region_inside_a_long_definition_is_widened_to_it_when_it_fits():
