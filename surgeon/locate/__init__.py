@@ -6,7 +6,7 @@ grep, and a ranking that packs the best regions into a token budget.
 """
 
 from surgeon.lazy import exports
-from surgeon.locate.pack import LocateResult, Region, region_text
+from surgeon.locate.result import LocateResult, Region, region_text
 from surgeon.tokens import estimate_tokens
 
 # The engine (the index, its cache, grep, tree-sitter) loads when it is first asked for: an edit

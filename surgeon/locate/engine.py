@@ -30,7 +30,7 @@ from surgeon.locate.fusion import fuse
 from surgeon.locate.hits import LineMatcher, terms_in_files
 from surgeon.locate.index import DEFAULT_MAX_FILE_BYTES, FileRecord, index_files, looks_binary
 from surgeon.locate.mentions import conventional_names, normalise_path, resolve_mention
-from surgeon.locate.pack import LocateResult, Region, pack, region_text
+from surgeon.locate.pack import pack
 from surgeon.locate.query import Query, parse_instruction
 from surgeon.locate.rank import (
     FileEvidence,
@@ -43,6 +43,7 @@ from surgeon.locate.rank import (
     select,
     widen,
 )
+from surgeon.locate.result import LocateResult, Region, region_text
 from surgeon.locate.search import common_terms, full_text_search, paths_by_blob
 from surgeon.tokens import estimate_tokens
 

@@ -4,9 +4,9 @@ trimmed around its strongest hits; and the values locate returns. No I/O here.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from surgeon.locate.rank import RegionKind, Scored
+from surgeon.locate.rank import Scored
+from surgeon.locate.result import Region, region_text
 from surgeon.tokens import estimate_tokens
 
 MIN_TRIMMED_TOKENS = 60
@@ -14,33 +14,6 @@ MIN_TRIMMED_TOKENS = 60
 # edit near either often needs them, and the prompt pads every region by 3 lines (CONTEXT_PAD) anyway.
 GAP_LINES = 6
 COMPANION = "needed by lines"
-
-
-@dataclass(frozen=True)
-class Region:
-    path: str
-    start_line: int  # 1-based, inclusive
-    end_line: int  # inclusive
-    symbol: str | None
-    kind: RegionKind
-    score: float
-    why: tuple[str, ...]
-    tokens: int
-
-
-@dataclass(frozen=True)
-class LocateResult:
-    regions: tuple[Region, ...]
-    tokens: int
-    files_indexed: int
-    seconds: float
-    skipped: dict[str, int]
-    withheld: tuple[str, ...] = ()  # files that matched but that `withhold` kept out (the budget went on)
-
-
-def region_text(lines: Sequence[str], start: int, end: int) -> str:
-    """The text of lines start..end (1-based, inclusive), each with its newline."""
-    return "".join(line + "\n" for line in lines[start - 1:end])
 
 
 def trim(item: Scored, max_tokens: int) -> tuple[int, int] | None:

@@ -22,16 +22,15 @@ from functools import lru_cache
 from typing import Literal
 
 from surgeon.locate.chunks import query_words, stem
-from surgeon.locate.definitions import DefinitionKind
 from surgeon.locate.frames import Frame
 from surgeon.locate.hits import count_matches
 from surgeon.locate.index import Definition, FileRecord
 from surgeon.locate.query import Query
+from surgeon.locate.result import RegionKind
 from surgeon.locate.terms import Term
 from surgeon.tokens import estimate_tokens
 
 # What a region is: a definition or block the index found, the first lines of a file, or a file.
-RegionKind = DefinitionKind | Literal["lines", "file"]
 # What a term's hit is in a region (the weights below).
 Role = Literal["named definition", "definition", "partial definition", "reference", "comment"]
 

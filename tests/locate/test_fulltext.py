@@ -1,12 +1,12 @@
 """Full-text retrieval: chunks, their FTS5 index in the cache, fusion with the structural ranking,
 and packing that shows each line once."""
 
-from surgeon.locate import locate
+from surgeon.locate import locate, region_text
 from surgeon.locate.cache import IndexCache
 from surgeon.locate.chunks import chunk_file, match_expression, words
 from surgeon.locate.fusion import fuse
 from surgeon.locate.index import index_bytes
-from surgeon.locate.pack import pack, region_text
+from surgeon.locate.pack import pack
 from surgeon.locate.rank import Scored
 from surgeon.tokens import estimate_tokens
 from tests.helpers import git, make_repo

@@ -3,10 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surgeon.locate import estimate_tokens
+from surgeon.locate import estimate_tokens, region_text
 from surgeon.locate.hits import count_matches
 from surgeon.locate.index import index_bytes
-from surgeon.locate.pack import pack, region_text
+from surgeon.locate.pack import pack
 from surgeon.locate.query import parse_instruction
 from surgeon.locate.rank import FileEvidence, Scored, idf, rank_file, select, widen
 
