@@ -1,5 +1,5 @@
 """Packing: the ranked regions that fit a token budget, a region too large for what is left
-trimmed around its strongest hits; and the values locate returns. No I/O here."""
+trimmed around its strongest hits (into the values of result.py). No I/O here."""
 
 from __future__ import annotations
 

@@ -140,8 +140,9 @@ ABOUT_TESTS_RE = re.compile(r"\b(tests?|testing|specs?|pytest|unittest|jest|fixt
 ISSUE_ABOUT_TESTS_RE = re.compile(
     r"\b(add|adds|adding|write|writing|missing|more|new|fix|fixes|improve|update|skip|remove)\s+(\w+\s+){0,2}?"
     r"(unit\s+)?(tests?|test\s+cases?|specs?)\b"
-    r"|\b(tests?|test\s+suite|specs?)\s+(fail|fails|failing|failed|break|breaks|broken|are\s+\w+|is\s+\w+|coverage)\b"
+    r"|\b(tests?|specs?)\s+(fail|fails|failing|failed|break|breaks|broken|are\s+\w+|is\s+\w+|coverage)\b"
     r"|\b(flaky|failing|broken)\s+(unit\s+)?(tests?|specs?)\b|\btest\s+(suite|coverage)\b", re.I)
+
 
 def issue_title(text: str) -> str | None:
     """The title of an issue-shaped text (a first line of at most 200 characters, then a body of

@@ -26,11 +26,10 @@ from surgeon.locate.frames import Frame
 from surgeon.locate.hits import count_matches
 from surgeon.locate.index import Definition, FileRecord
 from surgeon.locate.query import Query
-from surgeon.locate.result import RegionKind
+from surgeon.locate.result import RegionKind, region_text
 from surgeon.locate.terms import Term
 from surgeon.tokens import estimate_tokens
 
-# What a region is: a definition or block the index found, the first lines of a file, or a file.
 # What a term's hit is in a region (the weights below).
 Role = Literal["named definition", "definition", "partial definition", "reference", "comment"]
 
@@ -474,8 +473,7 @@ def companions(record: FileRecord, lines: Sequence[str], start: int, end: int) -
     while header_end > 0 and not lines[header_end - 1].strip():
         header_end -= 1
     if header_end >= 1 and start > 1:
-        text = "".join(line + "\n" for line in lines[:header_end])
-        if estimate_tokens(text) <= HEADER_MAX_TOKENS:
+        if estimate_tokens(region_text(lines, 1, header_end)) <= HEADER_MAX_TOKENS:
             out.append((1, header_end, "the file's header (imports, module settings)"))
     return out
 

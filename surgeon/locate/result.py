@@ -10,6 +10,7 @@ from typing import Literal
 
 from surgeon.locate.definitions import DefinitionKind
 
+# What a region is: a definition or block the index found, the first lines of a file, or a file.
 RegionKind = DefinitionKind | Literal["lines", "file"]
 
 
