@@ -5,8 +5,9 @@ Score of a region = sum over the ideas (term groups) it matches of
     weight(term) x idf(term) x role x (1 + 0.15 ln count)
 where role is 4 for the definition of a name the instruction spells out, 2.5 for a definition
 whose name a word matches, 1.6 for a word inside a longer defined name, 1 for a reference and 0.4
-for a comment; times a proximity factor (1 + 0.35 per extra idea in the same region), times 0.5
-for prose documents and 0.7 for tests (unless the instruction is about tests), plus bonuses for a
+for a comment; times a proximity factor (1 + 0.35 per extra idea in the same region), times the
+weight of the kind of file its path says it is (pathweights.py: less for prose, change logs, tests,
+setup files and schema migrations the instruction is not about), plus bonuses for a
 file the instruction names (or whose path contains a term) and for stack-trace frames (6, shrinking
 with the frame's depth).
 """
@@ -18,13 +19,12 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Literal
 
-from surgeon.locate.chunks import query_words, stem
 from surgeon.locate.frames import Frame
 from surgeon.locate.hits import count_matches
 from surgeon.locate.index import Definition, FileRecord
+from surgeon.locate.pathweights import path_factor
 from surgeon.locate.query import Query
 from surgeon.locate.result import RegionKind, region_text
 from surgeon.locate.terms import Term
@@ -39,9 +39,6 @@ ROLE_WEIGHT: dict[Role, float] = {
     "named definition": 4.0, "definition": 2.5, "partial definition": 1.6, "reference": 1.0, "comment": 0.4,
 }
 NAMING_KINDS = frozenset({"identifier", "header"})
-TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[jt]sx?$")
-TEST_WEIGHT = 0.7  # tests matter less unless the instruction is about tests
-ISSUE_TEST_FACTOR = 0.7
 PROXIMITY = 0.35
 COUNT_GAIN = 0.15
 FRAME_BONUS = 6.0
@@ -54,23 +51,11 @@ MIN_SCORE = 0.15
 RELATIVE_CUTOFF = 0.12
 WEAK_TOP = 1.0  # when even the best region scores below this, return at most WEAK_LIMIT regions
 WEAK_LIMIT = 3
-DOCS_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown", ".ipynb")
-# A change log mentions every feature by name; it is where a change is noted, not made.
-CHANGELOG_NAME = re.compile(r"(?:^|/)(?:change(?:s|log)|history|news|release[-_ ]?notes)(?:\.[a-z]+)?$", re.IGNORECASE)
-CHANGELOG_WORDS = re.compile(r"\b(?:change ?logs?|release notes?|news (?:entry|item|fragment)s?)\b", re.IGNORECASE)
-CHANGELOG_WEIGHT = 0.4
-DOCS_WEIGHT = 0.5  # prose mentions words an instruction uses without being where the change goes
 # A long JSON or YAML file is data (recorded test durations, fixtures, a schema dump): its keys
 # repeat the words of every instruction, and its hits chain into regions that fill the budget.
 DATA_LANGUAGES = frozenset({"json", "yaml", "toml"})
 LARGE_DATA_LINES = 1000
 DATA_WEIGHT = 0.3
-# An issue's body carries its reporter's setup: the issue template's headings, versions, the
-# project's configuration pasted in. Files of that kind (CI and issue templates, configuration,
-# the docs folder) match it without being where the behaviour is, unless its title names them.
-SETUP_DIRS = re.compile(r"(?:\.github|\.circleci|\.ci|docs?)/")
-SETUP_SUFFIXES = (".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".xml", ".lock", ".in")
-SETUP_WEIGHT = 0.5
 LEAF_KINDS = frozenset({"setting", "key", "variable", "field", "constant", "instruction", "macro"})
 
 
@@ -386,48 +371,6 @@ class Scored:
     pinned: bool = False
     named: bool = False  # in a file the instruction names, or where its trace's innermost repository frame is
     companion: bool = False  # shown because a ranked region needs it (its file's header, its class line)
-
-
-def path_factor(query: Query, path: str) -> float:
-    """Prose documents, change logs and tests (unless the instruction is about them) count less."""
-    factor = DOCS_WEIGHT if path.lower().endswith(DOCS_SUFFIXES) else 1.0
-    if CHANGELOG_NAME.search(path) and not CHANGELOG_WORDS.search(query.title or query.instruction):
-        factor *= CHANGELOG_WEIGHT
-    if TEST_PATH.search(path) and not query.about_tests:
-        # an issue's steps to reproduce read like a test: tests weigh less again in an issue
-        factor *= TEST_WEIGHT * (ISSUE_TEST_FACTOR if query.title is not None else 1.0)
-    if query.title is not None and _setup_file(path) and not _title_names(query.title, path):
-        factor *= SETUP_WEIGHT
-    return factor
-
-
-def _setup_file(path: str) -> bool:
-    low = path.lower()
-    return bool(SETUP_DIRS.match(low)) or low.endswith(SETUP_SUFFIXES)
-
-
-def _title_names(title: str, path: str) -> bool:
-    """The title names the file (its name before the extension), its kind (yaml) or one of its
-    folders (a CI workflow, the docs) with every word of the folder's name: a "message template"
-    is not the ISSUE_TEMPLATE folder."""
-    said, stems = _title_words(title)
-    folders, _, name = path.lower().rpartition("/")
-    name_stem, _, suffix = name.lstrip(".").partition(".")
-    kinds = {suffix, *_KIND_NAMES.get(suffix, ())} - {""}
-    return (name_stem in said or not kinds.isdisjoint(said)
-            or any((words := {stem(w) for w in re.findall(r"[a-z0-9]+", folder)}) and words <= stems
-                   for folder in folders.split("/")))
-
-
-_KIND_NAMES = {"yml": ("yaml",), "yaml": ("yml",), "cfg": ("config",), "ini": ("config",)}
-
-
-@lru_cache(maxsize=64)
-def _title_words(title: str) -> tuple[frozenset[str], frozenset[str]]:
-    """A title's words as written (pre-commit-config whole, and each part), and its words' stems."""
-    low = title.lower()
-    whole = set(re.findall(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*", low)) | set(re.findall(r"[a-z0-9]+", low))
-    return frozenset(w for w in whole if len(w) >= 2 and w != "in"), frozenset(stem(w) for w in query_words([title]))
 
 
 def rank_file(query: Query, evidence: FileEvidence, idfs: Sequence[float]) -> list[Scored]:

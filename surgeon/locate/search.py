@@ -14,8 +14,8 @@ from surgeon.locate.chunks import match_expression, query_words, stem
 from surgeon.locate.chunks import words as index_words
 from surgeon.locate.files import RepoFile
 from surgeon.locate.fusion import MAX_FULL_TEXT
+from surgeon.locate.pathweights import path_factor
 from surgeon.locate.query import Query
-from surgeon.locate.rank import path_factor
 from surgeon.locate.terms import STOP_WORDS
 
 FULL_TEXT_FLOOR = 0.1  # full-text chunks scoring under this share of the best one are noise

@@ -285,3 +285,28 @@ def test_a_frame_that_fits_many_files_or_an_installed_library_names_none(tmp_pat
     assert result.regions[0].path == "core/signals.py"
     stacked = [r.path for r in result.regions if any(w.startswith("stack frame") for w in r.why)]
     assert stacked == []  # five handlers.py are none of them; requests' models.py is not this models.py
+
+
+DJANGO_APP = {
+    "shop/models.py": "from django.db import models\n\n\nclass Order(models.Model):\n"
+                      "    reference = models.CharField(max_length=20)\n    total = models.IntegerField()\n",
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0001_initial.py":
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    operations = [\n        migrations.CreateModel(\n            name='Order',\n            fields=[\n"
+        "                ('reference', models.CharField(max_length=20)),\n"
+        "                ('total', models.IntegerField()),\n            ],\n        ),\n    ]\n",
+    "shop/migrations/0002_order_reference.py":
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n    operations = [\n"
+        "        migrations.AlterField(model_name='order', name='reference',\n"
+        "                              field=models.CharField(max_length=20, unique=True)),\n    ]\n",
+}
+
+
+def test_numbered_migrations_yield_to_the_models_unless_the_instruction_names_one(tmp_path):
+    repo = make_repo(tmp_path / "repo", DJANGO_APP)
+    result = locate(repo, "Order reference max_length should be 40")
+    assert result.regions[0].path == "shop/models.py"
+    named = locate(repo, "0002_order_reference should not make the reference unique")
+    assert named.regions[0].path == "shop/migrations/0002_order_reference.py"

@@ -457,8 +457,8 @@ Setting the shell of the install step per runner would fix the windows job.
 
 
 def test_an_issues_title_names_a_setup_file_by_its_name_kind_or_folder():
+    from surgeon.locate.pathweights import path_factor
     from surgeon.locate.query import parse_instruction
-    from surgeon.locate.rank import path_factor
 
     ci, templated = parse_instruction(CI_ISSUE), parse_instruction(TEMPLATED_ISSUE)
     for path in (".github/workflows/main.yml", ".github/workflows/ci.yml"):
@@ -487,7 +487,7 @@ def test_the_later_grep_reaches_shown_candidates_behind_withheld_files_and_pinne
 
 
 def test_a_setup_files_name_kind_and_folder_as_a_title_says_them():
-    from surgeon.locate.rank import _title_names
+    from surgeon.locate.pathweights import _title_names
 
     assert _title_names("Travis build fails", ".travis.yml")
     assert _title_names("pre-commit-config hooks run twice", ".pre-commit-config.yaml")

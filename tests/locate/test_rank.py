@@ -203,3 +203,15 @@ def test_a_long_json_file_is_data_and_weighs_less():
         return max(s.score for s in rank_file(query, evidence(query, text, "data.json", "json"), idfs))
     small = best('{\n  "refine": {"complex": true}\n}\n')
     assert best('{\n' + padding + '  "refine": {"complex": true}\n}\n') < 0.5 * small
+
+
+def test_schema_migrations_weigh_less_but_not_the_migration_framework():
+    from surgeon.locate.pathweights import MIGRATION_WEIGHT, path_factor
+
+    query = parse_instruction("makemigrations writes the wrong path for an inner class")
+    for record in ("shop/migrations/0001_initial.py", "alembic/versions/3f2a_add_users.py",
+                   "migrations/versions/3f2a_add_users.py", "db/migrate/20240101120000_add_users.rb"):
+        assert path_factor(query, record) == MIGRATION_WEIGHT, record
+    for code in ("django/db/migrations/serializer.py", "shop/migrations/__init__.py", "app/versions/v2.py"):
+        assert path_factor(query, code) == 1.0, code
+    assert path_factor(parse_instruction("fix 0001_initial"), "shop/migrations/0001_initial.py") == 1.0
