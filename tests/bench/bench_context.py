@@ -4,6 +4,9 @@ history, beside a plain BM25 baseline, in one run.
     .venv/bin/python tests/bench/bench_context.py CLONE [CLONE ...] [--tasks 40] [-v]
     .venv/bin/python tests/bench/bench_context.py --swebench swe-bench-lite.json [--mirrors /work/.mirror]
 
+For a repository too large to fetch (Django), tests/bench/swebench_sdists.py rebuilds its
+instances from release sdists, with a tasks file and a mirrors folder to pass here.
+
 Each CLONE is a git repository (a clone, or a git directory such as the search tool's `fetch`
 gives: /work/.mirror/<owner>+<name>/repo). Nothing is written into it: each repository is cloned
 once into a temporary folder, and every task checks out its commit's parent there.
