@@ -55,8 +55,8 @@ def _setup_file(path: str) -> bool:
 
 
 def _names_file(text: str, path: str) -> bool:
-    """The text names the file by its name before the extension (0002_alter_user_email)."""
-    return path.lower().rpartition("/")[2].partition(".")[0] in _title_words(text)[0]
+    """The text names the file by its name before the extension (0002_alter_user_email, pre-commit-config)."""
+    return path.lower().rpartition("/")[2].lstrip(".").partition(".")[0] in _title_words(text)[0]
 
 
 def _title_names(title: str, path: str) -> bool:
@@ -65,9 +65,9 @@ def _title_names(title: str, path: str) -> bool:
     is not the ISSUE_TEMPLATE folder."""
     said, stems = _title_words(title)
     folders, _, name = path.lower().rpartition("/")
-    name_stem, _, suffix = name.lstrip(".").partition(".")
+    suffix = name.lstrip(".").partition(".")[2]
     kinds = {suffix, *_KIND_NAMES.get(suffix, ())} - {""}
-    return (name_stem in said or not kinds.isdisjoint(said)
+    return (_names_file(title, path) or not kinds.isdisjoint(said)
             or any((words := {stem(w) for w in re.findall(r"[a-z0-9]+", folder)}) and words <= stems
                    for folder in folders.split("/")))
 
