@@ -63,17 +63,24 @@ print(json.dumps(out))
 """
 
 
+def sdist(package: str, version: str) -> Path:
+    """The release's source archive from the package registry, downloaded once into CACHE."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    name = f"{package}-{version}.tar.gz".lower()
+    for _ in range(2):
+        found = [p for p in CACHE.iterdir() if p.name.lower() == name]
+        if found:
+            return found[0]
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        f"{package}=={version}", "-d", str(CACHE)], check=True)
+    raise SystemExit(f"pip downloaded no {name}")
+
+
 def prepare(version: str) -> Path:
     repo = CACHE / f"django-{version}"
     if (repo / ".git").is_dir():
         return repo
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdist = next(CACHE.glob(f"[Dd]jango-{version}.tar.gz"), None)
-    if sdist is None:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        f"django=={version}", "-d", str(CACHE)], check=True)
-        sdist = next(CACHE.glob(f"[Dd]jango-{version}.tar.gz"))
-    with tarfile.open(sdist) as tar:
+    with tarfile.open(sdist("django", version)) as tar:
         tar.extractall(CACHE, filter="data")
     unpacked = next(p for p in CACHE.iterdir() if p.is_dir() and p.name.lower() == f"django-{version}")
     if unpacked != repo:

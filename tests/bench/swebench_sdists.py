@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,26 +29,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "tests" / "bench" / ".cache"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_locate import GIT_ENV, sdist  # noqa: E402
 
 
 def git(repo: Path, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
                           input=stdin, env=GIT_ENV).stdout
-
-
-def sdist(package: str, version: str) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    pattern = f"{package}-{version}.tar.gz"
-    found = [p for p in CACHE.iterdir() if p.name.lower() == pattern.lower()]
-    if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        f"{package}=={version}", "-d", str(CACHE)], check=True)
-        found = [p for p in CACHE.iterdir() if p.name.lower() == pattern.lower()]
-    return found[0]
 
 
 def commit_release(repo: Path, archive: Path, version: str) -> str:
@@ -88,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", required=True, help="its name in the package registry, e.g. django")
     parser.add_argument("--out", required=True, type=Path, help="the folder to write the repository and tasks to")
     args = parser.parse_args(argv)
-    instances = [{k.lower(): v for k, v in item.items()} | {"_item": item}
-                 for item in json.loads(args.instances.read_text())]
-    chosen = [i for i in instances if i["repo"] == args.repo]
+    # field names as the file spells them (Base_commit or base_commit), by their lower-case name
+    items = json.loads(args.instances.read_text())
+    chosen = [(item, {k.lower(): k for k in item}) for item in items]
+    chosen = [(item, keys) for item, keys in chosen if item[keys["repo"]] == args.repo]
     if not chosen:
         parser.error(f"no instance of {args.repo} in {args.instances}")
     name = args.repo.replace("/", "+")
@@ -99,23 +87,21 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(repo)
     repo.mkdir(parents=True)
     git(repo, "init", "-q")
-    releases = {v: commit_release(repo, sdist(args.package, v), v) for v in sorted({i["version"] for i in chosen})}
+    versions = sorted({item[keys["version"]] for item, keys in chosen})
+    releases = {v: commit_release(repo, sdist(args.package, v), v) for v in versions}
     tasks, left_out = [], []
-    for instance in chosen:
-        release = releases[instance["version"]]
+    for item, keys in chosen:
+        release, patch, name_of = releases[item[keys["version"]]], item[keys["patch"]], item[keys["instance_id"]]
         git(repo, "checkout", "-q", "--force", release)
-        if not undo(repo, instance["patch"]):
-            left_out.append(instance["instance_id"])
+        if not undo(repo, patch):
+            left_out.append(name_of)
             continue
         git(repo, "add", "-A")
-        git(repo, "commit", "-q", "--allow-empty", "-m", f"{instance['instance_id']} without its fix")
+        git(repo, "commit", "-q", "--allow-empty", "-m", f"{name_of} without its fix")
         base = git(repo, "rev-parse", "HEAD").strip()
-        paths = sorted({line[6:] for line in instance["patch"].splitlines() if line.startswith("--- a/")})
+        paths = sorted({line[6:] for line in patch.splitlines() if line.startswith("--- a/")})
         redone = git(repo, "diff", base, release, "--", *paths)
-        item = dict(instance["_item"])
-        item[next(k for k in item if k.lower() == "base_commit")] = base
-        item[next(k for k in item if k.lower() == "patch")] = redone
-        tasks.append(item)
+        tasks.append({**item, keys["base_commit"]: base, keys["patch"]: redone})
     out = args.out / f"{name}-tasks.json"
     out.write_text(json.dumps(tasks))
     print(f"{len(tasks)} of {len(chosen)} instances of {args.repo} over {len(releases)} releases "
