@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from surgeon.cli.render import JSON, refusal_json, region_json, staged_json
@@ -36,14 +37,40 @@ if TYPE_CHECKING:
 _OWN = frozenset({"event", "status", "branch", "id", "commit", "model", "phase", "kind", "tool"})
 
 
-def redact_json(value: Any, redactor: Redactor, key: str | None = None) -> Any:
-    """`value` (a JSON shape) with every string redacted, keys included."""
+def redact_json(value: Any, redactor: Redactor) -> Any:
+    """`value` (a JSON shape) with every string redacted, keys included: their secrets found in one
+    pass (one call to the redactor's finder, wherever it runs)."""
+    texts: list[str] = []
+    _strings(value, None, texts)
+    redacted = iter(redactor.redact_all(texts))
+    return _rebuilt(value, None, redacted)
+
+
+def _strings(value: Any, key: str | None, into: list[str]) -> None:
     if isinstance(value, str):
-        return value if key in _OWN else redactor.redact(value)
+        if key not in _OWN:
+            into.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            into.append(str(k))
+            _strings(v, str(k), into)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _strings(item, key, into)
+
+
+def _rebuilt(value: Any, key: str | None, redacted: Iterator[str]) -> Any:
+    """`value` with its strings taken in _strings' order from `redacted`."""
+    if isinstance(value, str):
+        return value if key in _OWN else next(redacted)
     if isinstance(value, dict):
-        return {redactor.redact(str(k)): redact_json(v, redactor, str(k)) for k, v in value.items()}
+        rebuilt = {}
+        for k, v in value.items():
+            new_key = next(redacted)
+            rebuilt[new_key] = _rebuilt(v, str(k), redacted)
+        return rebuilt
     if isinstance(value, (list, tuple)):
-        return [redact_json(item, redactor, key) for item in value]
+        return [_rebuilt(item, key, redacted) for item in value]
     return value
 
 

@@ -14,11 +14,20 @@ The detectors live in surgeon/secrets.py (its REDACTION configuration); this mod
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from surgeon.secrets import PLACEHOLDER_PREFIX_RE, PLACEHOLDER_RE, FoundSecret, find_secrets
+
+# What finds the secrets of several texts (each with its path, or None) at once: find_secrets on each,
+# here or in the process that prepared an edit (surgeon/edit/helper.py), where the detectors are loaded.
+Finder = Callable[[Sequence[tuple[str, "str | None"]]], list[list[FoundSecret]]]
+
+
+def find_each(items: Sequence[tuple[str, str | None]]) -> list[list[FoundSecret]]:
+    return [find_secrets(text, path) for text, path in items]
 
 __all__ = ["PLACEHOLDER_PREFIX_RE", "PLACEHOLDER_RE", "FoundSecret", "Redactor", "find_secrets", "never_send"]
 
@@ -37,11 +46,19 @@ class Redactor:
     """One per conversation: the same value always gets the same placeholder, and values found
     in one text are hidden in every later text too."""
 
-    def __init__(self) -> None:
+    def __init__(self, finder: Finder = find_each) -> None:
         self._placeholder: dict[str, str] = {}  # value -> placeholder
         self._value: dict[str, str] = {}  # placeholder -> value
         self._kind: dict[str, str] = {}  # placeholder -> what it was
         self._next = 1
+        self.finder = finder
+
+    def __getstate__(self) -> dict[str, Any]:  # what it has seen travels; how it finds stays where it was made
+        return {key: value for key, value in self.__dict__.items() if key != "finder"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.finder = find_each
 
     @property
     def count(self) -> int:
@@ -64,8 +81,18 @@ class Redactor:
         self._kind[placeholder] = secret.kind
 
     def redact(self, text: str, path: str | None = None) -> str:
-        for secret in find_secrets(text, path):
-            self._assign(secret, text)
+        return self.redact_all([text], path)[0]
+
+    def redact_all(self, texts: Sequence[str], path: str | None = None) -> list[str]:
+        """Each text redacted, its secrets found in one pass over all of them: a value found in any
+        of them is hidden in every one."""
+        distinct = list(dict.fromkeys(texts))  # an output's keys repeat in every object: each is looked at once
+        for text, secrets in zip(distinct, self.finder([(text, path) for text in distinct]), strict=True):
+            for secret in secrets:
+                self._assign(secret, text)
+        return [self._replace(text) for text in texts]
+
+    def _replace(self, text: str) -> str:
         if not self._placeholder:
             return text
         values = sorted(self._placeholder, key=len, reverse=True)

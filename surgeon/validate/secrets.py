@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from surgeon.diff.types import FileChange, Refusal
-from surgeon.secrets import PLACEHOLDER_PREFIX_RE, PLACEHOLDER_RE, find_secrets
+from surgeon.secrets import PLACEHOLDER_PREFIX_RE, PLACEHOLDER_RE, FoundSecret, find_secrets
 
 _HEADER = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 
@@ -127,16 +127,19 @@ def _hunk_of(diff_text: str | None, path: str, text: str) -> int | None:
     return None
 
 
-def check_changes(changes: Sequence[FileChange], diff_text: str | None = None) -> list[Refusal]:
+def check_changes(changes: Sequence[FileChange], diff_text: str | None = None,
+                  finder: Callable[[Sequence[tuple[str, str | None]]], list[list[FoundSecret]]] | None = None
+                  ) -> list[Refusal]:
     """Refusals for placeholders written and for secrets added. A secret value that was already
     in one of the changed files before the diff (kept, or moved) is not new. `diff_text` (the diff
-    as written, secrets restored) names the hunk of each refusal."""
+    as written, secrets restored) names the hunk of each refusal. `finder` finds the secrets of
+    each file's added lines (find_secrets on each, by default)."""
     before = "\n".join(c.old_content.decode("utf-8", "replace") for c in changes if c.old_content is not None)
     refusals: list[Refusal] = []
-    for change in changes:
-        if change.new_content is None:
-            continue
-        added = added_lines(change)
+    written = [(change, added_lines(change)) for change in changes if change.new_content is not None]
+    blocks = [("\n".join(line for _number, line in added), change.path) for change, added in written]
+    found = finder(blocks) if finder else [find_secrets(text, path) for text, path in blocks]
+    for (change, added), secrets in zip(written, found, strict=True):
         for number, line in added:
             placeholder = PLACEHOLDER_PREFIX_RE.search(line)
             if placeholder:
@@ -144,8 +147,7 @@ def check_changes(changes: Sequence[FileChange], diff_text: str | None = None) -
                     f"writes the placeholder {placeholder.group(0)}>>, which stands for a secret hidden from you; "
                     "keep the line that holds it unchanged, or use the placeholder only where the original value was"
                 )))
-        block = "\n".join(line for _number, line in added)
-        for secret in find_secrets(block, change.path):
+        for secret in secrets:
             if secret.value in before:
                 continue
             where: tuple[int | None, str] = added[secret.line - 1] if 0 < secret.line <= len(added) else (None, "")
