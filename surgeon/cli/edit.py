@@ -120,17 +120,19 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
         from surgeon.cli.render import outcome_json
 
         stream = EventStream()
-        loop = EditLoop(repo, config, on_event=stream.event, on_progress=stream.progress, started=STARTED)
-        outcome = loop.run(request)
-        stream.line(with_names(outcome_json(outcome), loop))
+        with EditLoop(repo, config, on_event=stream.event, on_progress=stream.progress, started=STARTED) as loop:
+            stream.redactor.finder = loop.helper.find  # the output's secrets are found where the edit's are
+            outcome = loop.run(request)
+            stream.line(with_names(outcome_json(outcome), loop))
     elif as_json:
         from surgeon.cli.events import redact_json
         from surgeon.cli.render import outcome_json
         from surgeon.model.redact import Redactor
 
-        loop = EditLoop(repo, config, started=STARTED)
-        outcome = loop.run(request)
-        click.echo(json.dumps(redact_json(with_names(outcome_json(outcome), loop), Redactor()), indent=2))
+        with EditLoop(repo, config, started=STARTED) as loop:
+            outcome = loop.run(request)
+            shown = redact_json(with_names(outcome_json(outcome), loop), Redactor(loop.helper.find))
+        click.echo(json.dumps(shown, indent=2))
     else:
         view = EditView()
         loop = EditLoop(repo, config, on_event=view.event, on_progress=view.progress, started=STARTED)

@@ -1,17 +1,23 @@
 """Work run beside this process in a forked child, for when this process is about to spend its
 time in pure Python that holds the GIL (a model SDK's import): a thread would share one core with
-it, a child has a core of its own. The child sends back its result, or what it raised, pickled."""
+it, a child has a core of its own. The child sends back its result, or what it raised, pickled.
+
+A child given `serve` stays after its answer and answers calls (`Aside.call`) until it is closed or
+this process ends: work this process would otherwise do itself later, with the child's imports and
+caches warm (the secret detectors, the names guard), costs it nothing but the round trip. Each
+message either way is its pickle's length (8 bytes) and the pickle."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from surgeon.errors import EnvironmentFailure, SurgeonError
 from surgeon.gate.run import terminate_as_interrupt
@@ -21,6 +27,15 @@ T = TypeVar("T", covariant=True)
 # between (the child would unwind through its parent's code), and turned into Ctrl-C while this
 # process waits, so that the child it started stops with it.
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+LENGTH = struct.Struct(">Q")
+# What a serving child runs for each call: (name, arguments) -> the answer. Made in the child from
+# the work's result, so that it can keep what the work found.
+Handler = Callable[[str, tuple[Any, ...]], object]
+
+
+class ChildGone(EnvironmentFailure):
+    """The serving child is not there to answer (it ended, was killed or was closed): the caller
+    does the work itself."""
 
 
 class Preparing(Protocol[T]):
@@ -29,13 +44,13 @@ class Preparing(Protocol[T]):
     def close(self) -> object: ...
 
 
-def beside(work: Callable[[], T]) -> Preparing[T]:
+def beside(work: Callable[[], T], serve: Callable[[T], Handler] | None = None) -> Preparing[T]:
     """`work` in a forked child when this process can fork safely, else here (when it is asked
     for). Only a process that runs no other thread forks: the child would hold every lock as the
     other threads held it at that instant (an import's lock among them), and wait on it for ever."""
     if hasattr(os, "fork") and threading.active_count() == 1:
         try:
-            return Aside(work)
+            return Aside(work, serve)
         except OSError:  # no process or pipe to be had (EAGAIN, EMFILE): the work is done here instead
             pass
     return Here(work)
@@ -59,23 +74,35 @@ class Aside(Generic[T]):
     The child leads a process group of its own, so that it and anything it started (git grep,
     index workers) are stopped at once when this process is interrupted or gives up on it."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], serve: Callable[[T], Handler] | None = None) -> None:
         for stream in (sys.stdout, sys.stderr):  # or the child's first flush repeats what they hold
             stream.flush()
         read, write = os.pipe()
+        try:
+            call_read, call_write = os.pipe() if serve is not None else (-1, -1)
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
         try:
             pid = os.fork()
         except OSError:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(read)
-            os.close(write)
+            for fd in (read, write, call_read, call_write):
+                if fd >= 0:
+                    os.close(fd)
             raise
         if pid == 0:
-            _serve(work, read, write, held)  # never returns into the caller's frames
+            _child(work, serve, (read, call_write), (write, call_read), held)  # never returns into the caller's frames
         os.close(write)
+        if call_read >= 0:
+            os.close(call_read)
         self._pid: int | None = pid
         self._read: int | None = read
+        self._ask: int | None = call_write if call_write >= 0 else None
+        self._calls = threading.Lock()
+        self._closing = threading.Lock()
         try:
             try:
                 os.setpgid(pid, pid)  # here too, so that close() finds the group whoever runs first
@@ -92,19 +119,46 @@ class Aside(Generic[T]):
         try:
             with terminate_as_interrupt(STOPPING[1:]):
                 assert self._read is not None
-                read, self._read = self._read, None
-                with os.fdopen(read, "rb") as pipe:
-                    data = pipe.read()
-        finally:
-            status = self.close()
+                data = _receive(self._read)
+        except BaseException:
+            self.close()
+            raise
         if not data:
-            raise EnvironmentFailure(f"locating the code in a child process failed: it {_ended(status)} "
+            raise EnvironmentFailure(f"locating the code in a child process failed: it {_ended(self.close())} "
                                      "without an answer")
         try:
             ok, value = pickle.loads(data)
-        except Exception as exc:  # noqa: BLE001 - cut off part-way: the child was killed while it answered
+        except Exception as exc:  # noqa: BLE001 - not what the child sent: it was killed while it answered
+            self.close()
             raise EnvironmentFailure(f"locating the code in a child process failed: its answer was cut off "
                                      f"({type(exc).__name__})") from None
+        if not ok or self._ask is None:  # a child that does not serve has nothing more to say
+            self.close()
+        if not ok:
+            raise value
+        return value
+
+    def call(self, name: str, *args: Any) -> Any:
+        """What the serving child's handler answers to `name` with `args`, after result(). What it
+        raised is raised here; ChildGone when it cannot answer, after which it is closed."""
+        with self._calls:
+            if self._ask is None or self._read is None:
+                raise ChildGone("the child that served this edit has ended")
+            try:
+                payload = pickle.dumps((name, args))
+                _send(self._ask, payload)
+                data = _receive(self._read)
+                answer: tuple[bool | None, Any] = pickle.loads(data) if data else (None, None)
+            except BaseException as exc:
+                self.close()
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise ChildGone(f"the child that served this edit did not answer ({type(exc).__name__})") from None
+        ok, value = answer
+        if ok is None:
+            with self._calls:
+                self.close()
+            raise ChildGone("the child that served this edit ended without an answer")
         if not ok:
             raise value
         return value
@@ -112,12 +166,14 @@ class Aside(Generic[T]):
     def close(self) -> int:
         """Stop the child and what it started, if they still run; reap it. Its wait status (0
         when there was no child left to reap)."""
-        if self._read is not None:
-            os.close(self._read)
-            self._read = None
-        if self._pid is None:
+        with self._closing:  # a call that failed and the edit's end may both close it
+            fds, (self._read, self._ask) = (self._read, self._ask), (None, None)
+            pid, self._pid = self._pid, None
+        for fd in fds:
+            if fd is not None:
+                os.close(fd)
+        if pid is None:
             return 0
-        pid, self._pid = self._pid, None
         # The child's group outlives an ended child until it is reaped: index workers left behind
         # by a child that was killed go with it.
         for stop in (os.killpg, os.kill):
@@ -129,11 +185,16 @@ class Aside(Generic[T]):
         return os.waitpid(pid, 0)[1]
 
 
-def _serve(work: Callable[[], object], read: int, write: int, held: set[int | signal.Signals]) -> None:
-    code = 0
+def _child(work: Callable[[], object], serve: Callable[[Any], Handler] | None, theirs: tuple[int, int],
+           mine: tuple[int, int], held: set[int | signal.Signals]) -> None:
+    write, calls = mine
+    code, leading = 0, False
     try:
-        os.close(read)
+        for fd in theirs:
+            if fd >= 0:
+                os.close(fd)
         os.setpgid(0, 0)
+        leading = True
         for sig in STOPPING:  # this process's handlers are the parent's business
             signal.signal(sig, signal.SIG_DFL)
         # A background group's write to a terminal with `stty tostop` would stop the child (and
@@ -141,18 +202,67 @@ def _serve(work: Callable[[], object], read: int, write: int, held: set[int | si
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
         # Processes the work forks (index workers) must not hold the answer's pipe open, or a
         # child killed before it answers would never be seen to end.
-        os.register_at_fork(after_in_child=lambda: os.close(write))
+        def close_mine() -> None:
+            for fd in mine:
+                if fd >= 0:
+                    os.close(fd)
+
+        os.register_at_fork(after_in_child=close_mine)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         try:
-            answer: tuple[bool, object] = (True, work())
+            value = work()
+            answer: tuple[bool, object] = (True, value)
         except BaseException as exc:  # noqa: BLE001 - sent back to be raised where it is handled
-            answer = (False, _sendable(exc))
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(pickle.dumps(answer))
+            answer, serve = (False, _sendable(exc)), None
+        _send(write, pickle.dumps(answer))
+        if serve is not None:
+            _answer_calls(serve(value), calls, write)
     except BaseException:  # noqa: BLE001 - the parent reports a child that sent nothing
         code = 1
     finally:
+        if serve is not None and leading:  # what it started for its calls (the names guard's interpreter) goes with it
+            try:
+                os.killpg(0, signal.SIGKILL)
+            except OSError:
+                pass
         os._exit(code)  # no atexit handlers, no stream flushes, no unwinding into the parent's code
+
+
+def _answer_calls(handle: Handler, calls: int, write: int) -> None:
+    """Until the parent closes its end (or ends): each call's answer, or what it raised."""
+    while data := _receive(calls):
+        name, args = pickle.loads(data)
+        try:
+            answer: tuple[bool, object] = (True, handle(name, args))
+        except BaseException as exc:  # noqa: BLE001 - raised in the parent, where the call was made
+            answer = (False, _sendable(exc))
+        _send(write, pickle.dumps(answer))
+
+
+def _send(fd: int, payload: bytes) -> None:
+    view = memoryview(LENGTH.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int) -> bytes:
+    """One message, or b"" when the other end closed (or ended) before a whole one came."""
+    head = _read_exactly(fd, LENGTH.size)
+    if len(head) < LENGTH.size:
+        return b""
+    body = _read_exactly(fd, LENGTH.unpack(head)[0])
+    return body
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size:
+        part = os.read(fd, min(size, 1 << 20))
+        if not part:
+            return b""
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def _sendable(exc: BaseException) -> BaseException:

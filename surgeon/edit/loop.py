@@ -20,8 +20,9 @@ from surgeon import prompt as prompts
 from surgeon.config import Config
 from surgeon.diff import PatchResult, Refusal, extract_diff
 from surgeon.edit import events
-from surgeon.edit.aside import Here, Preparing, beside
+from surgeon.edit.aside import Aside, Here, Preparing, beside
 from surgeon.edit.asking import Asker, ContextRequest
+from surgeon.edit.helper import Helper, python_files, serving, warm_quietly
 from surgeon.edit.prepare import Prepared, prepare
 from surgeon.edit.tools import ContextTools
 from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
@@ -47,7 +48,7 @@ from surgeon.validate.secrets import check_changes, restore_placeholders
 
 if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the type is needed here
     from surgeon.stage import StagedChange
-    from surgeon.validate.names import NamesRun
+    from surgeon.validate.names.run import NamesRun
 
 EventSink = Callable[[events.EditEvent], None]
 # refused: the diff was refused (the reasons go back to the model); valid: --dry-run stops here;
@@ -181,6 +182,18 @@ class EditLoop:
         # The spend caps of this command (a pair session passes its own, for the whole session).
         self.ledger = ledger or SpendLedger(repo, SpendCaps.from_config(config))
         self._warming: threading.Thread | None = None  # the names guard asking ahead (_warm_names)
+        # Finds secrets and judges names: in the child that prepared the context while it serves,
+        # else here. Kept past run() only inside `with EditLoop(...)`, for the command's output.
+        self.helper = Helper(repo.root)
+        self._held = False
+
+    def __enter__(self) -> EditLoop:
+        self._held = True
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._held = False
+        self.helper.close()
 
     # -- steps ---------------------------------------------------------------------------------
     def _pinned(self, paths: Sequence[str]) -> tuple[str, ...]:
@@ -258,7 +271,7 @@ class EditLoop:
         refusals = list(result.refusals)
         if result.ok:
             scope = check_scope(result.changes, shown, request.instruction, allow_any_file=request.allow_any_file)
-            secrets = check_changes(result.changes, diff_text)
+            secrets = check_changes(result.changes, diff_text, self.helper.find)
             verdicts["scope"] = "ok" if not scope else "refused"
             verdicts["secrets"] = "ok" if not secrets else "refused"
             refusals += scope + secrets
@@ -272,27 +285,20 @@ class EditLoop:
 
     def _names(self) -> NamesRun:
         if getattr(self, "names", None) is None:
-            from surgeon.validate.names import NamesRun
+            from surgeon.validate.names.run import NamesRun
 
-            self.names = NamesRun(self.repo.root, allow=bool(self.config.get("allow_unknown_names")))
+            self.names = NamesRun(self.repo.root, allow=bool(self.config.get("allow_unknown_names")), guard=self.helper)
         return self.names
 
     def _warm_names(self, shown: Sequence[str]) -> None:
         """The names guard asks the project's interpreter about the shown files' imports while the
         model works (see NamesGuard.warm); _validate waits for it."""
-        python = [p for p in shown if p.endswith((".py", ".pyi"))]
+        python = [] if self.helper.serving else python_files(shown)  # a serving child warms its own
         if self._warming is not None:  # a pair session's last turn may have ended before judging
             self._warming.join()
         if python:
-            names = self._names()
-
-            def warm() -> None:
-                try:
-                    names.guard.warm(python)
-                except Exception:  # noqa: BLE001 - only a head start: the check asks again for what failed
-                    pass
-
-            self._warming = threading.Thread(target=warm, name="surgeon names ahead", daemon=True)
+            self._warming = threading.Thread(target=warm_quietly, args=(self._names().guard, python),
+                                             name="surgeon names ahead", daemon=True)
             self._warming.start()
 
     def _retry(self, refusals: Sequence[Refusal], shown: Sequence[str]) -> str:
@@ -309,6 +315,13 @@ class EditLoop:
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, request: EditRequest) -> EditOutcome:
+        try:
+            return self._run(request)
+        finally:
+            if not self._held:
+                self.helper.close()
+
+    def _run(self, request: EditRequest) -> EditOutcome:
         if not request.instruction.strip():
             raise UsageError("the instruction is empty: say what to change, e.g. surgeon edit \"add a /healthz route\"")
         started = begun = time.perf_counter()
@@ -325,13 +338,17 @@ class EditLoop:
         preparing: Preparing[Prepared] = Here(work)
         try:
             if sdk and sdk not in sys.modules:
-                preparing = beside(work)
+                preparing = beside(work, serving(self.repo.root))
             provider = make_provider(spec, self.config)  # its SDK loads in the background from here
             timings["setup"] = time.perf_counter() - begun
             t0 = time.perf_counter()
             prepared = preparing.result()
-        finally:
+        except BaseException:
             preparing.close()
+            raise
+        if isinstance(preparing, Aside):
+            self.helper.attach(preparing)
+            prepared.redactor.finder = self.helper.find
         waited = time.perf_counter() - t0
         # Of the wait, locate (in the child or here) is "locate"; the rest went to the context.
         timings["locate"] = min(prepared.locate_seconds, waited)
