@@ -6,6 +6,7 @@ attempt that broke off after it was billed recorded)."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import random
@@ -46,11 +47,19 @@ DEADLINE_TIMEOUTS = 5  # model_deadline defaults to this many times model_timeou
 
 def _import_early(module: str) -> None:
     """Load an SDK ahead of its first use; an import that fails fails again, with its error, where
-    the provider builds its client."""
+    the provider builds its client. What an import makes (a million objects for anthropic) lives on,
+    so the cyclic collector, which would walk it again and again as it grows, is paused meanwhile and
+    then kept out of it for good (frozen)."""
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         importlib.import_module(module)
     except Exception:  # noqa: BLE001 - reported by the import that needs it
         pass
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True)

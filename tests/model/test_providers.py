@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
@@ -320,3 +321,36 @@ def test_tool_calls_and_results_round_trip(fake_model, spec, stream):
     assert request.tool_results()[0]["content"] == "a.py:1: TAX = 1"
     assert request.tool_choice in ({"type": "none"}, "none")
     assert "now answer" in request.raw.decode()
+
+
+def test_an_sdk_loaded_early_is_made_without_the_cyclic_collector_and_then_kept_out_of_its_way(tmp_path, monkeypatch):
+    import gc
+
+    from surgeon.model.base import _import_early
+
+    # A module whose import makes many objects in cycles, as an SDK's classes and models are.
+    (tmp_path / "big_sdk_for_test.py").write_text("NODES = []\nfor _ in range(100_000):\n    n = []\n    n.append(n)\n"
+                                                 "    NODES.append(n)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    frozen = gc.get_freeze_count()
+    gc.callbacks.append(seen)
+    try:
+        _import_early("big_sdk_for_test")
+    finally:
+        gc.callbacks.remove(seen)
+        sys.modules.pop("big_sdk_for_test", None)
+    assert collections == []  # 100,000 cycles made, none collected meanwhile: they all live on
+    assert gc.isenabled()
+    assert gc.get_freeze_count() - frozen >= 100_000  # kept out of every later collection
+    gc.disable()
+    try:
+        _import_early("json")
+        assert not gc.isenabled()  # a process that had it off keeps it off
+    finally:
+        gc.enable()
