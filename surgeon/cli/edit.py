@@ -122,6 +122,7 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
         stream = EventStream()
         with EditLoop(repo, config, on_event=stream.event, on_progress=stream.progress, started=STARTED) as loop:
             stream.redactor.finder = loop.helper.find  # the output's secrets are found where the edit's are
+            stream.known = lambda: loop.redactor
             outcome = loop.run(request)
             stream.line(with_names(outcome_json(outcome), loop))
     elif as_json:
@@ -131,7 +132,10 @@ def edit(instruction: str, repo_dir: str | None, files: tuple[str, ...], budget:
 
         with EditLoop(repo, config, started=STARTED) as loop:
             outcome = loop.run(request)
-            shown = redact_json(with_names(outcome_json(outcome), loop), Redactor(loop.helper.find))
+            output = Redactor(loop.helper.find)
+            if loop.redactor is not None:
+                output.include(loop.redactor)
+            shown = redact_json(with_names(outcome_json(outcome), loop), output)
         click.echo(json.dumps(shown, indent=2))
     else:
         view = EditView()

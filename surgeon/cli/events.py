@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from surgeon.cli.render import JSON, refusal_json, region_json, staged_json
@@ -124,8 +124,13 @@ class EventStream:
         from surgeon.model.redact import Redactor
 
         self.redactor = Redactor()
+        # The edit's own redactor, once there is one: what it hides from the model is hidden here too.
+        self.known: Callable[[], Redactor | None] = lambda: None
 
     def line(self, payload: JSON) -> None:
+        known = self.known()
+        if known is not None:
+            self.redactor.include(known)
         sys.stdout.write(json.dumps(redact_json(payload, self.redactor)) + "\n")
         sys.stdout.flush()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -28,6 +29,7 @@ T = TypeVar("T", covariant=True)
 # process waits, so that the child it started stops with it.
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 LENGTH = struct.Struct(">Q")
+LIVENESS_MS = 200  # how often a wait for the child looks at whether it can still answer
 # What a serving child runs for each call: (name, arguments) -> the answer. Made in the child from
 # the work's result, so that it can keep what the work found.
 Handler = Callable[[str, tuple[Any, ...]], object]
@@ -119,7 +121,7 @@ class Aside(Generic[T]):
         try:
             with terminate_as_interrupt(STOPPING[1:]):
                 assert self._read is not None
-                data = _receive(self._read)
+                data = _receive(self._read, self._answering)
         except BaseException:
             self.close()
             raise
@@ -140,25 +142,24 @@ class Aside(Generic[T]):
 
     def call(self, name: str, *args: Any) -> Any:
         """What the serving child's handler answers to `name` with `args`, after result(). What it
-        raised is raised here; ChildGone when it cannot answer, after which it is closed."""
-        with self._calls:
+        raised is raised here; ChildGone when it cannot answer (it ended, or it was stopped), after
+        which it is closed."""
+        with self._calls, terminate_as_interrupt(STOPPING[1:]):
             if self._ask is None or self._read is None:
                 raise ChildGone("the child that served this edit has ended")
             try:
-                payload = pickle.dumps((name, args))
-                _send(self._ask, payload)
-                data = _receive(self._read)
-                answer: tuple[bool | None, Any] = pickle.loads(data) if data else (None, None)
+                _send(self._ask, pickle.dumps((name, args)), self._answering)
+                data = _receive(self._read, self._answering)
+                answer: tuple[bool, Any] | None = pickle.loads(data) if data else None
             except BaseException as exc:
-                self.close()
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                self._abandon()
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, ChildGone)):
                     raise
                 raise ChildGone(f"the child that served this edit did not answer ({type(exc).__name__})") from None
+            if answer is None:
+                self._abandon()
+                raise ChildGone("the child that served this edit ended without an answer")
         ok, value = answer
-        if ok is None:
-            with self._calls:
-                self.close()
-            raise ChildGone("the child that served this edit ended without an answer")
         if not ok:
             raise value
         return value
@@ -166,12 +167,19 @@ class Aside(Generic[T]):
     def close(self) -> int:
         """Stop the child and what it started, if they still run; reap it. Its wait status (0
         when there was no child left to reap)."""
-        with self._closing:  # a call that failed and the edit's end may both close it
-            fds, (self._read, self._ask) = (self._read, self._ask), (None, None)
+        status = self._stop()
+        with self._calls:  # a call under way in another thread ends with the child before the pipes go
+            self._close_pipes()
+        return status
+
+    def _abandon(self) -> None:
+        """close(), from a call (which holds the calls' lock)."""
+        self._stop()
+        self._close_pipes()
+
+    def _stop(self) -> int:
+        with self._closing:  # a failed call and the edit's end may both stop it
             pid, self._pid = self._pid, None
-        for fd in fds:
-            if fd is not None:
-                os.close(fd)
         if pid is None:
             return 0
         # The child's group outlives an ended child until it is reaped: index workers left behind
@@ -183,6 +191,22 @@ class Aside(Generic[T]):
             except OSError:
                 continue
         return os.waitpid(pid, 0)[1]
+
+    def _close_pipes(self) -> None:
+        fds, (self._read, self._ask) = (self._read, self._ask), (None, None)
+        for fd in fds:
+            if fd is not None:
+                os.close(fd)
+
+    def _answering(self) -> bool:
+        """Whether the child can still answer: it has not ended and is not stopped (SIGSTOP)."""
+        pid = self._pid
+        if pid is None:
+            return False
+        try:  # WNOWAIT: only looked at; the child is reaped by _stop, after its group is killed
+            return os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
 
 
 def _child(work: Callable[[], object], serve: Callable[[Any], Handler] | None, theirs: tuple[int, int],
@@ -239,30 +263,46 @@ def _answer_calls(handle: Handler, calls: int, write: int) -> None:
         _send(write, pickle.dumps(answer))
 
 
-def _send(fd: int, payload: bytes) -> None:
+def _send(fd: int, payload: bytes, answering: Callable[[], bool] | None = None) -> None:
+    """The message, whole. With `answering` (this process's side), written only as the pipe takes it,
+    so that a child that stopped reading is seen (ChildGone) instead of waited on for ever."""
     view = memoryview(LENGTH.pack(len(payload)) + payload)
     while view:
-        view = view[os.write(fd, view):]
+        if answering is None:
+            view = view[os.write(fd, view):]
+        else:
+            _ready(fd, select.POLLOUT, answering)
+            view = view[os.write(fd, view[:select.PIPE_BUF]):]  # no more than a writable pipe takes at once
 
 
-def _receive(fd: int) -> bytes:
+def _receive(fd: int, answering: Callable[[], bool] | None = None) -> bytes:
     """One message, or b"" when the other end closed (or ended) before a whole one came."""
-    head = _read_exactly(fd, LENGTH.size)
+    head = _read_exactly(fd, LENGTH.size, answering)
     if len(head) < LENGTH.size:
         return b""
-    body = _read_exactly(fd, LENGTH.unpack(head)[0])
-    return body
+    return _read_exactly(fd, LENGTH.unpack(head)[0], answering)
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, answering: Callable[[], bool] | None) -> bytes:
     parts: list[bytes] = []
     while size:
+        if answering is not None:
+            _ready(fd, select.POLLIN, answering)
         part = os.read(fd, min(size, 1 << 20))
         if not part:
             return b""
         parts.append(part)
         size -= len(part)
     return b"".join(parts)
+
+
+def _ready(fd: int, event: int, answering: Callable[[], bool]) -> None:
+    """Until the pipe can be read (or written), as long as the child can answer."""
+    poller = select.poll()
+    poller.register(fd, event)
+    while not poller.poll(LIVENESS_MS):
+        if not answering():
+            raise ChildGone("the child that served this edit stopped answering (it was stopped or has ended)")
 
 
 def _sendable(exc: BaseException) -> BaseException:

@@ -182,10 +182,9 @@ class EditLoop:
         # The spend caps of this command (a pair session passes its own, for the whole session).
         self.ledger = ledger or SpendLedger(repo, SpendCaps.from_config(config))
         self._warming: threading.Thread | None = None  # the names guard asking ahead (_warm_names)
-        # Finds secrets and judges names: in the child that prepared the context while it serves,
-        # else here. Kept past run() only inside `with EditLoop(...)`, for the command's output.
-        self.helper = Helper(repo.root)
+        self.helper = Helper(repo.root)  # serves past run() only inside `with EditLoop(...)` (the output)
         self._held = False
+        self.redactor: Redactor | None = None  # the conversation's, once the context is made
 
     def __enter__(self) -> EditLoop:
         self._held = True
@@ -331,7 +330,8 @@ class EditLoop:
         max_attempts, check, check_timeout, gate_setup = self._settings(request)
         pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
-        work = partial(prepare, self.repo.root, self.config, request.instruction, request.budget, pinned)
+        work = partial(prepare, self.repo.root, self.config, request.instruction, request.budget, pinned,
+                       said=(request.preface, *(m["content"] for m in request.history)))
         # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
         # context run several times slower in a thread than in a child process with a core of its own.
         sdk = sdk_module(spec)
@@ -354,6 +354,7 @@ class EditLoop:
         timings["locate"] = min(prepared.locate_seconds, waited)
         context_started = time.perf_counter() - (waited - timings["locate"])
         located, shown, redactor = prepared.located, list(prepared.shown), prepared.redactor
+        self.redactor = redactor  # what it hides from the model, the command's output hides too
         for told in prepared.events:
             self.emit(told)
         self.emit(events.Located(located))

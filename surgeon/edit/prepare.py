@@ -6,7 +6,7 @@ imports the model SDK; its events come back with it, to be emitted where the edi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +30,17 @@ class Prepared:
     whole_file_tokens: int = 0  # the shown files whole, for comparison
 
 
-def prepare(root: Path, config: Config, instruction: str, budget: int | None, pinned: tuple[str, ...]) -> Prepared:
+def prepare(root: Path, config: Config, instruction: str, budget: int | None, pinned: tuple[str, ...],
+            said: Sequence[str] = ()) -> Prepared:
+    """`said`: the rest of what this turn's conversation holds (a pair session's notes and earlier turns)."""
     started = time.perf_counter()
     told: list[events.EditEvent] = []
     located = _locate(root, instruction, budget or int(config.get("budget")), pinned, told.append)
     seconds = time.perf_counter() - started
     redactor = Redactor()
+    # A secret the conversation names is hidden everywhere from now on: in the context, where a shown
+    # file may hold it bare, and in a region's why, which names the instruction's words.
+    redactor.redact_all([instruction, *said])
     if not located.regions:
         return Prepared(located, tuple(told), seconds, redactor)
     context_text, shown = render_context(root, located.regions)

@@ -80,6 +80,13 @@ class Redactor:
         self._value[placeholder] = secret.value
         self._kind[placeholder] = secret.kind
 
+    def include(self, other: Redactor) -> None:
+        """Hide every value `other` hides too: it has seen texts this one has not (an edit's
+        context and instruction), where a value was found that alone does not look like one."""
+        for placeholder, value in other._value.items():
+            if value not in self._placeholder:
+                self._assign(FoundSecret(value, other._kind[placeholder], 0), "")
+
     def redact(self, text: str, path: str | None = None) -> str:
         return self.redact_all([text], path)[0]
 

@@ -68,6 +68,33 @@ def test_a_serving_child_ends_with_what_it_started_when_this_side_closes_its_end
     child.close()
 
 
+def test_a_stopped_child_is_seen_not_waited_on_for_ever():
+    child = Aside(lambda: os.getpid(), lambda _pid: echo)
+    pid = child.result()
+    os.kill(pid, signal.SIGSTOP)
+    with pytest.raises(ChildGone, match="stopped answering"):
+        child.call("ping", "x" * 1_000_000)  # more than the pipe holds: the write would block too
+    assert gone(pid)  # killed and reaped, stopped as it was
+
+
+def test_sigterm_during_a_call_unwinds_like_ctrl_c_and_stops_the_child(tmp_path):
+    def slow(name: str, args: tuple) -> object:
+        time.sleep(60)
+        return None
+
+    child = Aside(lambda: os.getpid(), lambda _pid: slow)
+    pid = child.result()
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            child.call("slow")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert gone(pid)
+
+
 def test_a_child_killed_between_calls_is_gone_and_the_helper_finds_secrets_here(tmp_path):
     from surgeon.edit.helper import serving
     from surgeon.edit.prepare import Prepared
@@ -95,21 +122,19 @@ EDIT = textwrap.dedent('''
     import json, os, sys
     from surgeon.cli.main import main
 
-    if os.environ.get("KILL_HELPER"):
+    if os.environ.get("HELPER"):  # "kill" or "stop" the serving child as soon as it has answered
         import signal
         import surgeon.edit.helper as helper
 
         attach = helper.Helper.attach
 
-        def killed(self, child):
-            os.kill(child._pid, signal.SIGKILL)
-            os.waitpid(child._pid, 0)
-            child._pid = None
+        def attached(self, child):
+            os.kill(child._pid, signal.SIGKILL if os.environ["HELPER"] == "kill" else signal.SIGSTOP)
             attach(self, child)
 
-        helper.Helper.attach = killed
+        helper.Helper.attach = attached
     try:
-        main(["edit", sys.argv[2], "--json"])
+        main(["edit", sys.argv[2], *sys.argv[3:]])
     finally:
         loaded = {name: name in sys.modules for name in ("anthropic", "detect_secrets", "surgeon.validate.names.guard")}
         Path = __import__("pathlib").Path
@@ -117,18 +142,25 @@ EDIT = textwrap.dedent('''
 ''')
 
 
-def run_edit(repo: Path, server_env: dict[str, str], instruction: str, report: Path, **env: str
-             ) -> tuple[dict, dict, str]:
+def run_edit(repo: Path, server_env: dict[str, str], instruction: str, report: Path, *args: str,
+             **env: str) -> tuple[dict, dict, str]:
+    """The --json answer (or, with --events, the last line), what the process loaded, and stderr."""
+    done = edit_process(repo, server_env, instruction, report, *(args or ("--json",)), **env)
+    return json.loads(done.stdout.strip().splitlines()[-1] if "--events" in args else done.stdout), \
+        json.loads(report.read_text()), done.stderr
+
+
+def edit_process(repo: Path, server_env: dict[str, str], instruction: str, report: Path, *args: str,
+                 **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, **GIT_ENV, **server_env, "NO_COLOR": "1", "PYTHONFAULTHANDLER": "1", **env}
     environ.pop("SURGEON_MODEL", None)
-    done = subprocess.run([sys.executable, "-c", EDIT, str(report), instruction], cwd=repo, env=environ,
+    return subprocess.run([sys.executable, "-c", EDIT, str(report), instruction, *args], cwd=repo, env=environ,
                           capture_output=True, text=True, timeout=120)
-    return json.loads(done.stdout), json.loads(report.read_text()), done.stderr
 
 
-@pytest.mark.parametrize("kill_helper", [False, True], ids=["served", "child-killed"])
+@pytest.mark.parametrize("helper", ["", "kill", "stop"], ids=["served", "child-killed", "child-stopped"])
 def test_an_edit_hides_and_refuses_secrets_and_judges_names_whether_or_not_its_child_serves(
-        tmp_path, fake_model, kill_helper):
+        tmp_path, fake_model, helper):
     repo = make_repo(tmp_path / "r", {"pricing.py": PRICING, "notes.md": f"deploy token: {TOKEN}\n"})
     fake_model.script([
         pricing_diff("TAX_RATE = 0.25", f"GITHUB_TOKEN = '{TOKEN[::-1]}'"),  # a new secret: refused
@@ -136,8 +168,7 @@ def test_an_edit_hides_and_refuses_secrets_and_judges_names_whether_or_not_its_c
         pricing_diff("TAX_RATE = 0.25"),
     ])
     instruction = f"set TAX_RATE to 0.25 in pricing.py (the old token {TOKEN} stays out of it)"
-    answer, loaded, err = run_edit(repo, fake_model.env(), instruction, tmp_path / "loaded.json",
-                                   **({"KILL_HELPER": "1"} if kill_helper else {}))
+    answer, loaded, err = run_edit(repo, fake_model.env(), instruction, tmp_path / "loaded.json", HELPER=helper)
     assert answer["status"] == "staged", err
     first, second = (a["errors"] for a in answer["attempts"][:2])
     assert any("adds a new secret" in e["reason"] for e in first), first
@@ -146,8 +177,8 @@ def test_an_edit_hides_and_refuses_secrets_and_judges_names_whether_or_not_its_c
     output = json.dumps(answer)
     assert TOKEN not in output and TOKEN[::-1] not in output
     assert loaded["anthropic"]
-    # served: the command's own process never loaded the detectors or the guard; killed: it did the work
-    assert loaded["detect_secrets"] == kill_helper and loaded["surgeon.validate.names.guard"] == kill_helper
+    # served: the command's own process never loaded the detectors or the guard; else it did the work
+    assert loaded["detect_secrets"] == bool(helper) and loaded["surgeon.validate.names.guard"] == bool(helper)
     assert git(repo, "status", "--porcelain") == ""
 
 
@@ -171,3 +202,36 @@ def test_the_serving_child_is_gone_when_the_edit_ends(tmp_path, fake_model):
             break
         time.sleep(0.1)
     assert left == []
+
+
+@pytest.mark.parametrize("in_file", [True, False], ids=["in-a-shown-file-too", "in-the-instruction-only"])
+def test_neither_the_model_nor_an_event_sees_a_secret_the_instruction_names(tmp_path, fake_model, in_file):
+    password = "Xk9#mQ2$vL8pR4nT"
+    # notes.md holds the bare value, which no detector takes for a secret on its own: only what the
+    # instruction (or config.py) said about it tells, before the context is rendered, that it is one.
+    files = {"pricing.py": PRICING, "notes.md": f"TAX_RATE and pricing.py: rotation id {password}\n"}
+    if in_file:
+        files["config.py"] = f"DB_PASSWORD = '{password}'\nDEBUG = False\n"
+    repo = make_repo(tmp_path / "r", files)
+    fake_model.script([pricing_diff("TAX_RATE = 0.25")])
+    instruction = f"set TAX_RATE to 0.25; config.py has DB_PASSWORD = '{password}', leave it"
+    done = edit_process(repo, fake_model.env(), instruction, tmp_path / "loaded.json", "--events",
+                        *(("--files", "config.py") if in_file else ()))
+    lines = done.stdout.strip().splitlines()
+    assert json.loads(lines[-1])["status"] == "staged", done.stderr
+    assert any(json.loads(line).get("event") == "located" for line in lines)
+    assert password not in fake_model.all_text()
+    assert password not in done.stdout and password not in done.stderr
+
+
+def test_a_secret_an_earlier_turn_named_is_hidden_in_the_context_where_a_file_holds_it_bare(tmp_path):
+    from surgeon.config import load_config
+    from surgeon.edit.prepare import prepare
+
+    password = "Xk9#mQ2$vL8pR4nT"
+    repo = make_repo(tmp_path / "r", {"pricing.py": PRICING, "notes.md": f"pricing rotation id {password}\n"})
+    earlier = f"(an earlier turn of a pair session) the DB_PASSWORD = '{password}' stays as it is"
+    alone = prepare(repo, load_config(repo), "pricing rotation", None, ())
+    told = prepare(repo, load_config(repo), "pricing rotation", None, (), said=("", earlier))
+    assert "notes.md" in alone.shown and password in alone.context_block  # bare, it is no secret
+    assert "notes.md" in told.shown and password not in told.context_block
