@@ -190,7 +190,10 @@ class Aside(Generic[T]):
                 break
             except OSError:
                 continue
-        return os.waitpid(pid, 0)[1]
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:  # reaped already: the process ignores SIGCHLD (its launcher's setting)
+            return 0
 
     def _close_pipes(self) -> None:
         fds, (self._read, self._ask) = (self._read, self._ask), (None, None)

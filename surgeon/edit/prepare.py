@@ -38,13 +38,14 @@ def prepare(root: Path, config: Config, instruction: str, budget: int | None, pi
     located = _locate(root, instruction, budget or int(config.get("budget")), pinned, told.append)
     seconds = time.perf_counter() - started
     redactor = Redactor()
-    # A secret the conversation names is hidden everywhere from now on: in the context, where a shown
-    # file may hold it bare, and in a region's why, which names the instruction's words.
-    redactor.redact_all([instruction, *said])
     if not located.regions:
         return Prepared(located, tuple(told), seconds, redactor)
     context_text, shown = render_context(root, located.regions)
     block = redactor.redact(prompts.render("edit_context", regions=context_text))
+    # A secret the conversation names is hidden in the context too, where a shown file may hold it
+    # bare, and in the output (a region's why names the instruction's words).
+    if redactor.learn([instruction, *said]):
+        block = redactor.hide_known(block)
     whole = sum(estimate_tokens((root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
     return Prepared(located, tuple(told), seconds, redactor, block, tuple(shown), whole)
 

@@ -200,7 +200,8 @@ def terminate_as_interrupt(signals: tuple[int, ...] = (signal.SIGTERM,)) -> Iter
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
+    # A signal the process was told to ignore (nohup: SIGHUP) stays ignored.
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:

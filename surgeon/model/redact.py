@@ -50,6 +50,7 @@ class Redactor:
         self._placeholder: dict[str, str] = {}  # value -> placeholder
         self._value: dict[str, str] = {}  # placeholder -> value
         self._kind: dict[str, str] = {}  # placeholder -> what it was
+        self._literals: set[str] = set()  # <<SECRET_n>> written as such in a text it has looked at
         self._next = 1
         self.finder = finder
 
@@ -69,23 +70,52 @@ class Redactor:
         """placeholder -> the kind of secret it hides (never the value)."""
         return dict(self._kind)
 
-    def _assign(self, secret: FoundSecret, text: str) -> None:
+    def _assign(self, secret: FoundSecret, text: str, wanted: str | None = None) -> None:
         if secret.value in self._placeholder:
             return
-        while f"<<SECRET_{self._next}>>" in text:  # the text already holds that literal
-            self._next += 1
-        placeholder = f"<<SECRET_{self._next}>>"
-        self._next += 1
+        placeholder = wanted if wanted and self._free(wanted, text) else self._next_free(text)
         self._placeholder[secret.value] = placeholder
         self._value[placeholder] = secret.value
         self._kind[placeholder] = secret.kind
 
+    def _free(self, placeholder: str, text: str) -> bool:
+        """Not in use, and not written as such in `text` or any text looked at before."""
+        return placeholder not in self._value and placeholder not in self._literals and placeholder not in text
+
+    def _next_free(self, text: str) -> str:
+        while not self._free(placeholder := f"<<SECRET_{self._next}>>", text):
+            self._next += 1
+        self._next += 1
+        return placeholder
+
+    def _look(self, texts: Sequence[str], path: str | None) -> list[tuple[str, list[FoundSecret]]]:
+        distinct = list(dict.fromkeys(texts))  # an output's keys repeat in every object: each is looked at once
+        for text in distinct:
+            self._literals.update(match.group(0) for match in PLACEHOLDER_RE.finditer(text))
+        return list(zip(distinct, self.finder([(text, path) for text in distinct]), strict=True))
+
     def include(self, other: Redactor) -> None:
-        """Hide every value `other` hides too: it has seen texts this one has not (an edit's
-        context and instruction), where a value was found that alone does not look like one."""
+        """Hide every value `other` hides too, under its placeholder where that is free here: it has
+        seen texts this one has not (an edit's context and instruction), where a value was found that
+        alone does not look like one."""
+        self._literals |= other._literals
         for placeholder, value in other._value.items():
-            if value not in self._placeholder:
-                self._assign(FoundSecret(value, other._kind[placeholder], 0), "")
+            self._assign(FoundSecret(value, other._kind[placeholder], 0), "", placeholder)
+
+    def learn(self, texts: Sequence[str]) -> bool:
+        """Take the secrets of `texts` (what a conversation says) to hide wherever they appear, except
+        plain words (password="admin"): as bare words in code they are names and strings the model
+        must be able to write. Whether there was anything new to hide."""
+        before = len(self._value)
+        for text, secrets in self._look(texts, None):
+            for secret in secrets:
+                if not _WORDLIKE.fullmatch(secret.value):
+                    self._assign(secret, text)
+        return len(self._value) > before
+
+    def hide_known(self, text: str) -> str:
+        """`text` with the values already known replaced, none looked for."""
+        return self._replace(text)
 
     def redact(self, text: str, path: str | None = None) -> str:
         return self.redact_all([text], path)[0]
@@ -93,8 +123,7 @@ class Redactor:
     def redact_all(self, texts: Sequence[str], path: str | None = None) -> list[str]:
         """Each text redacted, its secrets found in one pass over all of them: a value found in any
         of them is hidden in every one."""
-        distinct = list(dict.fromkeys(texts))  # an output's keys repeat in every object: each is looked at once
-        for text, secrets in zip(distinct, self.finder([(text, path) for text in distinct]), strict=True):
+        for text, secrets in self._look(texts, path):
             for secret in secrets:
                 self._assign(secret, text)
         return [self._replace(text) for text in texts]

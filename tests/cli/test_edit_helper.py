@@ -235,3 +235,70 @@ def test_a_secret_an_earlier_turn_named_is_hidden_in_the_context_where_a_file_ho
     told = prepare(repo, load_config(repo), "pricing rotation", None, (), said=("", earlier))
     assert "notes.md" in alone.shown and password in alone.context_block  # bare, it is no secret
     assert "notes.md" in told.shown and password not in told.context_block
+
+
+def test_a_plain_word_the_instruction_calls_a_password_stays_in_the_context_where_the_code_uses_it(tmp_path):
+    from surgeon.config import load_config
+    from surgeon.edit.prepare import prepare
+
+    roles = 'ROLES = ("admin", "editor")\n\n\ndef can_delete(role: str) -> bool:\n    return role == "admin"\n'
+    repo = make_repo(tmp_path / "r", {"roles.py": roles})
+    instruction = 'let "auditor" delete too in can_delete in roles.py (the demo login is password="admin", leave it)'
+    prepared = prepare(repo, load_config(repo), instruction, None, ())
+    assert 'return role == "admin"' in prepared.context_block  # the model can write the line it must change
+    assert "<<SECRET_" not in prepared.context_block
+
+
+def test_the_conversation_s_secrets_take_no_number_a_shown_file_writes_as_text():
+    from surgeon.model.redact import Redactor
+
+    redactor = Redactor()
+    block = redactor.redact('SAMPLE = "<<SECRET_1>>"  # a fixture of the redaction tests\n')  # no secret in it
+    assert redactor.learn([f"rotate the token {TOKEN}"])
+    assert '"<<SECRET_1>>"' in redactor.hide_known(block)
+    assert "<<SECRET_1>>" not in redactor.placeholders  # still the file's own text, never a secret's stand-in
+    assert redactor.restore('SAMPLE = "<<SECRET_1>>"') == 'SAMPLE = "<<SECRET_1>>"'
+
+
+def test_an_output_that_includes_the_edit_s_redactor_shows_its_secrets_under_the_same_placeholders():
+    from surgeon.model.redact import Redactor
+
+    other = f"ghp_{'Q' * 8}7tZ1cW6nB3yH5jD0sA2eG4uXk"
+    edit = Redactor()
+    edit.redact(f"a = '{TOKEN}'\nb = '{other}'\n")
+    output = Redactor()
+    output.include(edit)
+    assert output.redact(f"the reply used {other}") == edit.redact(f"the reply used {other}")
+    assert output.placeholders == edit.placeholders
+
+
+def test_an_ignored_hangup_stays_ignored_during_a_call():
+    def slow(name: str, args: tuple) -> object:
+        time.sleep(0.6)
+        return "done"
+
+    child = Aside(lambda: None, lambda _value: slow)
+    child.result()
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    alarm = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGHUP))
+    try:
+        assert child.call("slow") == "done"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, alarm)
+        signal.signal(signal.SIGHUP, previous)
+        child.close()
+
+
+def test_children_reaped_by_the_system_are_no_error():
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # inherited from a launcher: no zombies, no wait
+    try:
+        child = Aside(lambda: os.getpid(), lambda _pid: echo)
+        pid = child.result()
+        assert child.call("ping")["pid"] == pid
+        assert child.close() == 0
+        assert Aside(lambda: 42).result() == 42
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
