@@ -93,7 +93,8 @@ class Helper:
             return find_each(items)
 
     def warm(self, paths: Sequence[str]) -> None:
-        """Nothing to do while the child serves: it warms its guard on the files it showed."""
+        """Nothing to do while the child serves: it warms its guard on the files it showed (the
+        loop's thread for it ends at once)."""
         if self._child is None:
             self._guard().warm(paths)
 

@@ -292,7 +292,7 @@ class EditLoop:
     def _warm_names(self, shown: Sequence[str]) -> None:
         """The names guard asks the project's interpreter about the shown files' imports while the
         model works (see NamesGuard.warm); _validate waits for it."""
-        python = [] if self.helper.serving else python_files(shown)  # a serving child warms its own
+        python = python_files(shown)
         if self._warming is not None:  # a pair session's last turn may have ended before judging
             self._warming.join()
         if python:
