@@ -1,3 +1,3 @@
-from surgeon.cli import main
+from surgeon.cli import run
 
-main()
+run()

@@ -99,3 +99,46 @@ def test_the_command_lines_process_collects_rarely_and_skips_the_last_collection
     with pytest.raises(SystemExit):
         cli_main.main(["--version"])
     assert frozen == [True] and len(thresholds) == 1
+
+
+END = '''
+import atexit, sys, threading, time
+from pathlib import Path
+from surgeon.cli import run
+
+mark = Path(sys.argv[1])
+atexit.register(lambda: mark.write_text(mark.read_text() + "exit handler\\n"))
+
+if sys.argv[2] == "thread":  # a thread the interpreter waits for: the process ends after it
+    def late():
+        time.sleep(0.3)
+        mark.write_text(mark.read_text() + "thread\\n")
+    threading.Thread(target=late).start()
+sys.argv = ["surgeon", *sys.argv[3:]]
+run()
+'''
+
+
+def test_the_console_script_ends_its_process_with_its_exit_code_its_output_and_its_exit_handlers(tmp_path):
+    # run() skips the interpreter's teardown (freeing a model SDK's objects one by one), nothing else;
+    # with a thread left for the interpreter to wait on, the interpreter ends the process
+    import subprocess
+    import sys
+
+    def end(*args: str) -> tuple[subprocess.CompletedProcess[str], str]:
+        mark = tmp_path / "mark"
+        mark.write_text("")
+        done = subprocess.run([sys.executable, "-c", END, str(mark), *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+        return done, mark.read_text()
+
+    done, marks = end("", "--help")
+    assert done.returncode == 0 and "Exit codes" in done.stdout and marks == "exit handler\n"
+    done, marks = end("", "config", "--repo", str(tmp_path / "missing"))
+    assert done.returncode == 2 and done.stderr.startswith("surgeon: ") and marks == "exit handler\n"
+    done, marks = end("thread", "--version")
+    assert done.returncode == 0 and __version__ in done.stdout and marks == "thread\nexit handler\n"
+    # a reader that takes the first line and leaves: no traceback either way
+    reader = subprocess.run(f"{sys.executable} -c '{END}' {tmp_path / 'mark'} '' --help | head -n 1", shell=True,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert reader.stdout.startswith("Usage") and "Traceback" not in reader.stderr
