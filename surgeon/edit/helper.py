@@ -1,8 +1,9 @@
 """The child that prepared an edit's context, kept to serve the rest of it (surgeon/edit/aside.py).
-It has the secret detectors loaded and it warms the names guard on the files it showed, so the
-edit's own process, busy importing the model SDK, never loads either: every secret it looks for
-(its prompts, the diff's new lines, its output) and every diff's names are found and judged there.
-When there is no such child, or it has gone, the same work is done here: slower, never skipped."""
+It has the secret detectors and the never-sent rules loaded and it warms the names guard on the
+files it showed, so the edit's own process, busy importing the model SDK, never loads them: every
+secret it looks for (its prompts, its output) is found there and every reply is judged there
+(surgeon/edit/judge.py). When there is no such child, or it has gone, the same work is done here:
+slower, never skipped."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from surgeon.edit.aside import Aside, ChildGone, Handler
 
 if TYPE_CHECKING:
     from surgeon.diff.types import FileChange
+    from surgeon.edit.judge import Asked, Judged
     from surgeon.edit.prepare import Prepared
+    from surgeon.model.redact import Redactor
     from surgeon.secrets import FoundSecret
     from surgeon.validate.names import Judge, NamesGuard, NamesReport
 
-FIND, NAMES = "find", "names"
+FIND, NAMES, JUDGE = "find", "names", "judge"
 
 
 def python_files(paths: Sequence[str]) -> list[str]:
@@ -30,24 +33,73 @@ def serving(root: Path) -> Callable[[Prepared], Handler]:
     """For the child, once it has prepared the context: what answers the edit's calls."""
 
     def start(prepared: Prepared) -> Handler:
-        from surgeon.model.redact import find_each
+        from surgeon.edit.judge import judge
         from surgeon.validate.names import NamesGuard
 
         guard = NamesGuard(root)
         warming = threading.Thread(target=warm_quietly, args=(guard, python_files(prepared.shown)), daemon=True)
         warming.start()
+        warmed = _Warmed(guard, warming)
+        found = Found()
+        # The output names the located regions: their texts are looked at while the model works.
+        found.ahead([text for region in prepared.located.regions for text in (region.path, region.symbol or "", *region.why)])
 
         def handle(name: str, args: tuple[Any, ...]) -> object:
             if name == FIND:
-                return find_each(args[0])
+                return found(args[0])
             if name == NAMES:
-                warming.join()
-                return guard.check(args[0])
+                return warmed.check(args[0])
+            if name == JUDGE:
+                reply, asked, redactor = args
+                judged = judge(root, reply, asked, redactor.restore, found, warmed)
+                if judged.result is not None and judged.result.ok:  # the output shows the diff, while it is staged
+                    found.ahead([judged.result.normalised])
+                return judged
             raise ValueError(f"no such call: {name}")
 
         return handle
 
     return start
+
+
+class Found:
+    """The child's finder: each text's secrets found once (find_secrets is a pure function of a text
+    and its path), some of them ahead, while this side has other work, for the output to find known."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str | None], list[FoundSecret]] = {}
+        self._ahead: threading.Thread | None = None
+
+    def __call__(self, items: Sequence[tuple[str, str | None]]) -> list[list[FoundSecret]]:
+        self._fill(items)  # what is not known yet is looked at now, not waited for
+        return [self._known[item] for item in items]
+
+    def ahead(self, texts: Sequence[str]) -> None:
+        if self._ahead is not None:
+            self._ahead.join()
+        self._ahead = threading.Thread(target=self._fill, args=([(text, None) for text in texts],), daemon=True)
+        self._ahead.start()
+
+    def _fill(self, items: Sequence[tuple[str, str | None]]) -> None:
+        from surgeon.model.redact import find_each
+
+        missing = [item for item in dict.fromkeys(items) if item not in self._known]
+        self._known.update(zip(missing, find_each(missing), strict=True))
+
+
+class _Warmed:
+    """The child's names guard, once it has asked ahead about the shown files."""
+
+    def __init__(self, guard: NamesGuard, warming: threading.Thread) -> None:
+        self.guard, self.warming = guard, warming
+
+    def warm(self, paths: Sequence[str]) -> None:
+        self.guard.warm(paths)
+
+    def check(self, changes: Sequence[FileChange]) -> NamesReport:
+        self.guard.hurry()
+        self.warming.join()
+        return self.guard.check(changes)
 
 
 def warm_quietly(guard: Judge, paths: Sequence[str]) -> None:
@@ -105,6 +157,21 @@ class Helper:
             return report
         except ChildGone:
             return self._guard().check(changes)
+
+    def hurry(self) -> None:
+        """A reply is to be judged: warming here stops after what it is doing."""
+        if self._here is not None:
+            self._here.hurry()
+
+    def judge(self, reply: str, asked: Asked, redactor: Redactor) -> Judged:
+        """The reply judged (surgeon/edit/judge.py), its placeholders restored by `redactor`."""
+        try:
+            judged: Judged = self._call(JUDGE, reply, asked, redactor)
+            return judged
+        except ChildGone:
+            from surgeon.edit.judge import judge
+
+            return judge(self.root, reply, asked, redactor.restore, self.find, self._guard())
 
     def _guard(self) -> NamesGuard:
         if self._here is None:

@@ -6,7 +6,6 @@ Nothing is staged unless a diff passes every validator (and the gate, when one i
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import threading
 import time
@@ -23,6 +22,7 @@ from surgeon.edit import events
 from surgeon.edit.aside import Aside, Here, Preparing, beside
 from surgeon.edit.asking import Asker, ContextRequest
 from surgeon.edit.helper import Helper, python_files, serving, warm_quietly
+from surgeon.edit.judge import NO_DIFF, Asked
 from surgeon.edit.prepare import Prepared, prepare
 from surgeon.edit.tools import ContextTools
 from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
@@ -43,8 +43,7 @@ from surgeon.model import (
 )
 from surgeon.model.types import ProgressCallback
 from surgeon.validate import ApplyOptions
-from surgeon.validate.scope import check_scope, is_never_sent, patch_sendable_files
-from surgeon.validate.secrets import check_changes, restore_placeholders
+from surgeon.validate.scope import is_never_sent
 
 if TYPE_CHECKING:  # the stage layer is imported when a diff is staged; only the type is needed here
     from surgeon.stage import StagedChange
@@ -136,9 +135,6 @@ def _attempt(number: int, model: str, completion: Completion, status: AttemptSta
     usage = completion.usage
     return Attempt(number, model, status, errors, gate, usage.input_tokens, usage.output_tokens,
                    usage.cache_read_tokens, completion.cost, requests)
-
-
-NO_DIFF = "the reply contains no unified diff"
 
 
 def _pointless_retry(refusals: Sequence[Refusal], reply: str, earlier: Sequence[str]) -> str | None:
@@ -250,37 +246,18 @@ class EditLoop:
             max_changed_lines=self.config.get("max_changed_lines"),
         )
 
-    def _validate(self, reply: str, request: EditRequest, shown: Sequence[str], restore: Callable[[str], str]
+    def _validate(self, reply: str, request: EditRequest, shown: Sequence[str], redactor: Redactor
                   ) -> tuple[PatchResult | None, list[Refusal], dict[str, str]]:
-        verdicts: dict[str, str] = {}
-        diff_text = extract_diff(reply)
-        if not diff_text.strip():
-            reason = f"{NO_DIFF}; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
-            return None, [Refusal(None, None, None, reason)], {"match": "refused: no diff in the reply"}
-        # Secrets come back only where their placeholders stood; the engine never reads a never-sent file.
-        diff_text, misplaced = restore_placeholders(diff_text, restore)
-        if misplaced:
-            return None, misplaced, {"secrets": "refused: a placeholder where it did not stand"}
-        # a model's diff may delete a file only when the instruction asks for that
-        options = dataclasses.replace(self._options(), instruction=request.instruction)
-        result = patch_sendable_files(self.repo.root, diff_text, options, shown)
-        # The engine checks placement by content, minimality and syntax in one pass.
-        engine_verdict = "ok" if result.ok else f"refused ({len(result.refusals)})"
-        verdicts.update({"match": engine_verdict, "minimality": engine_verdict, "syntax": engine_verdict})
-        refusals = list(result.refusals)
-        if result.ok:
-            scope = check_scope(result.changes, shown, request.instruction, allow_any_file=request.allow_any_file)
-            secrets = check_changes(result.changes, diff_text, self.helper.find)
-            verdicts["scope"] = "ok" if not scope else "refused"
-            verdicts["secrets"] = "ok" if not secrets else "refused"
-            refusals += scope + secrets
-            # Names the diff uses must exist (imports, attributes, arity, packages). One guard per
-            # run keeps the project environment's answers across attempts; `names` has the totals.
-            if self._warming is not None:
-                self._warming.join()
-            unknown, verdicts["names"] = self._names().check(result.changes)
+        if self._warming is not None:  # the names guard asking ahead here, when no child serves
+            self.helper.hurry()
+            self._warming.join()
+        asked = Asked(request.instruction, tuple(shown), self._options(), request.allow_any_file)
+        judged = self.helper.judge(reply, asked, redactor)
+        refusals, verdicts = list(judged.refusals), dict(judged.verdicts)
+        if judged.names is not None:  # one run keeps the totals across attempts: `names` in --json
+            unknown, verdicts["names"] = self._names().record(judged.names)
             refusals += unknown
-        return result, refusals, verdicts
+        return judged.result, refusals, verdicts
 
     def _names(self) -> NamesRun:
         if getattr(self, "names", None) is None:
@@ -417,7 +394,7 @@ class EditLoop:
                 result, refusals = None, [_truncated(int(self.config.get("max_tokens")))]
                 verdicts = {"match": "refused: the reply was cut off at max_tokens"}
             else:
-                result, refusals, verdicts = self._validate(reply, request, shown, redactor.restore)
+                result, refusals, verdicts = self._validate(reply, request, shown, redactor)
             timings["validate"] += time.perf_counter() - t0
             if refusals:
                 pointless = _pointless_retry(refusals, reply, replies) if number < max_attempts else None

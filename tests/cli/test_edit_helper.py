@@ -116,6 +116,29 @@ def test_a_child_killed_between_calls_is_gone_and_the_helper_finds_secrets_here(
         child.call(FIND, [(text, None)])
 
 
+def test_the_childs_finder_looks_at_each_text_once_and_at_some_ahead(monkeypatch):
+    import surgeon.model.redact as redact
+    from surgeon.edit.helper import Found
+
+    looked: list[str] = []
+    find_each = redact.find_each
+
+    def counting(items):
+        looked.extend(text for text, _path in items)
+        return find_each(items)
+
+    monkeypatch.setattr(redact, "find_each", counting)
+    found = Found()
+    secret, plain = f"token = '{TOKEN}'", "needed by lines 3-9: the class this lies in"
+    found.ahead([plain, secret])
+    assert found._ahead is not None
+    found._ahead.join()  # (a call that comes sooner looks at what is not known yet itself)
+    answers = found([(secret, None), ("x = 1", None), (secret, None), (plain, None)])
+    assert [[s.value for s in a] for a in answers] == [[TOKEN], [], [TOKEN], []]
+    assert looked == [plain, secret, "x = 1"]  # the ones looked at ahead were not looked at again
+    assert [s.value for s in found([(secret, "app.py")])[0]] == [TOKEN] and looked[-1] == secret  # a text's path counts
+
+
 # `surgeon edit` as its own process, as in test_edit_aside.py; at its end the process says which of
 # the heavy parts it loaded itself. KILL_HELPER: the serving child is killed as soon as it answers.
 EDIT = textwrap.dedent('''
@@ -136,7 +159,8 @@ EDIT = textwrap.dedent('''
     try:
         main(["edit", sys.argv[2], *sys.argv[3:]])
     finally:
-        loaded = {name: name in sys.modules for name in ("anthropic", "detect_secrets", "surgeon.validate.names.guard")}
+        loaded = {name: name in sys.modules for name in ("anthropic", "detect_secrets", "surgeon.validate.names.guard",
+                                                         "pathspec")}
         Path = __import__("pathlib").Path
         Path(sys.argv[1]).write_text(json.dumps(loaded))
 ''')
@@ -186,8 +210,10 @@ def test_the_serving_child_is_gone_when_the_edit_ends(tmp_path, fake_model):
     repo = make_repo(tmp_path / "r", {"pricing.py": PRICING})
     fake_model.script([pricing_diff("TAX_RATE = 0.25")])
     before = {int(p) for p in os.listdir("/proc") if p.isdigit()}
-    answer, _loaded, err = run_edit(repo, fake_model.env(), "set TAX_RATE to 0.25", tmp_path / "loaded.json")
+    answer, loaded, err = run_edit(repo, fake_model.env(), "set TAX_RATE to 0.25", tmp_path / "loaded.json")
     assert answer["status"] == "staged", err
+    # the reply was judged in the child: this process never loaded the never-sent rules either
+    assert not loaded["pathspec"] and not loaded["detect_secrets"]
     deadline = time.monotonic() + 10
     while True:
         left = []

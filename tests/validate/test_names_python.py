@@ -299,3 +299,49 @@ def test_asked_ahead_the_shown_files_imports_leave_nothing_to_ask_when_the_diff_
     assert len(asked) == 1
     assert judge(repo, app_diff("    tinyhttp.nope('u')", "    import tinyhttp"), guard).refusals != ()
     assert len(asked) == 1
+
+
+def test_a_warmed_file_still_has_what_an_added_line_imports_asked_about(tmp_path, monkeypatch):
+    # warm() asked about the file's old imports; the check skips walking a warmed file for more only
+    # when no added line can import anything
+    repo = project(tmp_path, installed={"tinyhttp/__init__.py": "def fetch(url):\n    pass\n"})
+    guard = NamesGuard(repo)
+    guard.warm(["pkg/app.py"])
+    asked = count_asks(monkeypatch)
+    assert reasons(judge(repo, app_diff("    from tinyhttp import nope"), guard)) != []
+    # two new modules on added lines: asked about together, before the checker needs either
+    asked.clear()
+    found = reasons(judge(repo, app_diff("    import nosuch_a, nosuch_b", "    nosuch_a.go(nosuch_b)"), guard))
+    assert any("nosuch_a" in r for r in found) and any("nosuch_b" in r for r in found)
+    assert len(asked) == 1 and {"nosuch_a", "nosuch_b"} <= set(asked[0])
+    assert judge(repo, app_diff("    from tinyhttp import fetch"), guard).refusals == ()
+
+
+def test_warming_keeps_the_old_files_uses_and_stops_when_a_check_begins(tmp_path, monkeypatch):
+    from surgeon.validate.names.scopes import OldUses
+
+    repo = project(tmp_path, files={"pkg/a.py": "import os\n", "pkg/b.py": "import json\n"})
+    guard = NamesGuard(repo)
+    counted: list[str] = []
+    keys = OldUses._tree_keys
+
+    def tree_keys(self: OldUses) -> set[tuple[object, ...]]:
+        if self._keys is None:  # worked out now (later calls are answered from what it kept)
+            counted.append(self.text)
+        return keys(self)
+
+    monkeypatch.setattr(OldUses, "_tree_keys", tree_keys)
+    guard.warm(["pkg/app.py", "pkg/a.py"])
+    assert counted == [APP, "import os\n"]  # each old file's uses, ahead of any diff
+    # a use the old file had is not the diff's doing: judged from what warm() kept, not parsed again
+    report = judge(repo, app_diff('    client = Client("x")'), guard)
+    assert report.refusals == () and counted.count(APP) == 1
+
+    def hurried(self: OldUses) -> set[tuple[object, ...]]:
+        guard.hurry()  # a check begins while the first file is under way: warming ends after it
+        return tree_keys(self)
+
+    counted.clear()
+    monkeypatch.setattr(OldUses, "_tree_keys", hurried)
+    guard.warm(["pkg/b.py", "pkg/__init__.py", "pkg/core.py"])
+    assert counted == ["import json\n"]

@@ -42,6 +42,12 @@ def _tree(text: str) -> ast.Module | None:
         return None
 
 
+def _may_import(change: FileChange) -> bool:
+    """Whether an added line of the change could hold (the start of) an import statement."""
+    lines = (_decode(change.new_content) or "").split("\n")
+    return any("import" in lines[n - 1] or "from" in lines[n - 1] for n in change.added_lines if 0 < n <= len(lines))
+
+
 def _decode(content: bytes | None) -> str | None:
     return None if content is None else content.decode("utf-8", "replace")
 
@@ -55,6 +61,8 @@ class NamesGuard:
         self._resolver = Resolver(root, self.environment, hidden=self._hidden)
         self._declared: frozenset[str] | None = None
         self._olds: dict[tuple[str, int], OldUses] = {}
+        self._warmed: set[str] = set()  # files whose imports warm() asked about
+        self._hurry = False
 
     def _elsewhere(self, word: str) -> bool:
         """Whether `word` occurs as a word in any tracked file of the repository."""
@@ -68,15 +76,30 @@ class NamesGuard:
         that judging the diff later finds the answers cached; the check asks for whatever is
         missing then. The project's interpreter is a process of its own: asked while the model
         works, it runs beside the model SDK's import instead of after it."""
+        self._hurry = False
         trees: dict[str, ast.Module | None] = {}
+        texts: dict[str, str] = {}
         for path in paths:
             if path.endswith((".py", ".pyi")) and not self._hidden(path):
                 try:
-                    trees[path] = _tree((self.root / path).read_bytes().decode("utf-8", "replace"))
+                    texts[path] = (self.root / path).read_bytes().decode("utf-8", "replace")
                 except OSError:
                     continue
+                trees[path] = _tree(texts[path])
         self._declare()
         self._prefetch(trees)
+        self._warmed.update(trees)
+        # Then what each old file already uses, the likeliest to change first, until a check
+        # begins (hurry): a large file's costs tens of milliseconds, which the check then saves.
+        for path, tree in trees.items():
+            if self._hurry:
+                break
+            if tree is not None:
+                self._old(path, texts[path], tree)._tree_keys()
+
+    def hurry(self) -> None:
+        """A check is about to begin: warm() stops after what it is doing."""
+        self._hurry = True
 
     def _declare(self) -> frozenset[str]:
         """The packages the project declares (read once)."""
@@ -96,7 +119,9 @@ class NamesGuard:
         problems: list[tuple[FileChange, Problem]] = []
         work = [c for c in changes if c.new_content is not None and c.added_lines]
         trees = {c.path: _tree(_decode(c.new_content) or "") for c in work if c.path.endswith((".py", ".pyi"))}
-        self._prefetch(trees)
+        # A warmed file's imports were asked about: only an added line can import anything new.
+        self._prefetch({c.path: trees[c.path] for c in work if c.path in trees
+                        and (c.path not in self._warmed or _may_import(c))})
         js = JsChecker(self.root, resolver.is_file, resolver.text, tally, self._hidden)
         for change in work:
             new_text = _decode(change.new_content) or ""
@@ -131,23 +156,23 @@ class NamesGuard:
                 tally: Tally, globals_: bool) -> list[Problem]:
         if tree is None:
             return []  # the syntax guard speaks for a file that does not parse
-        name, package, _ = self._resolver.file_module(path)
-
-        def absolute(node: ast.ImportFrom) -> str | None:
-            return resolve_relative(name, package, node.level, node.module)
-
         try:
-            return FileChecker(self._resolver, path, tree, added, self._old(path, old_text, absolute), tally,
+            return FileChecker(self._resolver, path, tree, added, self._old(path, old_text), tally,
                                self._elsewhere, globals_=globals_).run()
         except RecursionError:
             tally.skip("too deeply nested to follow")
             return []
 
-    def _old(self, path: str, text: str | None, absolute: Callable[[ast.ImportFrom], str | None]) -> OldUses:
+    def _old(self, path: str, text: str | None, tree: ast.Module | None = None) -> OldUses:
         """The old file's uses, kept across attempts (every attempt of an edit has the same old file)."""
         key = (path, hash(text))
         if key not in self._olds:
-            self._olds[key] = OldUses(text, absolute)
+            name, package, _ = self._resolver.file_module(path)
+
+            def absolute(node: ast.ImportFrom) -> str | None:
+                return resolve_relative(name, package, node.level, node.module)
+
+            self._olds[key] = OldUses(text, absolute, tree)
         return self._olds[key]
 
     def dependencies(self, found: Sequence[Dependency], path: str, tally: Tally) -> list[Problem]:

@@ -51,7 +51,10 @@ class NamesRun:
 
     def check(self, changes: Sequence[FileChange]) -> tuple[list[Refusal], str]:
         """The refusals for the model (none when allowed) and the verdict line."""
-        report = self.guard.check(changes)
+        return self.record(self.guard.check(changes))
+
+    def record(self, report: NamesReport) -> tuple[list[Refusal], str]:
+        """check(), for a diff whose names were judged elsewhere (surgeon/edit/judge.py)."""
         self.reports.append(report)
         counts = f"{report.checked} checked, {report.skipped} skipped"
         if not report.refusals:

@@ -27,18 +27,22 @@ class OldUses:
     """What the old file already used, asked lazily (the checker keys): its imports and call shapes
     from its tree, dotted attribute texts from its text. A use it had is not the diff's doing."""
 
-    def __init__(self, text: str | None, absolute: Callable[[ast.ImportFrom], str | None]) -> None:
+    def __init__(self, text: str | None, absolute: Callable[[ast.ImportFrom], str | None],
+                 tree: ast.Module | None = None) -> None:
         self.text = text or ""
         self.absolute = absolute
+        self._tree = tree  # the text parsed already, when it was
         self._keys: set[tuple[object, ...]] | None = None
 
     def _tree_keys(self) -> set[tuple[object, ...]]:
         if self._keys is None:
             keys: set[tuple[object, ...]] = set()
-            try:
-                tree = ast.parse(self.text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                tree = ast.Module(body=[], type_ignores=[])
+            tree, self._tree = self._tree, None
+            if tree is None:
+                try:
+                    tree = ast.parse(self.text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = ast.Module(body=[], type_ignores=[])
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
                     keys.update(("import", alias.name, None) for alias in node.names)
