@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "guard": {"validate", "diff", "model", "git", "config", "errors", "secrets", "languages"},
     "stage": {"diff", "gate", "git", "errors"},
     "gate": {"git", "errors"},
-    "prompt": {"locate", "errors"},
+    "prompt": {"locate", "errors", "lazy"},
     "validate": {"diff", "git", "gate", "secrets", "model", "languages", "errors", "lazy"},
     "model": {"config", "git", "secrets", "errors", "tokens", "terminal", "lazy"},
     "locate": {"git", "config", "errors", "languages", "tokens", "terminal", "lazy"},

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from surgeon.diff import PatchResult, Refusal, extract_diff
+from surgeon.diff import PatchResult, Refusal
 from surgeon.validate import ApplyOptions
 
 if TYPE_CHECKING:
@@ -42,13 +42,15 @@ class Judged:
 
 def judge(root: Path, reply: str, asked: Asked, restore: Callable[[str], str], finder: Finder,
           names: Judge) -> Judged:
+    # What judges a reply is loaded where replies are judged (the serving child), not on import.
+    from surgeon.diff import extract_diff
+    from surgeon.validate.scope import check_scope, patch_sendable_files
+    from surgeon.validate.secrets import check_changes, restore_placeholders
+
     diff_text = extract_diff(reply)
     if not diff_text.strip():
         reason = f"{NO_DIFF}; reply with one ```diff block holding --- a/ +++ b/ and @@ hunks"
         return Judged(None, (Refusal(None, None, None, reason),), {"match": "refused: no diff in the reply"})
-    from surgeon.validate.scope import check_scope, patch_sendable_files
-    from surgeon.validate.secrets import check_changes, restore_placeholders
-
     # Secrets come back only where their placeholders stood; the engine never reads a never-sent file.
     diff_text, misplaced = restore_placeholders(diff_text, restore)
     if misplaced:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from surgeon import prompt as prompts
 from surgeon.config import Config
-from surgeon.diff import PatchResult, Refusal, extract_diff
+from surgeon.diff import PatchResult, Refusal
 from surgeon.edit import events
 from surgeon.edit.aside import Aside, Here, Preparing, beside
 from surgeon.edit.asking import Asker, ContextRequest
@@ -142,6 +142,8 @@ def _pointless_retry(refusals: Sequence[Refusal], reply: str, earlier: Sequence[
     repeated an earlier reply, or answered twice in a row without a diff."""
     if reply.strip() in earlier:
         return "the reply repeats an earlier one"
+    from surgeon.diff import extract_diff  # the reply formats: loaded here only after a refusal
+
     if earlier and all(r.reason.startswith(NO_DIFF) for r in refusals) and not extract_diff(earlier[-1]).strip():
         return "two replies in a row hold no diff"
     return None

@@ -12,7 +12,6 @@ from surgeon.diff import FileChange, PatchResult, Refusal
 from surgeon.git.files import WorkingTreeProblem, working_tree_reader
 from surgeon.model.redact import never_send
 from surgeon.validate.options import ApplyOptions
-from surgeon.validate.patch import check_patch
 
 # "add a new file", "create tests/test_x.py", "write a smoke-test script" ...
 _ASKS_FOR_NEW_FILE = re.compile(
@@ -80,6 +79,8 @@ def patch_sendable_files(root: Path, diff_text: str, options: ApplyOptions, show
                 "is never sent to a model (a secret file, or matched by .surgeonignore), so a diff from a model may "
                 f"not touch it: leave it out and change only the files you were shown ({listed})"))
         return reader(path)
+
+    from surgeon.validate.patch import check_patch  # the engine: loaded where replies are judged
 
     try:
         return check_patch(diff_text, read, options)
