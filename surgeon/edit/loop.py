@@ -27,7 +27,7 @@ from surgeon.edit.prepare import Prepared, prepare
 from surgeon.edit.tools import ContextTools
 from surgeon.errors import ModelError, Refused, SpendCapReached, SurgeonError, UsageError
 from surgeon.gate import GateOptions, GateResult, gate_options, mask_values, withheld_values
-from surgeon.git import RepoInfo
+from surgeon.git import Git, RepoInfo
 from surgeon.locate import LocateResult, estimate_tokens
 from surgeon.model import (
     CallFailed,
@@ -279,6 +279,23 @@ class EditLoop:
                                              name="surgeon names ahead", daemon=True)
             self._warming.start()
 
+    def _hold_commit_settings(self, request: EditRequest) -> tuple[Git, threading.Thread | None]:
+        """The Git that stages this edit, asking git for the commit's settings (identity, autocrlf,
+        object format) while the model works; staging asks for whatever this could not get."""
+        committer = Git(self.repo.root)
+        if request.dry_run:
+            return committer, None
+
+        def hold() -> None:
+            try:
+                committer.hold_commit_settings()
+            except Exception:  # noqa: BLE001 - only a head start
+                pass
+
+        holding = threading.Thread(target=hold, name="surgeon commit settings", daemon=True)
+        holding.start()
+        return committer, holding
+
     def _retry(self, refusals: Sequence[Refusal], shown: Sequence[str]) -> str:
         """The reasons, and the file's real lines where a refused hunk aimed (never a never-sent file's)."""
         root = self.repo.root
@@ -319,6 +336,7 @@ class EditLoop:
             if sdk and sdk not in sys.modules:
                 preparing = beside(work, serving(self.repo.root))
             provider = make_provider(spec, self.config)  # its SDK loads in the background from here
+            committer, holding = self._hold_commit_settings(request)
             timings["setup"] = time.perf_counter() - begun
             t0 = time.perf_counter()
             prepared = preparing.result()
@@ -422,9 +440,11 @@ class EditLoop:
             from surgeon.gate import run_gate
             from surgeon.stage import DirtyFiles, stage_diff
 
+            if holding is not None:
+                holding.join()
             try:
                 staged = stage_diff(self.repo, result, instruction=request.instruction, base=request.base,
-                                    model=provider.label, cost=cost_text(completion.cost), check=check)
+                                    model=provider.label, cost=cost_text(completion.cost), check=check, git=committer)
             except DirtyFiles as dirty:
                 # Not the model's doing: no retry. The validated diff stays in the outcome.
                 errors = (Refusal(dirty.path, None, None, str(dirty)),)

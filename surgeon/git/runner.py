@@ -49,6 +49,9 @@ class Git:
             self._env.pop("GIT_INDEX_FILE", None)
         self._options = [part for setting in config for part in ("-c", setting)]
         self._object_format: str | None = None
+        # hold_commit_settings(): what committing asks git, asked once and kept
+        self._identity: dict[str, str] | None = None
+        self._autocrlf: tuple[str | None] | None = None
 
     def run(
         self,
@@ -195,8 +198,18 @@ class Git:
         """Every path whose entry differs between two commits (renames as delete + add)."""
         return self.z_list("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
 
+    def hold_commit_settings(self) -> None:
+        """Ask now what committing asks git (the identity, core.autocrlf, the object format) and keep
+        the answers for this object's later calls: the settings as an edit found them when it
+        began, asked while the model works instead of after its reply."""
+        _ = self.object_format
+        self._identity = self.identity_env()
+        self._autocrlf = (self._autocrlf_setting(),)
+
     def identity_env(self) -> dict[str, str]:
         """The user's identity when git has one; otherwise "surgeon <surgeon@localhost>"."""
+        if self._identity is not None:
+            return dict(self._identity)
         env: dict[str, str] = {}
         for role in ("AUTHOR", "COMMITTER"):
             if self.run("var", f"GIT_{role}_IDENT", check=False).returncode != 0:
@@ -231,13 +244,16 @@ class Git:
         wanted = set(paths)
         return sorted({record[3:] for record in records if record[3:] in wanted})
 
+    def _autocrlf_setting(self) -> str | None:
+        autocrlf = self.run("config", "--get", "core.autocrlf", check=False).stdout.decode("utf-8", "replace")
+        return autocrlf.rstrip("\n") if autocrlf else None
+
     def conversions(self, paths: Iterable[str]) -> dict[str, Conversion]:
         """path -> how git converts it on `git add` (attributes as the working tree has them)."""
         wanted = sorted(set(paths))
         if not wanted:
             return {}
-        autocrlf = self.run("config", "--get", "core.autocrlf", check=False).stdout.decode("utf-8", "replace")
-        autocrlf_mode = parse_autocrlf(autocrlf.rstrip("\n") if autocrlf else None)
+        autocrlf_mode = parse_autocrlf(self._autocrlf[0] if self._autocrlf is not None else self._autocrlf_setting())
         fields = self.run(
             "check-attr", "-z", "--stdin", *CONVERSION_ATTRIBUTES,
             input="".join(path + "\0" for path in wanted).encode("utf-8", "surrogateescape"),

@@ -103,6 +103,7 @@ def stage_diff(
     model: str | None = None,
     cost: str | None = None,
     check: str | None = None,
+    git: Git | None = None,
 ) -> StagedChange:
     """Stage `result.changes` as one commit on a new branch surgeon/<slug>-<id>.
 
@@ -110,6 +111,7 @@ def stage_diff(
     base="worktree": touched files with uncommitted changes are first recorded as a snapshot
     commit on top of HEAD, which becomes the parent. Untouched files never enter either commit.
     Raises Refused when the change cannot be staged exactly; nothing is left behind then.
+    `git`: the repository's Git, when the caller has one holding the commit settings (Git.hold_commit_settings).
     """
     if base not in ("head", "worktree"):
         raise UsageError(f"unknown base {base!r}: use 'head' or 'worktree'")
@@ -120,7 +122,7 @@ def stage_diff(
     if not changes:
         raise Refused("the diff changes nothing; nothing staged")
 
-    git = Git(repo.root)
+    git = git or Git(repo.root)
     head = git.rev("HEAD^{commit}")
     if head is None:
         raise UsageError(f"{repo.root} has no commits yet: commit your files first, then stage on top of them.")

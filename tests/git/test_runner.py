@@ -188,3 +188,32 @@ def test_writes_for_changes_sets_a_mode_only_where_the_diff_changes_it():
 
 def test_the_dirty_files_message_names_the_snapshot_commit_subject():
     assert f"'{SNAPSHOT_SUBJECT}' commit" in str(DirtyFiles(["a.py"]))
+
+
+def test_held_commit_settings_are_asked_once_and_kept_as_the_edit_found_them(tmp_path, monkeypatch):
+    # an edit asks for them while the model works; staging after the reply then asks git nothing of them
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = make_repo(tmp_path / "r", {"a.txt": "one\n"})
+    git(repo, "config", "user.useConfigOnly", "true")  # no identity guessed from the host
+    held = Git(repo)
+    held.hold_commit_settings()
+    asked: list[str] = []
+    run = Git.run
+
+    def counting(self: Git, *args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        asked.append(args[0])
+        return run(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Git, "run", counting)
+    git(repo, "config", "user.name", "Ada")
+    git(repo, "config", "user.email", "ada@example.com")
+    git(repo, "config", "core.autocrlf", "true")
+    assert held.identity_env()["GIT_AUTHOR_NAME"] == "surgeon"  # as it was: no identity yet
+    assert not held.conversions(["a.txt"])["a.txt"].converts
+    assert held.object_format == "sha1"
+    assert asked == ["check-attr"]  # the attributes are the working tree's, asked each time
+    fresh = Git(repo)
+    assert fresh.identity_env() == {} and fresh.conversions(["a.txt"])["a.txt"].converts
