@@ -184,3 +184,5 @@ class Helper:
         if self._child is not None:
             child, self._child = self._child, None
             child.close()
+        if self._here is not None:
+            self._here.close()

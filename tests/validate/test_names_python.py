@@ -345,3 +345,44 @@ def test_warming_keeps_the_old_files_uses_and_stops_when_a_check_begins(tmp_path
     monkeypatch.setattr(OldUses, "_tree_keys", hurried)
     guard.warm(["pkg/b.py", "pkg/__init__.py", "pkg/core.py"])
     assert counted == ["import json\n"]
+
+
+def test_the_projects_interpreter_starts_once_answers_every_question_and_starts_again_when_it_ended(tmp_path, monkeypatch):
+    import surgeon.validate.names.environment as environment
+
+    repo = project(tmp_path, installed={"tinyhttp/__init__.py": "def fetch(url):\n    pass\n"})
+    started: list[object] = []
+    probe = environment.Probe
+
+    def counting(*args: object, **kwargs: object) -> environment.Probe:
+        started.append(probe(*args, **kwargs))  # type: ignore[arg-type]
+        return started[-1]  # type: ignore[return-value]
+
+    monkeypatch.setattr(environment, "Probe", counting)
+    env = PythonEnvironment(repo)
+    env.prefetch(["tinyhttp", "json"])
+    env.prefetch(["nosuch_mod"])
+    assert env.spec("tinyhttp") is not None and env.spec("nosuch_mod") is None
+    assert len(started) == 1 and env.available
+    started[0].process.kill()  # ended (as it does after IDLE seconds without a question)
+    started[0].process.wait()
+    env.prefetch(["csv"])
+    assert len(started) == 2 and env.available and env.spec("csv") is not None
+    env.close()
+    assert started[1].process.poll() is not None  # closed: the interpreter has ended
+    monkeypatch.setattr(environment, "IDLE", 0.2)  # left without a question, it ends by itself
+    env.prefetch(["zlib"])
+    assert started[2].process.wait(timeout=10) == 0
+    env.prefetch(["zipfile"])
+    assert len(started) == 4 and env.available and env.spec("zipfile") is not None
+
+
+def test_an_interpreter_that_does_not_answer_in_time_leaves_the_names_unjudged(tmp_path, monkeypatch):
+    import surgeon.validate.names.environment as environment
+
+    repo = project(tmp_path)
+    monkeypatch.setattr(environment, "TIMEOUT", 0.5)
+    monkeypatch.setattr(environment, "_PROBE", "import time\ntime.sleep(30)\n")
+    env = PythonEnvironment(repo)
+    env.prefetch(["json"])
+    assert not env.available and "could not be asked" in (env.problem or "")

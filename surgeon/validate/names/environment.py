@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from surgeon.gate.sandbox import check_environment
 
 VENV_NAMES = (".venv", "venv", "env", ".env")
-TIMEOUT = 20.0
+TIMEOUT = 20.0  # seconds for one answer
+IDLE = 60.0  # seconds the interpreter waits for a next question before it ends
 
 # Runs in the project's interpreter. Top-level names go through find_spec (nothing is imported for
 # them); a dotted name's parts go through PathFinder on the parent's search path, so no package's
@@ -27,8 +32,7 @@ TIMEOUT = 20.0
 # imported, for their dir(): they have no source to read and importing them runs no Python code of
 # the project.
 _PROBE = r"""
-import importlib.machinery, importlib.util, json, sys
-request = json.load(sys.stdin)
+import importlib, importlib.machinery, importlib.util, json, sys
 stdlib = getattr(sys, "stdlib_module_names", frozenset())
 def spec_of(name):
     parts = name.split(".")
@@ -38,42 +42,53 @@ def spec_of(name):
             return None
         spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:i + 1]), list(spec.submodule_search_locations))
     return spec
-modules = {}
-for name in request.get("modules", []):
-    try:
-        spec = spec_of(name)
-    except Exception as error:
-        modules[name] = {"error": type(error).__name__}
-        continue
-    if spec is None:
-        modules[name] = None
-        continue
-    origin = spec.origin
-    if origin == "frozen":
-        origin = getattr(spec.loader_state, "filename", None)
-    locations = list(spec.submodule_search_locations or [])
-    entry = {"origin": origin if origin not in ("built-in", "frozen", None) else None, "locations": locations,
-             "package": spec.submodule_search_locations is not None}
-    source = isinstance(entry["origin"], str) and entry["origin"].endswith((".py", ".pyi"))
-    if not source and name.split(".")[0] in stdlib and name.split(".")[0] != "__main__":
+def answer(request):
+    importlib.invalidate_caches()  # what was installed since the last question counts
+    modules = {}
+    for name in request.get("modules", []):
         try:
-            entry["names"] = dir(importlib.import_module(name))
-        except Exception:
-            pass
-    modules[name] = entry
-out = {"modules": modules, "version": list(sys.version_info[:2]), "executable": sys.executable,
-       "path": [p for p in sys.path if p], "builtin": sorted(sys.builtin_module_names), "stdlib": sorted(stdlib)}
-if request.get("distributions"):
-    import importlib.metadata as metadata
-    names = set()
-    for dist in metadata.distributions():
-        try:
-            if dist.metadata["Name"]:
-                names.add(dist.metadata["Name"])
-        except Exception:
-            pass
-    out["distributions"] = sorted(names)
-json.dump(out, sys.stdout)
+            spec = spec_of(name)
+        except Exception as error:
+            modules[name] = {"error": type(error).__name__}
+            continue
+        if spec is None:
+            modules[name] = None
+            continue
+        origin = spec.origin
+        if origin == "frozen":
+            origin = getattr(spec.loader_state, "filename", None)
+        locations = list(spec.submodule_search_locations or [])
+        entry = {"origin": origin if origin not in ("built-in", "frozen", None) else None, "locations": locations,
+                 "package": spec.submodule_search_locations is not None}
+        source = isinstance(entry["origin"], str) and entry["origin"].endswith((".py", ".pyi"))
+        if not source and name.split(".")[0] in stdlib and name.split(".")[0] != "__main__":
+            try:
+                entry["names"] = dir(importlib.import_module(name))
+            except Exception:
+                pass
+        modules[name] = entry
+    out = {"modules": modules, "version": list(sys.version_info[:2]), "executable": sys.executable,
+           "path": [p for p in sys.path if p], "builtin": sorted(sys.builtin_module_names), "stdlib": sorted(stdlib)}
+    if request.get("distributions"):
+        import importlib.metadata as metadata
+        names = set()
+        for dist in metadata.distributions():
+            try:
+                if dist.metadata["Name"]:
+                    names.add(dist.metadata["Name"])
+            except Exception:
+                pass
+        out["distributions"] = sorted(names)
+    return out
+import select
+# One question per line, one answer per line (surgeon asks one at a time), until surgeon closes its
+# end or asks nothing for IDLE seconds (a process that keeps its guard for long keeps no idle child).
+while select.select([sys.stdin], [], [], IDLE)[0]:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    sys.stdout.write(json.dumps(answer(json.loads(line))) + "\n")
+    sys.stdout.flush()
 """
 
 
@@ -112,6 +127,49 @@ def folder_listing(cache: dict[str, frozenset[str]], folder: str) -> frozenset[s
     return cache[folder]
 
 
+class Probe:
+    """The project's interpreter running _PROBE: it starts once and answers each question (one
+    line of JSON each way) in a millisecond or two, where a new interpreter per question took tens.
+    It ends when its standard input closes: close(), or the end of the process that asked."""
+
+    def __init__(self, command: Sequence[str], root: Path) -> None:
+        self.process = subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, cwd=root, env=check_environment(os.environ))
+        self._pending = b""
+
+    def ask(self, request: dict[str, object], timeout: float) -> object:
+        """The answer, or None when the interpreter does not give one in time (or has ended)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            return None
+        deadline = time.monotonic() + timeout
+        reading = self.process.stdout.fileno()
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([reading], [], [], left)[0]:
+                return None
+            part = os.read(reading, 1 << 16)
+            if not part:
+                return None
+            self._pending += part
+        line, self._pending = self._pending.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
 class PythonEnvironment:
     """The project's interpreter, asked in batches; every answer cached."""
 
@@ -122,11 +180,12 @@ class PythonEnvironment:
         self._specs: dict[str, Spec | None] = {}
         self._distributions: frozenset[str] | None = None
         self.version: tuple[int, int] | None = None
-        self._executable: str | None = None  # the real interpreter behind a shim (pyenv, asdf), once known
         self._path: tuple[str, ...] | None = None  # its sys.path
         self._special: frozenset[str] = frozenset()  # built-in modules: always asked
         self._stdlib: frozenset[str] = frozenset()
         self._listings: dict[str, frozenset[str]] = {}
+        self._probe: Probe | None = None
+        self._asking = threading.Lock()  # the guard asks ahead in one thread and judges in another
 
     @property
     def available(self) -> bool:
@@ -135,27 +194,39 @@ class PythonEnvironment:
     def _ask(self, modules: list[str], distributions: bool) -> dict[str, object]:
         if self.interpreter is None or self.problem:
             return {}
-        try:
-            done = subprocess.run([self._executable or str(self.interpreter), "-c", _PROBE], input=json.dumps(
-                {"modules": modules, "distributions": distributions}), capture_output=True, text=True,
-                timeout=TIMEOUT, cwd=self.root, env=check_environment(os.environ))
-            answer = json.loads(done.stdout) if done.returncode == 0 else None
-        except (OSError, subprocess.TimeoutExpired, ValueError):
-            answer = None
-        if not isinstance(answer, dict):
-            self.problem = f"the project's Python ({self.interpreter}) could not be asked which modules it has"
-            return {}
+        with self._asking:
+            answer: object = None
+            for fresh in (False, True):
+                try:
+                    if fresh or self._probe is None or self._probe.process.poll() is not None:
+                        self.close()
+                        self._probe = Probe([str(self.interpreter), "-c", f"IDLE = {IDLE}\n{_PROBE}"], self.root)
+                        fresh = True
+                    answer = self._probe.ask({"modules": modules, "distributions": distributions}, TIMEOUT)
+                except OSError:
+                    break
+                # once more with a new one only when the one asked had ended (idle) as it was asked
+                if isinstance(answer, dict) or fresh or self._probe.process.poll() is None:
+                    break
+            if not isinstance(answer, dict):
+                self.close()
+                self.problem = f"the project's Python ({self.interpreter}) could not be asked which modules it has"
+                return {}
         version = answer.get("version")
         if isinstance(version, list) and len(version) == 2:
             self.version = (int(version[0]), int(version[1]))
-        executable, path = answer.get("executable"), answer.get("path")
-        if isinstance(executable, str) and os.path.isfile(executable):
-            self._executable = executable
+        path = answer.get("path")
         if isinstance(path, list) and self._path is None:
             self._path = tuple(str(p) for p in path if os.path.isabs(str(p)))
             self._special = frozenset(str(n) for n in answer.get("builtin", ()))
             self._stdlib = frozenset(str(n) for n in answer.get("stdlib", ()))
         return answer
+
+    def close(self) -> None:
+        """End the interpreter, if it runs (a later question starts it again)."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.close()
 
     def _listing(self, folder: str) -> frozenset[str]:
         return folder_listing(self._listings, folder)

@@ -97,6 +97,10 @@ class NamesGuard:
             if tree is not None:
                 self._old(path, texts[path], tree)._tree_keys()
 
+    def close(self) -> None:
+        """End the project's interpreter, if it runs (a later check starts it again)."""
+        self.environment.close()
+
     def hurry(self) -> None:
         """A check is about to begin: warm() stops after what it is doing."""
         self._hurry = True
