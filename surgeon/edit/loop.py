@@ -327,7 +327,7 @@ class EditLoop:
         pinned = self._pinned(request.files)
         spec = resolve_model(request.task, self.config, request.model)
         work = partial(prepare, self.repo.root, self.config, request.instruction, request.budget, pinned,
-                       said=(request.preface, *(m["content"] for m in request.history)))
+                       preface=request.preface, history=tuple(m["content"] for m in request.history))
         # Beside an SDK import, pure Python that holds the GIL for most of a second, locate and the
         # context run several times slower in a thread than in a child process with a core of its own.
         sdk = sdk_module(spec)
@@ -365,13 +365,10 @@ class EditLoop:
         # The fixed instructions are the system prompt; the located context opens this turn's
         # message, so that a pair session's earlier turns form a stable prefix for prompt caching.
         system = [prompts.template("edit_system")]
-        # Earlier turns carry diffs with real file lines: they go through the same redactor as the context.
-        messages: list[dict[str, str]] = [{"role": m["role"], "content": redactor.redact(m["content"])}
-                                          for m in request.history]
-        request_text = prompts.render("edit_request", instruction=request.instruction)
-        if request.preface.strip():
-            request_text = f"{request.preface.rstrip()}\n\n{request_text}"
-        messages.append({"role": "user", "content": f"{prepared.context_block}\n\n{redactor.redact(request_text)}"})
+        # The earlier turns and this turn's request, redacted where the context was (prepare).
+        messages: list[dict[str, str]] = [{"role": m["role"], "content": text}
+                                          for m, text in zip(request.history, prepared.history, strict=True)]
+        messages.append({"role": "user", "content": f"{prepared.context_block}\n\n{prepared.request}"})
         whole = prepared.whole_file_tokens
         timings["context"] = time.perf_counter() - context_started
         self._warm_names(shown)

@@ -28,11 +28,14 @@ class Prepared:
     context_block: str = ""  # rendered and redacted; empty when nothing was located
     shown: tuple[str, ...] = ()
     whole_file_tokens: int = 0  # the shown files whole, for comparison
+    history: tuple[str, ...] = ()  # the earlier turns' texts, redacted
+    request: str = ""  # this turn's request after the context (the notes, the instruction), redacted
 
 
 def prepare(root: Path, config: Config, instruction: str, budget: int | None, pinned: tuple[str, ...],
-            said: Sequence[str] = ()) -> Prepared:
-    """`said`: the rest of what this turn's conversation holds (a pair session's notes and earlier turns)."""
+            preface: str = "", history: Sequence[str] = ()) -> Prepared:
+    """`preface` and `history`: the rest of what this turn's conversation holds (a pair session's
+    notes for this turn and its earlier turns), redacted here with the context."""
     started = time.perf_counter()
     told: list[events.EditEvent] = []
     located = _locate(root, instruction, budget or int(config.get("budget")), pinned, told.append)
@@ -44,10 +47,16 @@ def prepare(root: Path, config: Config, instruction: str, budget: int | None, pi
     block = redactor.redact(prompts.render("edit_context", regions=context_text))
     # A secret the conversation names is hidden in the context too, where a shown file may hold it
     # bare, and in the output (a region's why names the instruction's words).
-    if redactor.learn([instruction, *said]):
+    if redactor.learn([instruction, preface, *history]):
         block = redactor.hide_known(block)
     whole = sum(estimate_tokens((root / p).read_bytes().decode("utf-8", "replace")) for p in shown)
-    return Prepared(located, tuple(told), seconds, redactor, block, tuple(shown), whole)
+    # Earlier turns carry diffs with real file lines: they go through the same redactor as the context.
+    earlier = tuple(redactor.redact(text) for text in history)
+    request = prompts.render("edit_request", instruction=instruction)
+    if preface.strip():
+        request = f"{preface.rstrip()}\n\n{request}"
+    return Prepared(located, tuple(told), seconds, redactor, block, tuple(shown), whole, earlier,
+                    redactor.redact(request))
 
 
 def _locate(root: Path, instruction: str, budget: int, pinned: tuple[str, ...],

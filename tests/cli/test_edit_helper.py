@@ -258,7 +258,7 @@ def test_a_secret_an_earlier_turn_named_is_hidden_in_the_context_where_a_file_ho
     repo = make_repo(tmp_path / "r", {"pricing.py": PRICING, "notes.md": f"pricing rotation id {password}\n"})
     earlier = f"(an earlier turn of a pair session) the DB_PASSWORD = '{password}' stays as it is"
     alone = prepare(repo, load_config(repo), "pricing rotation", None, ())
-    told = prepare(repo, load_config(repo), "pricing rotation", None, (), said=("", earlier))
+    told = prepare(repo, load_config(repo), "pricing rotation", None, (), history=(earlier,))
     assert "notes.md" in alone.shown and password in alone.context_block  # bare, it is no secret
     assert "notes.md" in told.shown and password not in told.context_block
 
